@@ -1,0 +1,28 @@
+"""gigaplan: capacity planning for AI gigafactories.
+
+Public API: :func:`load_catalog`, :func:`load_site`, :func:`plan`, :class:`PlanResult`.
+They load lazily, so ``import gigaplan`` (and ``gigaplan --help``) pays for neither pydantic
+nor numpy/scipy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = ["PlanResult", "__version__", "load_catalog", "load_site", "plan"]
+
+_LAZY = {
+    "load_catalog": "gigaplan.catalog",
+    "load_site": "gigaplan.site",
+    "plan": "gigaplan.solve",
+    "PlanResult": "gigaplan.result",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'gigaplan' has no attribute {name!r}")

@@ -1,0 +1,5 @@
+"""``python -m gigaplan``."""
+
+from gigaplan.cli import main
+
+main()

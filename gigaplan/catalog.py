@@ -1,0 +1,287 @@
+"""Hardware catalog: strict pydantic models of SKUs, and loading/merging catalog files.
+
+A catalog file is TOML with one ``[[sku]]`` table per SKU. Every entry must cite ``sources``;
+each value that is not a vendor datasheet figure is named in the entry's ``estimates`` list,
+and where sources disagree the entry keeps the range in ``ranges`` and says why it chose its
+value in ``notes``. Keys carry their unit (``power_kw``, ``price_usd``, ``hbm_gb_per_gpu``);
+tensor throughput is stored dense, per GPU.
+
+The bundled catalog is read first; each ``--catalog FILE`` then adds SKUs or replaces bundled
+ones by id. Catalog files are read as data only, never executed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+from gigaplan.errors import CatalogError, InputError, validation_problems
+
+SkuId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)]
+Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+PositiveCount = Annotated[int, Field(gt=0, le=10**7)]
+Count = Annotated[int, Field(ge=0, le=10**7)]
+
+PRECISIONS = ("fp4", "fp8", "bf16", "tf32", "fp64")
+
+
+class Sku(BaseModel):
+    """Fields every SKU has: identity, availability, price and provenance."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    kind_label: ClassVar[str] = ""
+
+    id: SkuId
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    vendor: str = ""
+    status: Literal["shipping", "announced"]
+    available_from: date
+    price_usd: NonNegative
+    sources: Annotated[list[Annotated[str, StringConstraints(min_length=1)]], Field(min_length=1)]
+    estimates: list[str] = Field(default_factory=list)
+    ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _provenance_names_fields(self) -> Sku:
+        numeric = {name for name, info in type(self).model_fields.items()
+                   if info.annotation in (float, int)}
+        for listed in (*self.estimates, *self.ranges):
+            if listed not in numeric:
+                raise ValueError(f"estimates/ranges name {listed!r}, which is not a numeric field "
+                                 f"of a {self.kind_label}")
+        for key, (low, high) in self.ranges.items():
+            if low > high:
+                raise ValueError(f"ranges.{key}: low {low} is above high {high}")
+        return self
+
+    def is_estimate(self, field_name: str) -> bool:
+        return field_name in self.estimates
+
+
+class ComputeRack(Sku):
+    """A rack of GPUs, e.g. a GB300 NVL72 (72 GPUs, 36 Grace CPUs, up to 142 kW)."""
+
+    kind_label: ClassVar[str] = "compute_rack"
+    kind: Literal["compute_rack"]
+    gpu_count: PositiveCount
+    cpu_count: Count
+    cpu_core_count: Count
+    power_kw: Positive
+    fp4_dense_pflops_per_gpu: NonNegative
+    fp8_dense_pflops_per_gpu: NonNegative
+    bf16_dense_pflops_per_gpu: NonNegative
+    tf32_dense_pflops_per_gpu: NonNegative
+    fp64_dense_pflops_per_gpu: NonNegative
+    hbm_gb_per_gpu: Positive
+    nic_count: Count
+    nic_gbps: Positive
+    liquid_frac: Fraction
+    footprint_m2: Positive
+    mass_kg: Positive
+
+    def dense_pflops(self, precision: str) -> float:
+        """Dense PFLOPS of the whole rack at ``precision``."""
+        return self.gpu_count * getattr(self, f"{precision}_dense_pflops_per_gpu")
+
+
+class CpuRack(Sku):
+    """A rack of CPU servers for data preparation, orchestration and management."""
+
+    kind_label: ClassVar[str] = "cpu_rack"
+    kind: Literal["cpu_rack"]
+    cpu_count: PositiveCount
+    cpu_core_count: PositiveCount
+    memory_gb: NonNegative = 0.0
+    power_kw: Positive
+    liquid_frac: Fraction
+    footprint_m2: Positive
+    mass_kg: Positive
+
+
+class StorageRack(Sku):
+    """A rack of storage servers: usable capacity and sustained read bandwidth."""
+
+    kind_label: ClassVar[str] = "storage_rack"
+    kind: Literal["storage_rack"]
+    capacity_pb: Positive
+    read_gb_per_s: Positive
+    power_kw: Positive
+    liquid_frac: Fraction
+    footprint_m2: Positive
+    mass_kg: Positive
+
+
+class Switch(Sku):
+    """A fabric switch; ``power_w`` is the chassis without optics."""
+
+    kind_label: ClassVar[str] = "switch"
+    kind: Literal["switch"]
+    port_count: PositiveCount
+    port_gbps: Positive
+    power_w: Positive
+    height_u: PositiveCount
+    liquid_frac: Fraction
+
+
+class Optic(Sku):
+    """A pluggable optical module serving ``port_end_count`` port-ends of ``gbps_per_end``."""
+
+    kind_label: ClassVar[str] = "optic"
+    kind: Literal["optic"]
+    port_end_count: PositiveCount
+    gbps_per_end: Positive
+    power_w: Positive
+
+
+SKU_CLASSES: dict[str, type[Sku]] = {
+    cls.kind_label: cls for cls in (ComputeRack, CpuRack, StorageRack, Switch, Optic)
+}
+KINDS = tuple(SKU_CLASSES)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """SKUs by id, and the file each came from."""
+
+    skus: dict[str, Sku]
+    origin: dict[str, str] = field(default_factory=dict)
+
+    def __contains__(self, sku_id: str) -> bool:
+        return sku_id in self.skus
+
+    def get(self, sku_id: str) -> Sku:
+        """The SKU ``sku_id``; an unknown id is an input error that suggests the closest ids."""
+        if sku_id in self.skus:
+            return self.skus[sku_id]
+        raise CatalogError(f"unknown SKU id {sku_id!r}{self.suggest(sku_id)}")
+
+    def suggest(self, sku_id: str) -> str:
+        close = difflib.get_close_matches(sku_id, sorted(self.skus), n=3, cutoff=0.4)
+        return f"; did you mean {', '.join(close)}?" if close else ""
+
+    def of_kind(self, kind: str) -> list[Sku]:
+        return [sku for sku_id, sku in sorted(self.skus.items()) if sku.kind == kind]
+
+    def sorted(self) -> list[Sku]:
+        return [self.skus[sku_id] for sku_id in sorted(self.skus)]
+
+
+def bundled_catalog_paths() -> list[Path]:
+    """The catalog files that ship with gigaplan (package data, or the source tree)."""
+    here = Path(__file__).resolve().parent
+    for folder in (here / "catalogs", here.parent / "catalogs"):
+        if folder.is_dir():
+            return sorted(folder.glob("*.toml"))
+    raise CatalogError("the bundled catalog is missing from the installation; reinstall gigaplan")
+
+
+def read_toml(path: Path, error: type[InputError]) -> dict[str, Any]:
+    """Read a TOML file as data; every way it can fail is a one-line input error."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a directory, expected a TOML file") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise error(f"{path}: not a UTF-8 text file (is it binary?)") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: TOML syntax error: {exc}") from None
+    except RecursionError:
+        raise error(f"{path}: TOML nesting is too deep") from None
+
+
+def parse_entries(source: str, data: dict[str, Any]) -> tuple[list[Sku], list[str]]:
+    """Validate every ``[[sku]]`` entry of one file; return the SKUs and every problem found."""
+    problems: list[str] = []
+    for key in data:
+        if key != "sku":
+            problems.append(f"{source}: {key}: unknown top-level key; a catalog holds [[sku]] "
+                            "tables only")
+    entries = data.get("sku", [])
+    if not isinstance(entries, list):
+        return [], [*problems, f"{source}: sku: expected [[sku]] tables"]
+    skus: list[Sku] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        label = f"sku[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{source}: {label}: expected a table")
+            continue
+        if isinstance(entry.get("id"), str):
+            label = f"sku.{entry['id']}"
+        cls = SKU_CLASSES.get(entry.get("kind"))  # type: ignore[arg-type]
+        if cls is None:
+            problems.append(f"{source}: {label}.kind: expected one of {', '.join(KINDS)}, "
+                            f"got {entry.get('kind')!r}")
+            continue
+        try:
+            sku = cls.model_validate(entry)
+        except ValidationError as exc:
+            problems.extend(validation_problems(source, exc.errors(), (label,)))
+            continue
+        if sku.id in seen:
+            problems.append(f"{source}: {label}: duplicate id (first defined at sku[{seen[sku.id]}])")
+            continue
+        seen[sku.id] = index
+        skus.append(sku)
+    return skus, problems
+
+
+def load_catalog(extra: Sequence[str | Path] = (), *, bundled: bool = True) -> Catalog:
+    """The bundled catalog, then each file of ``extra`` adding or overriding SKUs by id.
+
+    Raises :class:`CatalogError` listing every problem in every file at once.
+    """
+    paths = [*(bundled_catalog_paths() if bundled else []), *map(Path, extra)]
+    skus: dict[str, Sku] = {}
+    origin: dict[str, str] = {}
+    problems: list[str] = []
+    for path in paths:
+        try:
+            data = read_toml(path, CatalogError)
+        except CatalogError as exc:
+            problems.extend(exc.problems)
+            continue
+        entries, file_problems = parse_entries(str(path), data)
+        problems.extend(file_problems)
+        for sku in entries:
+            skus[sku.id] = sku
+            origin[sku.id] = str(path)
+    if problems:
+        raise CatalogError(_summary(problems), problems)
+    return Catalog(skus=skus, origin=origin)
+
+
+def validate_files(paths: Iterable[str | Path]) -> list[str]:
+    """Every problem in ``paths`` (each checked on its own), as ``FILE: key: message`` lines."""
+    problems: list[str] = []
+    for path in paths:
+        try:
+            data = read_toml(Path(path), CatalogError)
+        except CatalogError as exc:
+            problems.extend(exc.problems)
+            continue
+        problems.extend(parse_entries(str(path), data)[1])
+    return problems
+
+
+def _summary(problems: list[str]) -> str:
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return problems[0] + more

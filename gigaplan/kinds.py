@@ -1,0 +1,29 @@
+"""Names shared by the catalog and the command line, kept free of heavy imports."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SkuKind(StrEnum):
+    """The kinds of SKU a catalog holds (``gigaplan.catalog.SKU_CLASSES`` has one model each)."""
+
+    COMPUTE_RACK = "compute_rack"
+    CPU_RACK = "cpu_rack"
+    STORAGE_RACK = "storage_rack"
+    SWITCH = "switch"
+    OPTIC = "optic"
+
+
+class TableOrJson(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+class OutputFormat(StrEnum):
+    """How ``plan`` renders: a rich table for people, or JSON/TOML/CSV for programs."""
+
+    TABLE = "table"
+    JSON = "json"
+    TOML = "toml"
+    CSV = "csv"

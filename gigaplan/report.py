@@ -1,0 +1,167 @@
+"""Renderers: rich tables and JSON/TOML/CSV text. They return values and never print.
+
+Catalog strings are data, not markup: every cell is a :class:`rich.text.Text`, so a SKU named
+``x [/y]`` renders as written (like hatch's terminal module).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from gigaplan.catalog import Catalog, ComputeRack, Sku
+from gigaplan.units import Dimension, format_quantity
+
+
+def plain(value: Any) -> Any:
+    """Plain Python values for serialisation: integral floats become ints, keys are strings.
+
+    numpy scalars (anything with ``.item()``) become Python numbers; NaN and infinity are
+    refused, since JSON has no spelling for them.
+    """
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"cannot serialise non-finite number {value}")
+        rounded = round(value, 9)
+        return int(rounded) if rounded.is_integer() and abs(rounded) < 2**53 else rounded
+    if isinstance(value, Mapping):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return str(value)
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(plain(data), indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _drop_none(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_drop_none(item) for item in value if item is not None]
+    return value
+
+
+def to_toml(data: Mapping[str, Any]) -> str:
+    """TOML text; ``None`` has no TOML spelling, so keys holding it are left out."""
+    import tomli_w
+
+    return tomli_w.dumps(_drop_none(plain(data)))
+
+
+def flatten(data: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
+    """Dotted ``key`` / value pairs; list items are keyed by their ``sku`` or ``name`` if any."""
+    if isinstance(data, Mapping):
+        for key in sorted(data):
+            yield from flatten(data[key], f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(data, list) and data and all(isinstance(item, Mapping) for item in data):
+        for index, item in enumerate(data):
+            label = item.get("sku", item.get("name", index))
+            yield from flatten(item, f"{prefix}[{label}]")
+    elif isinstance(data, list):
+        yield prefix, ";".join(str(item) for item in data)
+    else:
+        yield prefix, data
+
+
+def to_csv(data: Any) -> str:
+    """Two columns, ``key,value``: one row per leaf of the nested result."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["key", "value"])
+    for key, value in flatten(plain(data)):
+        writer.writerow([key, "" if value is None else value])
+    return buffer.getvalue()
+
+
+# --- catalog ---------------------------------------------------------------------------
+
+_FIELD_UNITS = {
+    "_kw": "kW", "_w": "W", "_usd": "USD", "_gb_per_gpu": "GB per GPU", "_gbps": "Gb/s",
+    "_pflops_per_gpu": "PFLOPS per GPU (dense)", "_m2": "m²", "_kg": "kg", "_pb": "PB",
+    "_gb_per_s": "GB/s", "_gb": "GB", "_frac": "fraction (0-1)", "_count": "count", "_u": "U",
+    "_per_end": "Gb/s per port-end",
+}
+
+
+def field_unit(name: str) -> str:
+    """The unit a catalog field's name carries (``power_kw`` -> ``kW``)."""
+    for suffix, unit in sorted(_FIELD_UNITS.items(), key=lambda item: -len(item[0])):
+        if name.endswith(suffix):
+            return unit
+    return ""
+
+
+def sku_dict(sku: Sku) -> dict[str, Any]:
+    return plain(sku.model_dump(mode="json"))
+
+
+def catalog_table(catalog: Catalog, kind: str | None = None) -> Table:
+    table = Table(title="gigaplan catalog", title_justify="left")
+    for header, justify in (("id", "left"), ("kind", "left"), ("status", "left"),
+                            ("available", "left"), ("GPUs", "right"), ("power", "right"),
+                            ("FP4 dense", "right"), ("price", "right"), ("name", "left")):
+        table.add_column(header, justify=justify, no_wrap=header in ("id", "kind"))  # type: ignore[arg-type]
+    for sku in catalog.sorted():
+        if kind and sku.kind != kind:
+            continue
+        power_w = _power_w(sku)
+        price = format_quantity(sku.price_usd, Dimension.MONEY)
+        table.add_row(*map(Text, (
+            sku.id, sku.kind, sku.status, sku.available_from.isoformat(),
+            str(sku.gpu_count) if isinstance(sku, ComputeRack) else "",
+            format_quantity(power_w, Dimension.POWER) + _mark(sku, "power_kw", "power_w"),
+            f"{sku.dense_pflops('fp4'):,.0f} PF" if isinstance(sku, ComputeRack) else "",
+            price + _mark(sku, "price_usd"),
+            sku.name,
+        )))
+    table.caption = "* an estimate, not a vendor datasheet figure (see `gigaplan catalog show ID`)"
+    return table
+
+
+def _power_w(sku: Sku) -> float:
+    if hasattr(sku, "power_kw"):
+        return sku.power_kw * 1e3  # type: ignore[attr-defined]
+    return float(getattr(sku, "power_w", 0.0))
+
+
+def _mark(sku: Sku, *fields: str) -> str:
+    return "*" if any(sku.is_estimate(name) for name in fields) else ""
+
+
+def sku_table(sku: Sku, origin: str = "") -> RenderableType:
+    """Every field with its unit, estimate markers and ranges, then the notes and sources."""
+    table = Table(title=f"{sku.id}: {sku.name}", title_justify="left")
+    for header in ("field", "value", "unit", "provenance"):
+        table.add_column(header)
+    data = sku.model_dump(mode="json")
+    for name, value in data.items():
+        if name in ("sources", "estimates", "ranges", "notes", "name"):
+            continue
+        provenance = "estimate" if sku.is_estimate(name) else ""
+        if name in sku.ranges:
+            low, high = sku.ranges[name]
+            provenance = f"{provenance}; " if provenance else ""
+            provenance += f"sources range {plain(low)} to {plain(high)}"
+        table.add_row(Text(name), Text(str(plain(value))), Text(field_unit(name)),
+                      Text(provenance))
+    parts: list[RenderableType] = [table]
+    if sku.notes:
+        parts.append(Text(f"Notes: {sku.notes}"))
+    parts.append(Text("Sources:\n" + "\n".join(f"  - {url}" for url in sku.sources)))
+    if origin:
+        parts.append(Text(f"Defined in: {origin}"))
+    return Group(*parts)
