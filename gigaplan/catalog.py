@@ -20,7 +20,14 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from gigaplan.errors import CatalogError, InputError, validation_problems
 
@@ -237,7 +244,8 @@ def parse_entries(source: str, data: dict[str, Any]) -> tuple[list[Sku], list[st
             problems.extend(validation_problems(source, exc.errors(), (label,)))
             continue
         if sku.id in seen:
-            problems.append(f"{source}: {label}: duplicate id (first defined at sku[{seen[sku.id]}])")
+            first = seen[sku.id]
+            problems.append(f"{source}: {label}: duplicate id (first defined at sku[{first}])")
             continue
         seen[sku.id] = index
         skus.append(sku)

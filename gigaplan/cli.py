@@ -19,7 +19,6 @@ import typer
 from rich.console import Console
 
 from gigaplan import __version__
-from gigaplan.kinds import SkuKind, TableOrJson
 from gigaplan.errors import (
     EXIT_INPUT,
     EXIT_INTERNAL,
@@ -27,6 +26,7 @@ from gigaplan.errors import (
     GigaplanError,
     InputError,
 )
+from gigaplan.kinds import SkuKind, TableOrJson
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 a check requirement is not met; 2 usage error; "
@@ -158,7 +158,7 @@ CatalogFiles = Annotated[
 ]
 
 
-def _catalog(files: list[Path] | None):  # noqa: ANN202 - returns gigaplan.catalog.Catalog
+def _catalog(files: list[Path] | None):
     from gigaplan.catalog import load_catalog
 
     return load_catalog(files or ())

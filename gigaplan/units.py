@@ -69,7 +69,8 @@ _SPECS: dict[Dimension, _Spec] = {
         ((1e12, "TWh"), (1e9, "GWh"), (1e6, "MWh"), (1e3, "kWh"), (1.0, "Wh")),
     ),
     Dimension.MONEY: _Spec(
-        "an amount of money", "$3.5M", {}, ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"), (1, ""))
+        "an amount of money", "$3.5M", {},
+        ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"), (1, "")),
     ),
     Dimension.MONEY_PER_ENERGY: _Spec(
         "a price of energy", "$66/MWh", {}, ((1.0, "/MWh"),)
@@ -140,11 +141,10 @@ def _lookup(table: dict[str, float], unit: str) -> float | None:
     return folded.pop() if len(folded) == 1 else None
 
 
-def _money_factor(unit: str, had_dollar: bool) -> float | None:
+def _money_factor(unit: str) -> float | None:
     text = unit.replace(" ", "")
     for mark in ("USD", "usd", "$"):
-        if text.endswith(mark):
-            text, had_dollar = text[: -len(mark)], True
+        text = text.removesuffix(mark)
     if text.lower() in _WORDS:
         return _WORDS[text.lower()]
     return _SUFFIX.get(text)
@@ -165,7 +165,7 @@ def _money_per_energy_factor(unit: str) -> float | None:
 
 def _factor(dim: Dimension, unit: str, had_dollar: bool) -> float | None:
     if dim is Dimension.MONEY:
-        return _money_factor(unit, had_dollar)
+        return _money_factor(unit)
     if dim is Dimension.MONEY_PER_ENERGY:
         if not unit:
             return None if had_dollar else 1.0
