@@ -20,13 +20,15 @@ from rich.console import Console
 
 from gigaplan import __version__
 from gigaplan.errors import (
+    EXIT_INFEASIBLE,
     EXIT_INPUT,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
+    EXIT_SOLVER_LIMIT,
     GigaplanError,
     InputError,
 )
-from gigaplan.kinds import SkuKind, TableOrJson
+from gigaplan.kinds import Basis, Objective, OutputFormat, SkuKind, TableOrJson
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 a check requirement is not met; 2 usage error; "
@@ -215,6 +217,104 @@ def catalog_validate(
         raise InputError(problems[0], problems)
     for path in files:
         typer.echo(f"ok: {path}")
+
+
+# --- plan and init ---------------------------------------------------------------------------
+
+PLAN_EPILOG = """Examples:
+
+  gigaplan plan                                  # the embedded 1 GW default site
+  gigaplan plan site.toml --format json --output plan.json
+  gigaplan plan --power 1.5GW --pue 1.15 --sku gb300-nvl72 --sku gb200-nvl72
+  gigaplan plan site.toml --require 'totals.gpus >= 100000' --set budget.capex='$20B'
+  gigaplan plan --objective gpus --set space.rack_positions=4000
+
+Requirement fields: totals.gpus, totals.fp4_dense_pflops, power_mw.facility,
+power_mw.it, cost.capex_usd, network.switches, racks.<sku-id>, ... (an unknown field
+lists them all)."""
+
+
+@app.command("plan", epilog=PLAN_EPILOG)
+@handles_errors
+def plan_command(
+    site: Annotated[Path | None, typer.Argument(help="A site TOML file; the embedded default "
+                                                "site when left out.", show_default=False)] = None,
+    power: Annotated[str | None, typer.Option(help="Power budget, e.g. 1.2GW (power.budget)."
+                                              )] = None,
+    basis: Annotated[Basis | None, typer.Option(help="What the budget covers (power.basis)."
+                                                )] = None,
+    pue: Annotated[float | None, typer.Option(help="Sizing PUE (power.pue).")] = None,
+    sku: Annotated[list[str] | None, typer.Option(help="Restrict compute to this SKU id "
+                                                  "(repeatable; compute.skus).")] = None,
+    objective: Annotated[Objective | None, typer.Option(help="What to maximise.")] = None,
+    require: Annotated[list[str] | None, typer.Option(help="A requirement such as "
+                                                      "'totals.gpus >= 400000' (repeatable).")
+                       ] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a site key: "
+                                                   "dotted.key=VALUE (repeatable).")] = None,
+    catalog: CatalogFiles = None,
+    time_limit: Annotated[float | None, typer.Option(help="Solver time limit in seconds; "
+                                                     "exit 5 with the best plan found.",
+                                                     min=0.01)] = None,
+    timings: Annotated[bool, typer.Option(help="Report solve time (output then differs "
+                                          "from run to run).")] = False,
+    format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TABLE,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file "
+                                                "atomically instead of stdout.")] = None,
+) -> None:
+    """Find the provably best build-out of a site and show what it delivers.
+
+    Flags override --set, which overrides the site file, which overrides the defaults.
+    Exit 0 when optimal, 4 when infeasible (naming the limits in conflict), 5 when the
+    time limit stops the solver (the best plan found is printed with its gap).
+    """
+    from gigaplan import report
+    from gigaplan.site import bind, load_site, parse_set
+    from gigaplan.solve import plan
+
+    overrides = [parse_set(item) for item in set_ or []]
+    flags = {"power.budget": power, "power.basis": basis and basis.value, "power.pue": pue,
+             "compute.skus": sku or None, "objective": objective and objective.value}
+    overrides += [(key, value) for key, value in flags.items() if value is not None]
+    loaded, source = load_site(site, overrides, require or [])
+    bound = bind(loaded, _catalog(catalog), source)
+    result = plan(bound, time_limit_s=time_limit, timings=timings)
+    err = _stderr()
+    if not result.found:
+        if format is not OutputFormat.TABLE:
+            write_output(str(report.render_plan(result, format.value)), output)
+        err.print(f"error: {result.message}")
+        raise typer.Exit(EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_SOLVER_LIMIT)
+    rendered = report.render_plan(result, format.value)
+    if isinstance(rendered, str):
+        write_output(rendered, output)
+    else:
+        render_table(rendered, output)
+    if result.status != "optimal":
+        err.print(f"warning: the solver stopped at its time limit ({result.status}); the plan "
+                  f"shown is the best found, gap {result.solver.mip_gap}")
+        raise typer.Exit(EXIT_SOLVER_LIMIT)
+
+
+@app.command("init", epilog="Examples:  gigaplan init  |  gigaplan init sites/abilene.toml "
+             "--force  |  gigaplan init - > site.toml")
+@handles_errors
+def init_command(
+    path: Annotated[Path, typer.Argument(help="Where to write the site file ('-' for "
+                                         "stdout).")] = Path("site.toml"),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write the embedded default site as a commented TOML file to start from."""
+    from gigaplan.site import default_site_text
+
+    text = default_site_text()
+    if str(path) == "-":
+        write_output(text, None)
+        return
+    if path.exists() and not force:
+        raise InputError(f"{path}: already exists; use --force to overwrite it")
+    write_output(text, path)
+    _stderr().print(f"wrote {path}; plan it with: gigaplan plan {path}")
 
 
 def main() -> None:

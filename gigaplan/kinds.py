@@ -27,3 +27,22 @@ class OutputFormat(StrEnum):
     JSON = "json"
     TOML = "toml"
     CSV = "csv"
+
+
+class Basis(StrEnum):
+    """What the power budget covers: the whole facility, or critical IT only."""
+
+    FACILITY = "facility"
+    IT = "it"
+
+
+class Objective(StrEnum):
+    """What the planner maximises (``gigaplan.site.OBJECTIVES``)."""
+
+    GPUS = "gpus"
+    FP4 = "fp4"
+    FP8 = "fp8"
+    BF16 = "bf16"
+    TF32 = "tf32"
+    FP64 = "fp64"
+    HBM = "hbm"

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gigaplan.catalog import Catalog, ComputeRack, Sku
+from gigaplan.result import PlanResult
 from gigaplan.units import Dimension, format_quantity
 
 
@@ -165,3 +166,118 @@ def sku_table(sku: Sku, origin: str = "") -> RenderableType:
     if origin:
         parts.append(Text(f"Defined in: {origin}"))
     return Group(*parts)
+
+
+# --- plan --------------------------------------------------------------------------------
+
+
+def _mw(value: float) -> str:
+    return format_quantity(value, Dimension.POWER, "MW")
+
+
+def _int(value: float) -> str:
+    return f"{round(value):,}"
+
+
+def _table(title: str, headers: tuple[str, ...], rows: Iterable[tuple[str, ...]],
+           right: tuple[int, ...] = ()) -> Table:
+    table = Table(title=title, title_justify="left")
+    for index, header in enumerate(headers):
+        table.add_column(header, justify="right" if index in right else "left")
+    for row in rows:
+        table.add_row(*map(Text, row))
+    return table
+
+
+def plan_renderable(result: PlanResult) -> RenderableType:
+    """The plan as rich tables: build-out, power waterfall, fabric, space and cooling,
+    capex and every constraint."""
+    site = result.inputs["site"]
+    header = Text(
+        f"gigaplan plan: {site['name']} -- {result.inputs['source']}\n"
+        f"Objective: {result.objective['unit']} = {plain(result.objective['value']):,}   "
+        f"Solver: {result.solver.name}, {result.solver.status}, "
+        f"gap {plain(result.solver.mip_gap)}"
+        + (f", {result.solver.seconds:.3f} s" if result.solver.seconds is not None else "")
+    )
+    money = lambda value: format_quantity(value, Dimension.MONEY)  # noqa: E731
+    buildout = _table(
+        "Build-out", ("SKU", "kind", "racks", "GPUs", "power each", "power", "capex (upfront)"),
+        [(line.sku, line.kind, _int(line.count), _int(line.gpus),
+          format_quantity(line.power_kw_each, Dimension.POWER, "kW"), _mw(line.power_mw),
+          money(line.capex_usd)) for line in result.racks],
+        right=(2, 3, 4, 5, 6),
+    )
+    totals = result.totals
+    totals_table = _table(
+        "Totals", ("GPUs", "CPUs", "CPU cores", "racks", "HBM", "FP4 dense", "FP8 dense",
+                   "BF16 dense"),
+        [(_int(totals["gpus"]), _int(totals["cpus"]), _int(totals["cpu_cores"]),
+          _int(totals["racks"]), format_quantity(totals["hbm_tb"], Dimension.DATA, "TB"),
+          f"{totals['fp4_dense_pflops']:,.0f} PF", f"{totals['fp8_dense_pflops']:,.0f} PF",
+          f"{totals['bf16_dense_pflops']:,.0f} PF")],
+        right=tuple(range(8)),
+    )
+    power = result.power_mw
+    waterfall = _table("Power waterfall", ("", "MW", "note"), [
+        ("budget", _mw(power["budget"]), f"basis {site['power']['basis']}"),
+        ("- redundancy reserve", _mw(power["redundancy_reserve"]),
+         f"redundancy {site['power']['redundancy']}"),
+        ("- headroom reserve", _mw(power["headroom_reserve"]),
+         f"headroom_frac {site['power']['headroom_frac']}"),
+        ("= usable", _mw(power["usable"]), ""),
+        ("- unused", _mw(power["unused"]), "left within the usable budget"),
+        ("facility", _mw(power["facility"]), f"PUE {site['power']['pue']} x IT"),
+        ("- overhead", _mw(power["overhead"]), "cooling and electrical losses"),
+        ("= IT", _mw(power["it"]), ""),
+        ("  compute", _mw(power["compute"]), ""),
+        ("  CPU pool", _mw(power["cpu"]), ""),
+        ("  storage", _mw(power["storage"]), ""),
+        ("  network", _mw(power["network"]), "switches and optics"),
+    ], right=(1,))
+    net = result.network
+    fabric = _table("Fabric bill of materials", ("item", "count", "note"), [
+        ("switch", str(net["switch"] or "-"),
+         f"radix {net['radix']} at {plain(net['port_gbps'])} Gb/s, {net['tiers']} tiers, "
+         f"{net['planes']} plane(s)"),
+        ("endpoints per plane", _int(net["endpoints_per_plane"]), ""),
+        ("leaf switches", _int(net["leaf_switches"]), ""),
+        ("spine switches", _int(net["spine_switches"]), ""),
+        ("core switches", _int(net["core_switches"]), ""),
+        ("optics", _int(net["optics"]), str(net["optic"] or "no optics counted")),
+        ("network racks", _int(net["racks"]), ""),
+        ("power", format_quantity(net["power_kw"], Dimension.POWER, "kW"), ""),
+    ], right=(1,))
+    space = _table("Space and cooling", ("item", "used"), [
+        ("racks (compute, CPU, storage, network)", _int(result.space["racks"])),
+        ("white space", format_quantity(result.space["white_space_m2"], Dimension.AREA)),
+        ("liquid heat", _mw(result.cooling["liquid_mw"])),
+        ("air heat", _mw(result.cooling["air_mw"])),
+    ], right=(1,))
+    cost = result.cost
+    capex = _table("Equipment capex (upfront)", ("item", "USD"), [
+        *((name, money(value)) for name, value in sorted(cost["capex_breakdown_usd"].items())),
+        ("total", money(cost["capex_usd"])),
+    ], right=(1,))
+    limits = _table("Constraints", ("constraint", "used", "limit", "slack", "unit", "binds"), [
+        (row.name, _number(row.used), f"{row.sense} {_number(row.limit)}", _number(row.slack),
+         row.unit, "yes" if row.binding else "no") for row in result.constraints
+    ], right=(1, 2, 3))
+    return Group(header, buildout, totals_table, waterfall, fabric, space, capex, limits)
+
+
+def _number(value: float) -> str:
+    if abs(value) >= 100 or float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.3f}"
+
+
+def render_plan(result: PlanResult, fmt: str) -> str | RenderableType:
+    """Text for json/toml/csv, or a rich renderable for the table format."""
+    if fmt == "json":
+        return to_json(result.to_dict())
+    if fmt == "toml":
+        return to_toml(result.to_dict())
+    if fmt == "csv":
+        return to_csv(result.to_dict())
+    return plan_renderable(result)

@@ -1,0 +1,394 @@
+"""Constraint families of the build-out MILP: one ``define_*`` per family, formula in its docstring.
+
+Like PyPSA's ``optimization/constraints.py``: each function adds named variables, rows and
+result fields to a :class:`~gigaplan.model.Model`. Units: power in kW inside expressions
+(fields in MW as the JSON reports them), money in USD, space in racks and m².
+Formulas and sources: docs/model.md and ../shared/reference/engineering-model.md.
+"""
+
+from __future__ import annotations
+
+import math
+
+from gigaplan.catalog import PRECISIONS
+from gigaplan.model import INF, Expr, Model, Row, total
+
+
+def _zero(model: Model, *names: str) -> None:
+    for name in names:
+        model.fields[name] = Expr()
+
+
+def usable_mw(model: Model) -> float:
+    """Usable power = budget × u_red × (1 − headroom_frac) (engineering-model.md §0, §2.2)."""
+    power = model.bound.site.power
+    return power.budget_mw * power.usable_frac * (1.0 - power.headroom_frac)
+
+
+def it_cap_kw(model: Model) -> float:
+    """The most IT power the budget can feed: usable ÷ PUE on a facility basis."""
+    power = model.bound.site.power
+    pue = power.pue if power.basis == "facility" else 1.0
+    return usable_mw(model) * 1000.0 / pue
+
+
+def define_compute(model: Model) -> None:
+    """Racks per compute SKU, ``n_i ∈ ℤ≥0``, and what they hold.
+
+    ``n_i ≤ ⌊P_IT,max ÷ P_rack,i⌋`` bounds each count (no rack can exceed the IT power the
+    budget feeds). GPUs = Σ gpu_count_i·n_i; dense PFLOPS(p) = Σ gpu_count_i·pflops_i(p)·n_i;
+    HBM [TB] = Σ gpu_count_i·hbm_i/1000·n_i; P_compute [kW] = Σ power_kw_i·n_i.
+    """
+    skus = model.bound.compute
+    cap = it_cap_kw(model)
+    uppers = [math.floor(cap / sku.power_kw + 1e-9) for sku in skus]
+    variables = model.layout.add("rack-count", [sku.id for sku in skus], upper=uppers)
+    model.context["it_cap_kw"] = cap
+    model.context["usable_mw"] = usable_mw(model)
+    gpus_max = 0.0
+    for sku, var, upper in zip(skus, variables, uppers, strict=True):
+        model.rack_vars[sku.id] = var
+        model.fields[f"racks.{sku.id}"] = var
+        gpus_max += sku.gpu_count * upper
+    model.context["gpus_max"] = gpus_max
+    pairs = list(zip(skus, variables, strict=True))
+    fields = model.fields
+    fields["totals.compute_racks"] = total(var for _, var in pairs)
+    fields["totals.gpus"] = total(sku.gpu_count * var for sku, var in pairs)
+    fields["totals.hbm_tb"] = total(sku.gpu_count * sku.hbm_gb_per_gpu / 1000 * var
+                                    for sku, var in pairs)
+    for precision in PRECISIONS:
+        fields[f"totals.{precision}_dense_pflops"] = total(sku.dense_pflops(precision) * var
+                                                           for sku, var in pairs)
+    fields["power_mw.compute"] = total(sku.power_kw / 1000 * var for sku, var in pairs)
+    fields["cost.capex_breakdown_usd.compute"] = total(sku.price_usd * var for sku, var in pairs)
+    fields["_liquid_kw"] = total(sku.liquid_frac * sku.power_kw * var for sku, var in pairs)
+    fields["_compute_cpus"] = total(sku.cpu_count * var for sku, var in pairs)
+    fields["_compute_cores"] = total(sku.cpu_core_count * var for sku, var in pairs)
+
+
+def define_cpu_pool(model: Model) -> None:
+    """CPU racks ``c`` for data preparation and orchestration.
+
+    ``cores_rack·c ≥ cores_per_gpu·GPUs + cores`` (engineering-model.md §5.4: one management
+    or CPU node per ~250 GPUs at scale, plus a user-specified pool).
+    """
+    site, rack = model.bound.site, model.bound.cpu_rack
+    fields = model.fields
+    if rack is None:
+        _zero(model, "cpu.racks", "cpu.cores", "power_mw.cpu", "cost.capex_breakdown_usd.cpu")
+    else:
+        need_max = site.cpu.cores_per_gpu * model.context["gpus_max"] + site.cpu.cores
+        (racks,) = model.layout.add("cpu-rack-count",
+                                    upper=math.ceil(need_max / rack.cpu_core_count) + 1)
+        required = site.cpu.cores_per_gpu * fields["totals.gpus"] + site.cpu.cores
+        pool = rack.cpu_core_count * racks
+        model.add_row(Row("cpu-capacity", "CPU pool cores", pool - required, lower=0.0,
+                          unit="cores", group="cpu.cores_per_gpu", step=rack.cpu_core_count,
+                          shown_used=pool,
+                          shown_limit=required))
+        model.context["cpu_rack_cores"] = rack.cpu_core_count
+        fields["cpu.racks"] = racks
+        fields["cpu.cores"] = pool
+        fields["_cpu_required_cores"] = required
+        fields["power_mw.cpu"] = rack.power_kw / 1000 * racks
+        fields["cost.capex_breakdown_usd.cpu"] = rack.price_usd * racks
+        fields["_liquid_kw"] = fields["_liquid_kw"] + rack.liquid_frac * rack.power_kw * racks
+    pool_cpus = rack.cpu_count * fields["cpu.racks"] if rack else Expr()
+    fields["totals.cpus"] = fields["_compute_cpus"] + pool_cpus
+    fields["totals.cpu_cores"] = fields["_compute_cores"] + fields["cpu.cores"]
+
+
+def define_storage(model: Model) -> None:
+    """Storage racks ``s``: capacity and read bandwidth both cover the GPUs.
+
+    ``cap_rack·s ≥ c_store·GPUs/1000`` [PB] and ``bw_rack·s ≥ b_read·GPUs`` [GB/s]
+    (engineering-model.md §6: 10 PB per 1,000 GPUs, 0.5 GB/s per GPU by default).
+    """
+    site, rack = model.bound.site, model.bound.storage_rack
+    fields = model.fields
+    if rack is None:
+        _zero(model, "storage.racks", "storage.capacity_pb", "power_mw.storage",
+              "cost.capex_breakdown_usd.storage", "_storage_read_gb_per_s")
+        return
+    gpus = fields["totals.gpus"]
+    gpus_max = model.context["gpus_max"]
+    need_pb = site.storage.pb_per_1000_gpus / 1000
+    need_read = site.storage.read_gb_per_s_per_gpu
+    upper = math.ceil(max(need_pb * gpus_max / rack.capacity_pb,
+                          need_read * gpus_max / rack.read_gb_per_s)) + 1
+    (racks,) = model.layout.add("storage-rack-count", upper=upper)
+    capacity, bandwidth = rack.capacity_pb * racks, rack.read_gb_per_s * racks
+    model.add_row(Row("storage-capacity", "storage capacity", capacity - need_pb * gpus,
+                      lower=0.0, unit="PB", group="storage.pb_per_1000_gpus", step=rack.capacity_pb,
+                      shown_used=capacity, shown_limit=need_pb * gpus))
+    model.add_row(Row("storage-bandwidth", "storage read bandwidth", bandwidth - need_read * gpus,
+                      lower=0.0, unit="GB/s", group="storage.read_gb_per_s_per_gpu",
+                      step=rack.read_gb_per_s,
+                      shown_used=bandwidth, shown_limit=need_read * gpus))
+    fields["storage.racks"] = racks
+    fields["storage.capacity_pb"] = rack.capacity_pb * racks
+    fields["_storage_required_pb"] = need_pb * gpus
+    fields["_storage_read_gb_per_s"] = rack.read_gb_per_s * racks
+    fields["_storage_required_read_gb_per_s"] = need_read * gpus
+    fields["power_mw.storage"] = rack.power_kw / 1000 * racks
+    fields["cost.capex_breakdown_usd.storage"] = rack.price_usd * racks
+    fields["_liquid_kw"] = fields["_liquid_kw"] + rack.liquid_frac * rack.power_kw * racks
+
+
+def fabric_geometry(model: Model) -> dict[str, float]:
+    """Port speed, radix and leaf split of one fabric plane (engineering-model.md §5.3).
+
+    Each plane carries ``nic_gbps ÷ planes`` per NIC. The switch runs its ports at
+    ``r = min(port_gbps, smallest per-plane NIC speed)`` (an 800G port splits into 2 × 400G),
+    giving radix ``k = port_count·port_gbps ÷ r``; a NIC faster than ``r`` takes
+    ``⌈speed ÷ r⌉`` ports. With oversubscription ``o`` (down:up) a leaf has
+    ``d = ⌊k·o ÷ (1+o)⌋`` down-ports and ``u = k − d`` up-ports.
+    """
+    bound = model.bound
+    switch, planes = bound.switch, bound.site.network.planes
+    assert switch is not None
+    speeds = [sku.nic_gbps / planes for sku in bound.compute if sku.nic_count > 0]
+    rate = min([switch.port_gbps, *speeds])
+    radix = int(switch.port_count * switch.port_gbps / rate + 1e-9)
+    radix -= radix % 2
+    ratio = bound.site.network.oversubscription
+    down = math.floor(radix * ratio / (1 + ratio) + 1e-9)
+    return {"rate_gbps": rate, "radix": radix, "down": down, "up": radix - down,
+            "planes": planes}
+
+
+def divisors(number: int) -> list[int]:
+    return [d for d in range(1, number + 1) if number % d == 0]
+
+
+def define_fabric(model: Model) -> None:
+    """The scale-out compute fabric: a 2- or 3-tier fat tree per plane, and its optics.
+
+    Per plane, with ``E`` endpoint ports, radix ``k``, leaf split ``d``/``u``:
+
+    - leaves: ``d·L ≥ E``;
+    - 2-tier (``t3 = 0``): spines ``S = Σ δ_j·z_j`` over the divisors ``δ_j`` of ``u`` with
+      ``Σ z_j = 1 − t3``, ``k·S ≥ u·L`` and ``L ≤ k`` (so ``E ≤ k²/2`` non-blocking). Even
+      striping needs ``S | u``; this integer-striping rule reproduces NVIDIA's SuperPOD
+      tables (k = 144: 2,304 GPUs → 32 leaf + 18 spine);
+    - 3-tier (``t3 = 1``): aggregation ``(k/2)·A ≥ u·L``, core ``k·C ≥ (k/2)·A``,
+      ``L ≤ k²/2`` (``E ≤ k³/4``); Al-Fares et al., SIGCOMM 2008;
+    - optics: ``ends·O ≥ 2·p·(E + u·L + (k/2)·A)``: both ends of every link are optical;
+    - network racks ``R``: ``rack_u·R ≥ height_u·switches``.
+
+    Switches and optics draw ``power_w`` each; the totals are multiplied by the planes ``p``.
+    """
+    bound = model.bound
+    fields = model.fields
+    names = ("network.tiers", "network.leaf_switches", "network.spine_switches",
+             "network.core_switches", "network.switches", "network.optics", "network.racks",
+             "network.power_kw", "power_mw.network", "cost.capex_breakdown_usd.network_switches",
+             "cost.capex_breakdown_usd.optics", "_endpoints")
+    switch = bound.switch
+    if switch is None or not bound.compute:
+        _zero(model, *names)
+        return
+    geometry = fabric_geometry(model)
+    model.context.update({f"fabric_{key}": value for key, value in geometry.items()})
+    k, down, up, planes = (int(geometry[key]) for key in ("radix", "down", "up", "planes"))
+    rate = geometry["rate_gbps"]
+    endpoints = total(sku.nic_count * math.ceil(sku.nic_gbps / planes / rate - 1e-9)
+                      * model.rack_vars[sku.id] for sku in bound.compute)
+    endpoints_max = endpoints.value(model.layout.upper)
+    leaves_cap_3 = k * k // 2
+    leaf_max = min(math.ceil(endpoints_max / down), leaves_cap_3)
+    needs_3 = leaf_max > k
+    layout = model.layout
+    (leaf,) = layout.add("fabric-leaf", upper=leaf_max)
+    (tier3,) = layout.add("fabric-tier3", upper=1 if needs_3 else 0)
+    options = [0, *divisors(up)]
+    choice = layout.add("fabric-spine-choice", [str(d) for d in options], upper=1)
+    agg_max = math.ceil(up * leaf_max / (k // 2)) if needs_3 else 0
+    (agg,) = layout.add("fabric-aggregation", upper=agg_max)
+    (core,) = layout.add("fabric-core", upper=math.ceil(agg_max / 2))
+    spine2 = total(d * z for d, z in zip(options, choice, strict=True))
+    big_2 = float(up * leaf_max)
+    rows = [
+        Row("fabric-leaf-ports", "fabric leaf down-ports", down * leaf - endpoints, lower=0.0,
+            unit="ports", report=False),
+        Row("fabric-tier-choice", "one fabric shape", total(choice) + tier3, lower=1.0,
+            upper=1.0, report=False),
+        Row("fabric-2tier-spine", "2-tier spine ports", k * spine2 - up * leaf + big_2 * tier3,
+            lower=0.0, report=False),
+        Row("fabric-2tier-size", "2-tier leaf count", leaf - max(leaf_max - k, 0) * tier3,
+            upper=float(k), report=False),
+        Row("fabric-3tier-aggregation", "3-tier aggregation ports",
+            (k // 2) * agg - up * leaf - big_2 * tier3, lower=-big_2, report=False),
+        Row("fabric-3tier-core", "3-tier core ports", k * core - (k // 2) * agg, lower=0.0,
+            report=False),
+        Row("fabric-3tier-only", "aggregation only in 3 tiers", agg - agg_max * tier3,
+            upper=0.0, report=False),
+        Row("fabric-3tier-only", "core only in 3 tiers", core - math.ceil(agg_max / 2) * tier3,
+            upper=0.0, report=False),
+        Row("fabric-capacity", "fabric endpoints per plane", endpoints,
+            upper=float(down * leaves_cap_3), unit="ports", group="network.planes"),
+    ]
+    for row in rows:
+        model.add_row(row)
+    switches_per_plane = leaf + spine2 + agg + core
+    switches = planes * switches_per_plane
+    optic = bound.optic
+    network_kw = switch.power_w / 1000 * switches
+    if optic is not None:
+        links = endpoints + up * leaf + (k // 2) * agg
+        upper = math.ceil(2 * planes * (endpoints_max + up * leaf_max + (k // 2) * agg_max)
+                          / optic.port_end_count) + 1
+        (optics,) = layout.add("optic-count", upper=upper)
+        model.add_row(Row("optics-port-ends", "optical port-ends", optic.port_end_count * optics
+                          - 2 * planes * links, lower=0.0, unit="port-ends", report=False))
+        network_kw = network_kw + optic.power_w / 1000 * optics
+        fields["cost.capex_breakdown_usd.optics"] = optic.price_usd * optics
+        fields["network.optics"] = optics
+    else:
+        _zero(model, "cost.capex_breakdown_usd.optics", "network.optics")
+    rack_u = bound.site.network.rack_u
+    switches_max = planes * (leaf_max + up + agg_max + math.ceil(agg_max / 2))
+    (racks,) = layout.add("network-rack-count",
+                          upper=math.ceil(switch.height_u * switches_max / rack_u))
+    model.add_row(Row("network-racks", "network rack units", rack_u * racks
+                      - switch.height_u * switches, lower=0.0, unit="U", report=False))
+    fields.update({
+        "network.tiers": 2 + tier3,
+        "network.leaf_switches": planes * leaf,
+        "network.spine_switches": planes * (spine2 + agg),
+        "network.core_switches": planes * core,
+        "network.switches": switches,
+        "network.racks": racks,
+        "network.power_kw": network_kw,
+        "power_mw.network": network_kw / 1000,
+        "cost.capex_breakdown_usd.network_switches": switch.price_usd * switches,
+        "_endpoints": endpoints,
+    })
+    fields["_liquid_kw"] = fields["_liquid_kw"] + switch.liquid_frac * switch.power_w / 1000 \
+        * switches
+
+
+def define_power(model: Model) -> None:
+    """The power budget (engineering-model.md §0, §1.4, §2.2).
+
+    ``P_IT = P_compute + P_cpu + P_storage + P_network`` and, on a facility basis,
+    ``PUE_pk·P_IT ≤ budget·u_red·(1 − headroom)``; on an IT basis ``P_IT ≤ …`` (no PUE).
+    """
+    site = model.bound.site
+    fields = model.fields
+    it = (fields["power_mw.compute"] + fields["power_mw.cpu"] + fields["power_mw.storage"]
+          + fields["power_mw.network"])
+    facility = site.power.pue * it
+    limit = model.context["usable_mw"]
+    budget = site.power.budget_mw
+    drawn = facility if site.power.basis == "facility" else it
+    name = "facility power" if site.power.basis == "facility" else "IT power"
+    model.add_row(Row("power-budget", name, drawn, upper=limit, unit="MW", group="power.budget",
+                      step=model.compute_step(drawn)))
+    fields.update({
+        "power_mw.budget": Expr(const=budget),
+        "power_mw.usable": Expr(const=limit),
+        "power_mw.it": it,
+        "power_mw.facility": facility,
+        "power_mw.overhead": facility - it,
+        "power_mw.unused": limit - drawn,
+        "_redundancy_reserve_mw": Expr(const=budget * (1 - site.power.usable_frac)),
+        "_headroom_reserve_mw": Expr(const=budget * site.power.usable_frac
+                                     * site.power.headroom_frac),
+    })
+
+
+def define_space(model: Model) -> None:
+    """Rack positions and white space: ``N_racks ≤ positions``, ``a_rack·N_racks ≤ A_white``.
+
+    ``N_racks`` counts compute, CPU, storage and network racks; ``a_rack`` defaults to
+    3.7 m² per position including aisles (engineering-model.md §4: 30–50 ft² for AI halls).
+    """
+    space = model.bound.site.space
+    fields = model.fields
+    racks = (fields["totals.compute_racks"] + fields["cpu.racks"] + fields["storage.racks"]
+             + fields["network.racks"])
+    area = space.area_per_rack_m2 * racks
+    fields["totals.racks"] = racks
+    fields["space.racks"] = racks
+    fields["space.white_space_m2"] = area
+    if space.rack_positions is not None:
+        model.add_row(Row("space-positions", "rack positions", racks,
+                          upper=float(space.rack_positions), unit="racks",
+                          group="space.rack_positions", step=model.compute_step(racks)))
+    if space.white_space_m2 is not None:
+        model.add_row(Row("space-area", "white space", area, upper=space.white_space_m2,
+                          unit="m2", group="space.white_space", step=model.compute_step(area)))
+
+
+def define_cooling(model: Model) -> None:
+    """Heat rejection: ``Σ f_liq,i·P_i ≤ Q_liquid`` and ``Σ (1 − f_liq,i)·P_i ≤ Q_air``.
+
+    All IT power becomes heat; each SKU's ``liquid_frac`` goes to the liquid loop and the
+    rest to air (engineering-model.md §3.1: 0.85–0.90 for NVL72 racks, an estimate).
+    """
+    cooling = model.bound.site.cooling
+    fields = model.fields
+    liquid = fields["_liquid_kw"] / 1000
+    air = fields["power_mw.it"] - liquid
+    fields["cooling.liquid_mw"] = liquid
+    fields["cooling.air_mw"] = air
+    for limit, expr, name, group in ((cooling.liquid_mw, liquid, "liquid cooling",
+                                      "cooling.liquid"),
+                                     (cooling.air_mw, air, "air cooling", "cooling.air")):
+        if limit is not None:
+            model.add_row(Row(f"cooling-{group.split('.')[1]}", name, expr, upper=limit,
+                              unit="MW", group=group, step=model.compute_step(expr)))
+
+
+def define_capex(model: Model) -> None:
+    """Equipment capex ``Σ price_i·n_i`` over racks, switches and optics, and its cap."""
+    fields = model.fields
+    parts = ("compute", "cpu", "storage", "network_switches", "optics")
+    capex = total(fields[f"cost.capex_breakdown_usd.{part}"] for part in parts)
+    fields["cost.capex_usd"] = capex
+    cap = model.bound.site.budget.capex_usd
+    if cap is not None:
+        model.add_row(Row("capex", "equipment capex", capex, upper=cap, unit="USD",
+                          group="budget.capex", step=model.compute_step(capex)))
+
+
+def define_sku_limits(model: Model) -> None:
+    """``compute.min_racks`` and ``compute.max_racks``: ``min_i ≤ n_i ≤ max_i``."""
+    compute = model.bound.site.compute
+    for sku_id, var in model.rack_vars.items():
+        low, high = compute.min_racks.get(sku_id), compute.max_racks.get(sku_id)
+        if low:
+            model.add_row(Row("sku-min", f"compute.min_racks.{sku_id}", var, lower=float(low),
+                              unit="racks", group=f"compute.min_racks.{sku_id}", step=1.0))
+        if high is not None:
+            model.add_row(Row("sku-max", f"compute.max_racks.{sku_id}", var, upper=float(high),
+                              unit="racks", group=f"compute.max_racks.{sku_id}", step=1.0))
+
+
+def define_requirements(model: Model) -> None:
+    """Each requirement ``field op value`` as a row on the field's linear expression."""
+    from gigaplan.requirements import FIELDS
+
+    for requirement in model.bound.requirements:
+        expr = model.fields[requirement.field]
+        lower = requirement.value if requirement.op in (">=", "==") else -INF
+        upper = requirement.value if requirement.op in ("<=", "==") else INF
+        unit = FIELDS.get(requirement.field, (None, "racks"))[1]
+        model.add_row(Row("requirement", requirement.text, expr, lower=lower, upper=upper,
+                          unit=unit, group=requirement.text, step=model.compute_step(expr)))
+
+
+OBJECTIVE_FIELDS = {
+    "gpus": ("totals.gpus", "GPUs"),
+    "hbm": ("totals.hbm_tb", "TB of HBM"),
+    **{p: (f"totals.{p}_dense_pflops", f"dense {p.upper()} PFLOPS") for p in PRECISIONS},
+}
+
+
+def define_objective(model: Model) -> None:
+    """Maximise the site's objective; :mod:`gigaplan.solve` breaks ties by capex, then power."""
+    field, unit = OBJECTIVE_FIELDS[model.bound.site.objective]
+    model.objective = model.fields[field]
+    model.objective_unit = unit

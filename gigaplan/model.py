@@ -1,0 +1,159 @@
+"""The MILP of a bound site: named variable blocks on one flat vector, named constraint rows.
+
+A :class:`Layout` hands out variables by block name (``rack-count``, ``fabric-leaf``);
+each constraint family is one ``define_*`` function in :mod:`gigaplan.constraints` that adds
+:class:`Row`\\ s and result :attr:`Model.fields`. Every result field a plan reports is a linear
+:class:`Expr` over the variables, so the same expression serves the JSON output, requirements
+and the re-check. Pure Python: numpy arrays are built only in :mod:`gigaplan.solve`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from gigaplan.site import BoundSite
+
+INF = math.inf
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A linear expression ``Σ coef·x[index] + const``."""
+
+    coefs: dict[int, float] = field(default_factory=dict)
+    const: float = 0.0
+
+    def __add__(self, other: Expr | float) -> Expr:
+        if not isinstance(other, Expr):
+            return Expr(dict(self.coefs), self.const + float(other))
+        coefs = dict(self.coefs)
+        for index, coef in other.coefs.items():
+            coefs[index] = coefs.get(index, 0.0) + coef
+        return Expr({i: c for i, c in coefs.items() if c != 0.0}, self.const + other.const)
+
+    __radd__ = __add__
+
+    def __sub__(self, other: Expr | float) -> Expr:
+        return self + (-1.0) * other
+
+    def __rsub__(self, other: float) -> Expr:
+        return (-1.0) * self + other
+
+    def __mul__(self, scalar: float) -> Expr:
+        scalar = float(scalar)
+        if scalar == 0.0:
+            return Expr()
+        return Expr({i: c * scalar for i, c in self.coefs.items()}, self.const * scalar)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, scalar: float) -> Expr:
+        return self * (1.0 / scalar)
+
+    def value(self, x: Sequence[float]) -> float:
+        """Evaluate at ``x`` in plain Python (no numpy): the independent re-check uses this."""
+        return math.fsum([self.const, *(coef * float(x[i]) for i, coef in self.coefs.items())])
+
+
+def total(exprs: Iterable[Expr | float]) -> Expr:
+    result = Expr()
+    for expr in exprs:
+        result = result + expr
+    return result
+
+
+@dataclass
+class Layout:
+    """Named blocks of decision variables on one flat vector."""
+
+    names: list[str] = field(default_factory=list)
+    lower: list[float] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+    integer: list[bool] = field(default_factory=list)
+    blocks: dict[str, slice] = field(default_factory=dict)
+
+    def add(self, block: str, labels: Sequence[str] = ("",), *, upper: float | Sequence[float]
+            = INF, integer: bool = True) -> list[Expr]:
+        """Add one variable per label to ``block``; return them as expressions."""
+        start = len(self.names)
+        uppers = [upper] * len(labels) if isinstance(upper, int | float) else list(upper)
+        for label, high in zip(labels, uppers, strict=True):
+            self.names.append(f"{block}[{label}]" if label else block)
+            self.lower.append(0.0)
+            self.upper.append(float(high))
+            self.integer.append(integer)
+        self.blocks[block] = slice(start, len(self.names))
+        return [Expr({index: 1.0}) for index in range(start, len(self.names))]
+
+    @property
+    def size(self) -> int:
+        return len(self.names)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One constraint ``lower ≤ expr ≤ upper``, reported under ``name``.
+
+    ``group`` names the site limit the row comes from (``power.budget``, a requirement's
+    text): an infeasible site is diagnosed by relaxing groups. ``step`` is the amount of the
+    resource one more compute rack takes; a limit binds when its slack is below the step.
+    """
+
+    block: str
+    name: str
+    expr: Expr
+    lower: float = -INF
+    upper: float = INF
+    unit: str = ""
+    group: str = ""
+    report: bool = True
+    step: float = 0.0
+    shown_used: Expr | None = None
+    shown_limit: Expr | None = None
+
+
+@dataclass
+class Model:
+    """Everything :mod:`gigaplan.solve` needs, and how to read results back."""
+
+    bound: BoundSite
+    layout: Layout = field(default_factory=Layout)
+    rows: list[Row] = field(default_factory=list)
+    fields: dict[str, Expr] = field(default_factory=dict)
+    rack_vars: dict[str, Expr] = field(default_factory=dict)
+    objective: Expr = field(default_factory=Expr)
+    objective_unit: str = ""
+    context: dict[str, float] = field(default_factory=dict)
+
+    def add_row(self, row: Row) -> None:
+        self.rows.append(row)
+
+    def field(self, name: str) -> Expr:
+        return self.fields[name]
+
+    def compute_step(self, expr: Expr) -> float:
+        """The smallest positive coefficient of a compute-rack variable in ``expr``."""
+        indices = {index for var in self.rack_vars.values() for index in var.coefs}
+        steps = [abs(c) for i, c in expr.coefs.items() if i in indices and c != 0.0]
+        return min(steps) if steps else 0.0
+
+
+def build(bound: BoundSite) -> Model:
+    """The whole MILP of ``bound``: variables, every constraint family, result fields."""
+    from gigaplan import constraints
+
+    model = Model(bound=bound)
+    constraints.define_compute(model)
+    constraints.define_cpu_pool(model)
+    constraints.define_storage(model)
+    constraints.define_fabric(model)
+    constraints.define_power(model)
+    constraints.define_space(model)
+    constraints.define_cooling(model)
+    constraints.define_capex(model)
+    constraints.define_sku_limits(model)
+    constraints.define_requirements(model)
+    constraints.define_objective(model)
+    return model

@@ -1,0 +1,121 @@
+"""Requirement expressions: ``"totals.gpus >= 400000"``, ``"power_mw.facility <= 950 MW"``.
+
+One small grammar, ``FIELD OP VALUE``, with ``OP`` one of ``>=``, ``<=``, ``==``. ``FIELD`` is a
+dotted path of the plan's JSON output (or its last segment when that is unique, so ``gpus``
+means ``totals.gpus``); ``VALUE`` is a number or a quantity in the field's dimension
+(``400k``, ``0.95 GW``). It is parsed, never evaluated as Python. The planner enforces each
+requirement as a constraint; ``gigaplan check`` evaluates the same expressions as assertions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gigaplan.errors import SiteError, UnitError
+from gigaplan.units import Dimension, parse
+
+D = Dimension
+
+# Every field a requirement may name: (dimension, unit of the JSON value).
+FIELDS: dict[str, tuple[Dimension, str]] = {
+    "totals.gpus": (D.COUNT, ""),
+    "totals.cpus": (D.COUNT, ""),
+    "totals.cpu_cores": (D.COUNT, ""),
+    "totals.racks": (D.COUNT, ""),
+    "totals.compute_racks": (D.COUNT, ""),
+    "totals.hbm_tb": (D.DATA, "TB"),
+    "totals.fp4_dense_pflops": (D.COUNT, ""),
+    "totals.fp8_dense_pflops": (D.COUNT, ""),
+    "totals.bf16_dense_pflops": (D.COUNT, ""),
+    "totals.tf32_dense_pflops": (D.COUNT, ""),
+    "totals.fp64_dense_pflops": (D.COUNT, ""),
+    "power_mw.budget": (D.POWER, "MW"),
+    "power_mw.usable": (D.POWER, "MW"),
+    "power_mw.facility": (D.POWER, "MW"),
+    "power_mw.it": (D.POWER, "MW"),
+    "power_mw.compute": (D.POWER, "MW"),
+    "power_mw.cpu": (D.POWER, "MW"),
+    "power_mw.storage": (D.POWER, "MW"),
+    "power_mw.network": (D.POWER, "MW"),
+    "power_mw.overhead": (D.POWER, "MW"),
+    "power_mw.unused": (D.POWER, "MW"),
+    "network.tiers": (D.COUNT, ""),
+    "network.leaf_switches": (D.COUNT, ""),
+    "network.spine_switches": (D.COUNT, ""),
+    "network.core_switches": (D.COUNT, ""),
+    "network.switches": (D.COUNT, ""),
+    "network.optics": (D.COUNT, ""),
+    "network.racks": (D.COUNT, ""),
+    "network.power_kw": (D.POWER, "kW"),
+    "storage.racks": (D.COUNT, ""),
+    "storage.capacity_pb": (D.DATA, "PB"),
+    "cpu.racks": (D.COUNT, ""),
+    "cpu.cores": (D.COUNT, ""),
+    "space.racks": (D.COUNT, ""),
+    "space.white_space_m2": (D.AREA, "m2"),
+    "cooling.liquid_mw": (D.POWER, "MW"),
+    "cooling.air_mw": (D.POWER, "MW"),
+    "cost.capex_usd": (D.MONEY, "USD"),
+}
+RACK_FIELD_PREFIX = "racks."  # racks.<sku-id>: the count of one rack SKU
+
+OPERATORS = (">=", "<=", "==")
+_EXPRESSION = re.compile(r"^\s*(?P<field>[A-Za-z_][\w.\-]*)\s*(?P<op>>=|<=|==|=>|=<|>|<|=)\s*"
+                         r"(?P<value>.+?)\s*$")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A parsed requirement: ``field op value``, ``value`` in the field's JSON unit."""
+
+    text: str
+    field: str
+    op: str
+    value: float
+
+    def holds(self, measured: float, tolerance: float = 1e-6) -> bool:
+        slack = tolerance * max(1.0, abs(self.value))
+        if self.op == ">=":
+            return measured >= self.value - slack
+        if self.op == "<=":
+            return measured <= self.value + slack
+        return abs(measured - self.value) <= slack
+
+
+def field_names(rack_ids: tuple[str, ...] = ()) -> list[str]:
+    return [*FIELDS, *(RACK_FIELD_PREFIX + sku_id for sku_id in rack_ids)]
+
+
+def _resolve(name: str, rack_ids: tuple[str, ...]) -> str | None:
+    names = field_names(rack_ids)
+    if name in names:
+        return name
+    if name.startswith(RACK_FIELD_PREFIX) and not rack_ids:
+        return name  # checked against the catalog when the site is bound
+    tails = [full for full in names if full.rsplit(".", 1)[-1] == name]
+    return tails[0] if len(tails) == 1 else None
+
+
+def parse_requirement(text: str, rack_ids: tuple[str, ...] = ()) -> Requirement:
+    """Parse ``text``; raise :class:`SiteError` that lists the valid fields when it is wrong."""
+    if not isinstance(text, str):
+        raise SiteError(f"expected a requirement such as \"totals.gpus >= 400000\", got {text!r}")
+    match = _EXPRESSION.match(text)
+    if not match:
+        raise SiteError(f"cannot read {text!r}: write FIELD OP VALUE with OP one of "
+                        f"{', '.join(OPERATORS)}, e.g. \"totals.gpus >= 400000\"")
+    op = {"=>": ">=", "=<": "<="}.get(match["op"], match["op"])
+    if op not in OPERATORS:
+        raise SiteError(f"{text!r}: operator {match['op']!r} is not supported; use one of "
+                        f"{', '.join(OPERATORS)}")
+    field = _resolve(match["field"], rack_ids)
+    if field is None:
+        raise SiteError(f"{text!r}: unknown field {match['field']!r}; valid fields: "
+                        f"{', '.join(field_names(rack_ids))}, racks.<sku-id>")
+    dimension, unit = FIELDS.get(field, (D.COUNT, ""))
+    try:
+        value = parse(match["value"], dimension, unit or None)
+    except UnitError as error:
+        raise SiteError(f"{text!r}: {field}: {error}") from None
+    return Requirement(text=text.strip(), field=field, op=op, value=value)

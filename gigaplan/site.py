@@ -1,0 +1,364 @@
+"""Site scenarios: strict pydantic models of ``site.toml``, overrides, and ``bind``.
+
+A site describes limits and requirements, never the answer (DESIGN.md §3). Every numeric value
+takes a number in the unit its key documents or a quantity string (``"1.2 GW"``). Keys a user
+writes are short (``power.budget``); inside, attribute names carry their unit
+(``budget_mw``). Defaults are the sourced values of engineering-model.md §10; the embedded
+default site (``default_site.toml``) documents each with its source.
+
+``bind(site, catalog)`` resolves every SKU reference and reports every problem at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+
+from gigaplan.catalog import Catalog, ComputeRack, CpuRack, Optic, StorageRack, Switch, read_toml
+from gigaplan.errors import SiteError, validation_problems
+from gigaplan.requirements import RACK_FIELD_PREFIX, Requirement, parse_requirement
+from gigaplan.units import Dimension, quantity_type
+
+PowerMW = quantity_type(Dimension.POWER, "MW")
+AreaM2 = quantity_type(Dimension.AREA, "m2")
+MoneyUSD = quantity_type(Dimension.MONEY, "USD")
+Fraction = Annotated[quantity_type(Dimension.FRACTION, ""), Field(ge=0, le=1)]
+Objective = Literal["gpus", "fp4", "fp8", "bf16", "tf32", "fp64", "hbm"]
+OBJECTIVES: tuple[str, ...] = Objective.__args__  # type: ignore[attr-defined]
+REDUNDANCY_SCHEMES = ("N", "N+1", "2N", "4N/3", "3N/2")
+DEFAULT_SITE_NAME = "(embedded default site)"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+
+
+class PowerSection(_Section):
+    budget_mw: Annotated[PowerMW, Field(gt=0, alias="budget")]
+    basis: Literal["facility", "it"] = "facility"
+    pue: Annotated[float, Field(ge=1.0, le=3.0)] = 1.22  # [E] engineering-model §1.4, §10
+    pue_annual: Annotated[float, Field(ge=1.0, le=3.0)] = 1.12  # [E] §1.4, §10
+    redundancy: Literal["N", "N+1", "2N", "4N/3", "3N/2"] = "N"  # [S/E] §2.3
+    redundancy_blocks: Annotated[int, Field(ge=1, le=1000)] = 4  # N of N+1 [D] §2.2
+    headroom_frac: Fraction = 0.0
+
+    @property
+    def usable_frac(self) -> float:
+        """u_red, the usable share of installed capacity (engineering-model.md §2.2)."""
+        return {
+            "N": 1.0,
+            "N+1": self.redundancy_blocks / (self.redundancy_blocks + 1),
+            "2N": 0.5,
+            "4N/3": 0.75,
+            "3N/2": 2 / 3,
+        }[self.redundancy]
+
+
+class SpaceSection(_Section):
+    rack_positions: Annotated[int, Field(ge=0, le=10**7)] | None = None
+    white_space_m2: Annotated[AreaM2, Field(ge=0)] | None = Field(None, alias="white_space")
+    area_per_rack_m2: Annotated[AreaM2, Field(gt=0, alias="area_per_rack")] = 3.7  # [S] §4
+
+
+class CoolingSection(_Section):
+    liquid_mw: Annotated[PowerMW, Field(ge=0)] | None = Field(None, alias="liquid")
+    air_mw: Annotated[PowerMW, Field(ge=0)] | None = Field(None, alias="air")
+
+
+class NetworkSection(_Section):
+    enabled: bool = True
+    switch: str = "quantum-x800-q3400"
+    optic: str = "osfp-1.6t-2x800g"
+    optics: bool = True
+    oversubscription: Annotated[float, Field(ge=1.0, le=16.0)] = 1.0
+    planes: Annotated[int, Field(ge=1, le=16)] = 1
+    rack_u: Annotated[int, Field(ge=1, le=100)] = 42
+
+
+class StorageSection(_Section):
+    enabled: bool = True
+    rack: str = "storage-rack-qlc"
+    pb_per_1000_gpus: Annotated[float, Field(ge=0, le=10_000)] = 10.0  # [D] §6
+    read_gb_per_s_per_gpu: Annotated[float, Field(ge=0, le=1_000)] = 0.5  # [D] §6
+
+
+class CpuSection(_Section):
+    enabled: bool = True
+    rack: str = "grace-cpu-rack"
+    cores_per_gpu: Annotated[float, Field(ge=0, le=10_000)] = 0.576  # [E] §5.4: 144 cores/250 GPUs
+    cores: Annotated[int, Field(ge=0, le=10**9)] = 0
+
+
+class ComputeSection(_Section):
+    skus: list[str] | None = None
+    allow_announced: bool = False
+    build_date: date | None = None
+    min_racks: dict[str, Annotated[int, Field(ge=0, le=10**7)]] = Field(default_factory=dict)
+    max_racks: dict[str, Annotated[int, Field(ge=0, le=10**7)]] = Field(default_factory=dict)
+
+
+class BudgetSection(_Section):
+    capex_usd: Annotated[MoneyUSD, Field(ge=0)] | None = Field(None, alias="capex")
+
+
+class Site(_Section):
+    """A whole site scenario; only ``power.budget`` is required."""
+
+    name: str = "site"
+    objective: Objective = "fp4"
+    requirements: list[str] = Field(default_factory=list)
+    power: PowerSection
+    space: SpaceSection = SpaceSection()
+    cooling: CoolingSection = CoolingSection()
+    network: NetworkSection = NetworkSection()
+    storage: StorageSection = StorageSection()
+    cpu: CpuSection = CpuSection()
+    compute: ComputeSection = ComputeSection()
+    budget: BudgetSection = BudgetSection()
+
+    @field_validator("requirements")
+    @classmethod
+    def _requirements_parse(cls, texts: list[str]) -> list[str]:
+        for text in texts:
+            try:
+                parse_requirement(text)
+            except SiteError as error:  # pydantic reports ValueError-like errors only
+                raise PydanticCustomError("requirement", str(error)) from None
+        return texts
+
+    def resolved(self) -> dict[str, Any]:
+        """The fully resolved site, with the keys a user writes."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+def default_site_text() -> str:
+    return (Path(__file__).parent / "default_site.toml").read_text(encoding="utf-8")
+
+
+# --- loading and overrides ---------------------------------------------------------------
+
+
+def _known_keys(model: type[BaseModel]) -> dict[str, Any]:
+    """User-facing key -> field annotation of ``model``."""
+    return {(info.alias or name): info for name, info in model.model_fields.items()}
+
+
+def _section_model(key: str) -> type[BaseModel] | None:
+    info = _known_keys(Site).get(key)
+    annotation = getattr(info, "annotation", None)
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def check_key(dotted: str) -> None:
+    """Raise :class:`SiteError` unless ``dotted`` names a site key (with a suggestion)."""
+    parts = dotted.split(".")
+    model: type[BaseModel] = Site
+    path: list[str] = []
+    for depth, part in enumerate(parts):
+        keys = _known_keys(model)
+        if part not in keys:
+            close = difflib.get_close_matches(part, list(keys), n=1)
+            prefix = ".".join(path)
+            hint = f"; did you mean {'.'.join([*path, close[0]])}?" if close else ""
+            where = f"section [{prefix}]" if prefix else "a site"
+            raise SiteError(f"--set {dotted}: {where} has no key {part!r}{hint} "
+                            f"(keys: {', '.join(keys)})")
+        path.append(part)
+        section = _section_model(part) if model is Site else None
+        if section is not None:
+            model = section
+            continue
+        rest = parts[depth + 1:]
+        dict_field = part in ("min_racks", "max_racks")
+        if rest and not (dict_field and len(rest) == 1):
+            raise SiteError(f"--set {dotted}: {'.'.join(path)} is a value, not a section")
+        return
+    raise SiteError(f"--set {dotted}: names a whole section; set one of its keys")
+
+
+def parse_set(assignment: str) -> tuple[str, Any]:
+    """``power.budget=1.5GW`` -> ("power.budget", "1.5GW"); TOML values keep their type."""
+    key, sep, text = assignment.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise SiteError(f"--set {assignment!r}: expected KEY=VALUE, e.g. power.budget=1.5GW")
+    check_key(key)
+    text = text.strip()
+    try:
+        value = tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = text  # a bare word or quantity string: "1.5GW", "gb300-nvl72"
+    return key, value
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A copy of ``raw`` with each (dotted key, value) set; later overrides win."""
+    import copy
+
+    data = copy.deepcopy(raw)
+    for dotted, value in overrides:
+        *parents, last = dotted.split(".")
+        node = data
+        for part in parents:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[last] = value
+    return data
+
+
+def load_site(path: str | Path | None = None,
+              overrides: list[tuple[str, Any]] | None = None,
+              require: list[str] | None = None) -> tuple[Site, str]:
+    """Read a site file (or the embedded default), apply overrides, validate.
+
+    ``overrides`` are (dotted key, value) pairs from ``--set`` and flags; ``require`` adds
+    requirements to the site's own. Returns the site and the name to use for it in messages.
+    Raises :class:`SiteError` that lists every problem as ``FILE: dotted.key: message``.
+    """
+    if path is None:
+        source = DEFAULT_SITE_NAME
+        raw = tomllib.loads(default_site_text())
+    else:
+        source = str(path)
+        raw = read_toml(Path(path), SiteError)
+    data = apply_overrides(raw, overrides or [])
+    if require:
+        existing = data.get("requirements", [])
+        data["requirements"] = [*(existing if isinstance(existing, list) else [existing]),
+                                *require]
+    return validate_site(data, source), source
+
+
+def validate_site(raw: dict[str, Any], source: str) -> Site:
+    try:
+        return Site.model_validate(raw)
+    except ValidationError as exc:
+        problems = validation_problems(source, exc.errors())
+        raise SiteError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1
+                                       else ""), problems) from None
+    except RecursionError:
+        raise SiteError(f"{source}: nesting is too deep") from None
+
+
+# --- bind --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoundSite:
+    """A site with every SKU reference resolved against a catalog."""
+
+    site: Site
+    source: str
+    compute: tuple[ComputeRack, ...]
+    cpu_rack: CpuRack | None
+    storage_rack: StorageRack | None
+    switch: Switch | None
+    optic: Optic | None
+    requirements: tuple[Requirement, ...]
+
+    @property
+    def rack_ids(self) -> tuple[str, ...]:
+        extra = [sku.id for sku in (self.cpu_rack, self.storage_rack) if sku is not None]
+        return (*(sku.id for sku in self.compute), *extra)
+
+    def catalog_ids(self) -> list[str]:
+        chosen = [*self.compute, self.cpu_rack, self.storage_rack, self.switch, self.optic]
+        return sorted(sku.id for sku in chosen if sku is not None)
+
+
+def _available(sku: ComputeRack, compute: ComputeSection) -> str | None:
+    """Why ``sku`` cannot be planned at this site, or None when it can."""
+    if sku.status == "announced" and not compute.allow_announced:
+        return "is announced, not shipping (set compute.allow_announced = true to plan it)"
+    if compute.build_date is not None and sku.available_from > compute.build_date:
+        return (f"is available from {sku.available_from}, after compute.build_date "
+                f"{compute.build_date}")
+    return None
+
+
+def bind(site: Site, catalog: Catalog, source: str = "site.toml") -> BoundSite:
+    """Resolve every reference of ``site`` in ``catalog``; raise one error listing all problems."""
+    problems: list[str] = []
+
+    def resolve(key: str, sku_id: str, cls: type) -> Any:
+        if sku_id not in catalog:
+            problems.append(f"{source}: {key}: unknown SKU id {sku_id!r}{catalog.suggest(sku_id)}")
+            return None
+        sku = catalog.get(sku_id)
+        if not isinstance(sku, cls):
+            problems.append(f"{source}: {key}: {sku_id!r} is a {sku.kind}, expected a "
+                            f"{cls.kind_label}")
+            return None
+        return sku
+
+    compute: list[ComputeRack] = []
+    if site.compute.skus is None:
+        for sku in catalog.of_kind("compute_rack"):
+            if _available(sku, site.compute) is None:  # type: ignore[arg-type]
+                compute.append(sku)  # type: ignore[arg-type]
+        if not compute:
+            problems.append(f"{source}: compute.skus: no compute rack in the catalog is "
+                            "available at this site")
+    else:
+        if not site.compute.skus:
+            problems.append(f"{source}: compute.skus: list at least one compute rack SKU")
+        for index, sku_id in enumerate(site.compute.skus):
+            sku = resolve(f"compute.skus[{index}]", sku_id, ComputeRack)
+            if sku is None:
+                continue
+            why = _available(sku, site.compute)
+            if why:
+                problems.append(f"{source}: compute.skus[{index}]: {sku_id!r} {why}")
+            elif sku not in compute:
+                compute.append(sku)
+    compute.sort(key=lambda sku: sku.id)
+    ids = {sku.id for sku in compute}
+    for table in ("min_racks", "max_racks"):
+        for sku_id in getattr(site.compute, table):
+            if sku_id not in ids:
+                problems.append(f"{source}: compute.{table}.{sku_id}: not one of the compute "
+                                f"racks planned here ({', '.join(sorted(ids)) or 'none'})")
+    for sku_id, low in site.compute.min_racks.items():
+        high = site.compute.max_racks.get(sku_id)
+        if high is not None and low > high:
+            problems.append(f"{source}: compute.min_racks.{sku_id}: {low} is above "
+                            f"compute.max_racks.{sku_id} = {high}")
+
+    cpu_rack = resolve("cpu.rack", site.cpu.rack, CpuRack) if site.cpu.enabled else None
+    storage_rack = (resolve("storage.rack", site.storage.rack, StorageRack)
+                    if site.storage.enabled else None)
+    switch = resolve("network.switch", site.network.switch, Switch) if site.network.enabled \
+        else None
+    optic = (resolve("network.optic", site.network.optic, Optic)
+             if site.network.enabled and site.network.optics else None)
+
+    rack_ids = tuple(sorted(ids | {sku.id for sku in (cpu_rack, storage_rack) if sku}))
+    requirements: list[Requirement] = []
+    for key, text in ((f"requirements[{i}]", t) for i, t in enumerate(site.requirements)):
+        try:
+            requirement = parse_requirement(text, rack_ids)
+        except SiteError as error:
+            problems.append(f"{source}: {key}: {error}")
+            continue
+        if requirement.field.startswith(RACK_FIELD_PREFIX) and \
+                requirement.field.removeprefix(RACK_FIELD_PREFIX) not in rack_ids:
+            problems.append(f"{source}: {key}: {text!r}: no rack {requirement.field!r} is "
+                            f"planned here; racks: {', '.join(rack_ids)}")
+            continue
+        requirements.append(requirement)
+
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise SiteError(problems[0] + more, problems)
+    return BoundSite(site=site, source=source, compute=tuple(compute), cpu_rack=cpu_rack,
+                     storage_rack=storage_rack, switch=switch, optic=optic,
+                     requirements=tuple(requirements))

@@ -1,0 +1,311 @@
+"""Solve the build-out MILP with scipy's ``milp`` (HiGHS), re-check the point, read the plan.
+
+Lexicographic objective (DESIGN.md §4): maximise the site's objective; among plans equal on
+it, least capex; then least IT power. Each stage is one exact HiGHS solve
+(``mip_rel_gap = 0``) with the previous stage's optimum fixed as a constraint.
+
+After every solve the returned point is checked in plain Python against every bound,
+integrality and row (scipy has reported "optimal" for points that break a bound); a
+violation raises :class:`~gigaplan.errors.VerificationError`, never a result. An infeasible
+site is a result: its conflicting limits are found by relaxing one site limit at a time.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from gigaplan.errors import VerificationError
+from gigaplan.model import INF, Expr, Model, Row, build
+from gigaplan.result import ConstraintRow, PlanResult, RackLine, SolverInfo
+from gigaplan.site import BoundSite
+
+TOLERANCE = 1e-6  # relative feasibility tolerance of the re-check
+SOLVER_NAME = "HiGHS (scipy.optimize.milp)"
+
+
+class SolveStatus(StrEnum):
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    TIME_LIMIT = "time_limit"
+    UNBOUNDED = "unbounded"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class StageResult:
+    status: SolveStatus
+    x: list[float] | None
+    mip_gap: float | None
+
+
+_MILP_STATUS = {0: SolveStatus.OPTIMAL, 1: SolveStatus.TIME_LIMIT, 2: SolveStatus.INFEASIBLE,
+                3: SolveStatus.UNBOUNDED}
+
+
+def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
+             time_limit_s: float | None) -> StageResult:
+    """One HiGHS solve of ``objective`` subject to ``rows`` and the variable bounds."""
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    layout = model.layout
+    cost = np.zeros(layout.size)
+    for index, coef in objective.coefs.items():
+        cost[index] = -coef if maximize else coef
+    matrix = np.zeros((len(rows), layout.size))
+    lower = np.empty(len(rows))
+    upper = np.empty(len(rows))
+    for r, row in enumerate(rows):
+        for index, coef in row.expr.coefs.items():
+            matrix[r, index] = coef
+        lower[r] = row.lower - row.expr.const
+        upper[r] = row.upper - row.expr.const
+    options: dict[str, float | bool] = {"mip_rel_gap": 0.0, "presolve": True}
+    if time_limit_s is not None:
+        options["time_limit"] = max(time_limit_s, 0.01)
+    result = milp(
+        cost,
+        constraints=[LinearConstraint(matrix, lower, upper)] if rows else None,
+        integrality=np.array(layout.integer, dtype=int),
+        bounds=Bounds(np.array(layout.lower), np.array(layout.upper)),
+        options=options,
+    )
+    status = _MILP_STATUS.get(result.status, SolveStatus.ERROR)
+    x = None if result.x is None else [float(value) for value in result.x]
+    gap = getattr(result, "mip_gap", None)
+    return StageResult(status, x, None if gap is None else float(gap))
+
+
+def verify(model: Model, x: list[float], rows: list[Row]) -> None:
+    """Check ``x`` against bounds, integrality and every row, in plain Python."""
+    layout = model.layout
+    problems = []
+    for i, value in enumerate(x):
+        if layout.integer[i] and abs(value - round(value)) > TOLERANCE:
+            problems.append(f"{layout.names[i]} = {value} is not an integer")
+        if value < layout.lower[i] - TOLERANCE or value > layout.upper[i] + TOLERANCE:
+            problems.append(f"{layout.names[i]} = {value} is outside its bounds")
+    for row in rows:
+        value = row.expr.value(x)
+        if value < row.lower - TOLERANCE * max(1.0, abs(row.lower)) or \
+                value > row.upper + TOLERANCE * max(1.0, abs(row.upper)):
+            problems.append(f"row {row.block} ({row.name}) = {value} is outside "
+                            f"[{row.lower}, {row.upper}]")
+    if problems:
+        raise VerificationError("the solver returned a point that breaks the model: "
+                                + "; ".join(problems[:5]))
+
+
+def _rounded(model: Model, x: list[float]) -> list[float]:
+    return [float(round(v)) if model.layout.integer[i] else v for i, v in enumerate(x)]
+
+
+def _fix(expr: Expr, value: float, *, at_least: bool) -> Row:
+    slack = 1e-9 * abs(value) + 1e-7
+    if at_least:
+        return Row("lexicographic", "previous stage optimum", expr, lower=value - slack,
+                   report=False)
+    return Row("lexicographic", "previous stage optimum", expr, upper=value + slack,
+               report=False)
+
+
+def optimize(model: Model, time_limit_s: float | None = None) -> tuple[StageResult, int]:
+    """Maximise the objective, then minimise capex, then IT power; return the last point."""
+    deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
+    rows = list(model.rows)
+    stages = [(model.objective, True), (model.fields["cost.capex_usd"], False),
+              (model.fields["power_mw.it"], False)]
+    best: StageResult | None = None
+    first_status, first_gap, solved = SolveStatus.OPTIMAL, None, 0
+    for number, (objective, maximize) in enumerate(stages, start=1):
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0 and best is not None:
+            break
+        outcome = run_milp(model, objective, maximize=maximize, rows=rows,
+                           time_limit_s=remaining)
+        if outcome.x is None:
+            if best is None:
+                return outcome, number
+            break  # keep the previous stage's point
+        verify(model, outcome.x, rows)
+        x = _rounded(model, outcome.x)
+        verify(model, x, rows)
+        if number == 1:
+            first_status, first_gap = outcome.status, outcome.mip_gap
+        best, solved = StageResult(first_status, x, first_gap), number
+        if outcome.status is not SolveStatus.OPTIMAL:
+            break
+        rows.append(_fix(objective, objective.value(x), at_least=maximize))
+    assert best is not None
+    return best, solved
+
+
+# --- infeasibility --------------------------------------------------------------------------
+
+
+def diagnose(model: Model, time_limit_s: float | None = None) -> list[str]:
+    """The site limits of which relaxing any one alone makes the site feasible."""
+    groups = sorted({row.group for row in model.rows
+                     if row.group and row.group not in ("power.budget",)})
+    freeing = []
+    for group in groups:
+        rows = [row for row in model.rows if row.group != group]
+        outcome = run_milp(model, Expr(), maximize=False, rows=rows, time_limit_s=time_limit_s)
+        if outcome.x is not None:
+            freeing.append(group)
+    return freeing
+
+
+# --- reading the plan -------------------------------------------------------------------------
+
+
+def _count(value: float) -> int:
+    return int(round(value))
+
+
+def _constraint_rows(model: Model, x: list[float]) -> list[ConstraintRow]:
+    """Each reported limit with its use and slack.
+
+    A limit binds when its slack is less than one step: for a cap, what one more compute rack
+    would take of it (the larger of its own coefficient and the average use per compute rack,
+    which includes each rack's share of fabric, storage and CPU pool); for a floor, one rack
+    of what the floor counts.
+    """
+    rows = []
+    racks = model.fields["totals.compute_racks"].value(x)
+    for row in model.rows:
+        if not row.report:
+            continue
+        used_expr = row.shown_used or row.expr
+        used = used_expr.value(x)
+        if row.shown_limit is not None:
+            limit, sense = row.shown_limit.value(x), ">="
+        elif row.lower == row.upper:
+            limit, sense = row.lower, "=="
+        elif row.upper < INF:
+            limit, sense = row.upper, "<="
+        else:
+            limit, sense = row.lower, ">="
+        slack = {"<=": limit - used, ">=": used - limit, "==": -abs(used - limit)}[sense]
+        tolerance = TOLERANCE * max(1.0, abs(limit))
+        average = abs(used) / racks if sense == "<=" and row.step > 0 and racks >= 1 else 0.0
+        step = max(row.step, average)
+        binding = slack <= max(tolerance, step - tolerance)
+        rows.append(ConstraintRow(name=row.name, limit=limit, used=used, slack=slack,
+                                  unit=row.unit, binding=binding, sense=sense))
+    return rows
+
+
+def _section(values: dict[str, float], prefix: str, counts: tuple[str, ...] = ()) -> dict:
+    section = {}
+    for name, value in values.items():
+        if name.startswith(prefix + "."):
+            key = name[len(prefix) + 1:]
+            if "." not in key:
+                section[key] = _count(value) if key in counts else value
+    return section
+
+
+def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInfo) -> PlanResult:
+    """Every result field of ``model`` at ``x``, as plain Python values."""
+    bound = model.bound
+    values = {name: expr.value(x) for name, expr in model.fields.items()}
+    racks = []
+    for sku in bound.compute:
+        count = _count(values[f"racks.{sku.id}"])
+        racks.append(RackLine(sku.id, sku.kind, sku.name, count, count * sku.gpu_count,
+                              sku.power_kw, count * sku.power_kw / 1000, sku.price_usd,
+                              count * sku.price_usd))
+    for sku, key in ((bound.cpu_rack, "cpu.racks"), (bound.storage_rack, "storage.racks")):
+        if sku is not None:
+            count = _count(values[key])
+            racks.append(RackLine(sku.id, sku.kind, sku.name, count, 0, sku.power_kw,
+                                  count * sku.power_kw / 1000, sku.price_usd,
+                                  count * sku.price_usd))
+    counts = ("gpus", "cpus", "cpu_cores", "racks", "compute_racks")
+    totals = _section(values, "totals", counts)
+    network_counts = ("tiers", "leaf_switches", "spine_switches", "core_switches", "switches",
+                      "optics", "racks")
+    network = _section(values, "network", network_counts)
+    network.update({
+        "enabled": bound.switch is not None,
+        "switch": bound.switch.id if bound.switch else None,
+        "optic": bound.optic.id if bound.optic else None,
+        "planes": bound.site.network.planes,
+        "endpoints_per_plane": _count(values["_endpoints"]),
+        "radix": int(model.context.get("fabric_radix", 0)),
+        "port_gbps": model.context.get("fabric_rate_gbps", 0.0),
+    })
+    power = _section(values, "power_mw")
+    power["redundancy_reserve"] = values["_redundancy_reserve_mw"]
+    power["headroom_reserve"] = values["_headroom_reserve_mw"]
+    storage = _section(values, "storage", ("racks",))
+    storage.update({"required_pb": values.get("_storage_required_pb", 0.0),
+                    "read_gb_per_s": values["_storage_read_gb_per_s"],
+                    "required_read_gb_per_s": values.get("_storage_required_read_gb_per_s", 0.0)})
+    cpu = _section(values, "cpu", ("racks", "cores"))
+    cpu["required_cores"] = values.get("_cpu_required_cores", 0.0)
+    cost = {"capex_usd": values["cost.capex_usd"],
+            "capex_breakdown_usd": _section(values, "cost.capex_breakdown_usd")}
+    objective_field = {"gpus": "totals.gpus", "hbm": "totals.hbm_tb"}.get(
+        bound.site.objective, f"totals.{bound.site.objective}_dense_pflops")
+    return PlanResult(
+        status=status.value,
+        objective={"name": bound.site.objective, "value": values[objective_field],
+                   "unit": model.objective_unit},
+        inputs=plan_inputs(bound),
+        solver=info,
+        racks=racks,
+        totals=totals,
+        power_mw=power,
+        network=network,
+        storage=storage,
+        cpu=cpu,
+        space=_section(values, "space", ("racks",)),
+        cooling=_section(values, "cooling"),
+        cost=cost,
+        constraints=_constraint_rows(model, x),
+    )
+
+
+def plan_inputs(bound: BoundSite) -> dict:
+    return {"source": bound.source, "site": bound.site.resolved(),
+            "catalog_ids": bound.catalog_ids()}
+
+
+def plan(bound: BoundSite, *, time_limit_s: float | None = None,
+         timings: bool = False) -> PlanResult:
+    """The provably best build-out of ``bound`` (or the best found within the time limit)."""
+    started = time.perf_counter()
+    model = build(bound)
+    outcome, stages = optimize(model, time_limit_s)
+    seconds = round(time.perf_counter() - started, 6) if timings else None
+    if outcome.x is None:
+        conflicts: list[str] = []
+        if outcome.status is SolveStatus.INFEASIBLE:
+            conflicts = diagnose(model, time_limit_s)
+        info = SolverInfo(SOLVER_NAME, outcome.status.value, outcome.mip_gap, stages, seconds)
+        return PlanResult(status=outcome.status.value,
+                          objective={"name": bound.site.objective, "value": None,
+                                     "unit": model.objective_unit},
+                          inputs=plan_inputs(bound), solver=info,
+                          message=_infeasible_message(bound, outcome.status, conflicts),
+                          conflicts=conflicts)
+    info = SolverInfo(SOLVER_NAME, outcome.status.value, outcome.mip_gap, stages, seconds)
+    return read_plan(model, outcome.x, outcome.status, info)
+
+
+def _infeasible_message(bound: BoundSite, status: SolveStatus, conflicts: list[str]) -> str:
+    if status is SolveStatus.TIME_LIMIT:
+        return "the time limit was reached before any build-out was found; raise --time-limit"
+    if status is not SolveStatus.INFEASIBLE:
+        return f"the solver stopped with status {status.value}"
+    if conflicts:
+        names = ", ".join(conflicts)
+        return (f"no build-out satisfies {bound.source}: the limits in conflict are the power "
+                f"budget and {names}; relaxing any one of [{names}] makes the site feasible")
+    return (f"no build-out satisfies {bound.source}: no single limit is to blame; the power "
+            "budget, requirements and rack limits together leave no feasible plan")
+
