@@ -153,7 +153,8 @@ def _known_keys(model: type[BaseModel]) -> dict[str, Any]:
 def _section_model(key: str) -> type[BaseModel] | None:
     info = _known_keys(Site).get(key)
     annotation = getattr(info, "annotation", None)
-    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    is_section = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    return annotation if is_section else None
 
 
 def check_key(dotted: str) -> None:

@@ -162,7 +162,7 @@ def diagnose(model: Model, time_limit_s: float | None = None) -> list[str]:
 
 
 def _count(value: float) -> int:
-    return int(round(value))
+    return round(value)
 
 
 def _constraint_rows(model: Model, x: list[float]) -> list[ConstraintRow]:
