@@ -155,8 +155,8 @@ def main_options(
 
 CatalogFiles = Annotated[
     list[Path] | None,
-    typer.Option("--catalog", "-c", help="A catalog TOML file that adds or overrides SKUs by "
-                 "id (repeatable).", show_default=False),
+    typer.Option("--catalog", "-c", metavar="FILE", show_default=False,
+                 help="A catalog TOML file that adds or overrides SKUs by id (repeatable)."),
 ]
 
 
@@ -166,8 +166,8 @@ def _catalog(files: list[Path] | None):
     return load_catalog(files or ())
 
 
-@catalog_app.command("list", epilog="Examples:  gigaplan catalog list  |  gigaplan catalog "
-                     "list --kind compute_rack --format json")
+@catalog_app.command("list", epilog="Examples:\n\n\b\n  gigaplan catalog list\n  gigaplan "
+                     "catalog list --kind compute_rack --format json")
 @handles_errors
 def catalog_list(
     kind: Annotated[SkuKind | None, typer.Option(help="Only SKUs of this kind.")] = None,
@@ -185,7 +185,7 @@ def catalog_list(
         render_table(report.catalog_table(loaded, kind), None)
 
 
-@catalog_app.command("show", epilog="Examples:  gigaplan catalog show gb300-nvl72  |  "
+@catalog_app.command("show", epilog="Examples:\n\n\b\n  gigaplan catalog show gb300-nvl72\n  "
                      "gigaplan catalog show gb300-nvl72 --format json")
 @handles_errors
 def catalog_show(
@@ -204,7 +204,8 @@ def catalog_show(
         render_table(report.sku_table(sku, loaded.origin.get(sku_id, "")), None)
 
 
-@catalog_app.command("validate", epilog="Example:  gigaplan catalog validate my-racks.toml")
+@catalog_app.command("validate", epilog="Example:\n\n\b\n  gigaplan catalog validate "
+                     "my-racks.toml")
 @handles_errors
 def catalog_validate(
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Catalog files.")],
@@ -223,44 +224,59 @@ def catalog_validate(
 
 PLAN_EPILOG = """Examples:
 
+\b
   gigaplan plan                                  # the embedded 1 GW default site
   gigaplan plan site.toml --format json --output plan.json
   gigaplan plan --power 1.5GW --pue 1.15 --sku gb300-nvl72 --sku gb200-nvl72
   gigaplan plan site.toml --require 'totals.gpus >= 100000' --set budget.capex='$20B'
   gigaplan plan --objective gpus --set space.rack_positions=4000
 
+\b
 Requirement fields: totals.gpus, totals.fp4_dense_pflops, power_mw.facility,
 power_mw.it, cost.capex_usd, network.switches, racks.<sku-id>, ... (an unknown field
 lists them all)."""
 
 
+SiteArg = Annotated[Path | None, typer.Argument(
+    metavar="SITE", show_default=False,
+    help="A site TOML file; the embedded default site when left out.")]
+PowerOpt = Annotated[str | None, typer.Option(
+    metavar="QUANTITY", help="Power budget, e.g. 1.2GW (power.budget).")]
+BasisOpt = Annotated[Basis | None, typer.Option(help="What the budget covers (power.basis).")]
+PueOpt = Annotated[float | None, typer.Option(help="Sizing PUE (power.pue).")]
+SkuOpt = Annotated[list[str] | None, typer.Option(
+    metavar="ID", help="Restrict compute to this SKU id (repeatable; compute.skus).")]
+ObjectiveOpt = Annotated[Objective | None, typer.Option(help="What to maximise (objective).")]
+RequireOpt = Annotated[list[str] | None, typer.Option(
+    metavar="EXPR", help="A requirement such as 'totals.gpus >= 400000' (repeatable).")]
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", metavar="KEY=VALUE", help="Override a site key: dotted.key=VALUE (repeatable).")]
+TimeLimitOpt = Annotated[float | None, typer.Option(
+    metavar="SECONDS", min=0.01,
+    help="Solver time limit; exit 5 with the best plan found when it is reached.")]
+TimingsOpt = Annotated[bool, typer.Option(
+    help="Report solve time (output then differs from run to run).")]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f")]
+OutputOpt = Annotated[Path | None, typer.Option(
+    "--output", "-o", metavar="FILE", help="Write to this file atomically instead of stdout.")]
+
+
 @app.command("plan", epilog=PLAN_EPILOG)
 @handles_errors
 def plan_command(
-    site: Annotated[Path | None, typer.Argument(help="A site TOML file; the embedded default "
-                                                "site when left out.", show_default=False)] = None,
-    power: Annotated[str | None, typer.Option(help="Power budget, e.g. 1.2GW (power.budget)."
-                                              )] = None,
-    basis: Annotated[Basis | None, typer.Option(help="What the budget covers (power.basis)."
-                                                )] = None,
-    pue: Annotated[float | None, typer.Option(help="Sizing PUE (power.pue).")] = None,
-    sku: Annotated[list[str] | None, typer.Option(help="Restrict compute to this SKU id "
-                                                  "(repeatable; compute.skus).")] = None,
-    objective: Annotated[Objective | None, typer.Option(help="What to maximise.")] = None,
-    require: Annotated[list[str] | None, typer.Option(help="A requirement such as "
-                                                      "'totals.gpus >= 400000' (repeatable).")
-                       ] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a site key: "
-                                                   "dotted.key=VALUE (repeatable).")] = None,
+    site: SiteArg = None,
+    power: PowerOpt = None,
+    basis: BasisOpt = None,
+    pue: PueOpt = None,
+    sku: SkuOpt = None,
+    objective: ObjectiveOpt = None,
+    require: RequireOpt = None,
+    set_: SetOpt = None,
     catalog: CatalogFiles = None,
-    time_limit: Annotated[float | None, typer.Option(help="Solver time limit in seconds; "
-                                                     "exit 5 with the best plan found.",
-                                                     min=0.01)] = None,
-    timings: Annotated[bool, typer.Option(help="Report solve time (output then differs "
-                                          "from run to run).")] = False,
-    format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TABLE,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file "
-                                                "atomically instead of stdout.")] = None,
+    time_limit: TimeLimitOpt = None,
+    timings: TimingsOpt = False,
+    format: FormatOpt = OutputFormat.TABLE,
+    output: OutputOpt = None,
 ) -> None:
     """Find the provably best build-out of a site and show what it delivers.
 
@@ -296,12 +312,12 @@ def plan_command(
         raise typer.Exit(EXIT_SOLVER_LIMIT)
 
 
-@app.command("init", epilog="Examples:  gigaplan init  |  gigaplan init sites/abilene.toml "
-             "--force  |  gigaplan init - > site.toml")
+@app.command("init", epilog="Examples:\n\n\b\n  gigaplan init\n  gigaplan init "
+             "sites/abilene.toml --force\n  gigaplan init - > site.toml")
 @handles_errors
 def init_command(
-    path: Annotated[Path, typer.Argument(help="Where to write the site file ('-' for "
-                                         "stdout).")] = Path("site.toml"),
+    path: Annotated[Path, typer.Argument(
+        metavar="PATH", help="Where to write the site file ('-' for stdout).")] = Path("site.toml"),
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write the embedded default site as a commented TOML file to start from."""

@@ -302,10 +302,13 @@ def _infeasible_message(bound: BoundSite, status: SolveStatus, conflicts: list[s
         return "the time limit was reached before any build-out was found; raise --time-limit"
     if status is not SolveStatus.INFEASIBLE:
         return f"the solver stopped with status {status.value}"
+    if len(conflicts) == 1:
+        return (f"no build-out satisfies {bound.source}: {conflicts[0]} cannot be met within "
+                "the power budget and the other limits; relaxing it makes the site feasible")
     if conflicts:
-        names = ", ".join(conflicts)
-        return (f"no build-out satisfies {bound.source}: the limits in conflict are the power "
-                f"budget and {names}; relaxing any one of [{names}] makes the site feasible")
+        return (f"no build-out satisfies {bound.source}: these limits conflict with the power "
+                f"budget and each other: {', '.join(conflicts)}; relaxing any one of them "
+                "makes the site feasible")
     return (f"no build-out satisfies {bound.source}: no single limit is to blame; the power "
             "budget, requirements and rack limits together leave no feasible plan")
 
