@@ -172,7 +172,7 @@ def sku_table(sku: Sku, origin: str = "") -> RenderableType:
 
 
 def _mw(value: float) -> str:
-    return format_quantity(value, Dimension.POWER, "MW")
+    return format_quantity(value, Dimension.POWER, "MW", significant=4)
 
 
 def _int(value: float) -> str:
@@ -200,7 +200,7 @@ def plan_renderable(result: PlanResult) -> RenderableType:
         f"gap {plain(result.solver.mip_gap)}"
         + (f", {result.solver.seconds:.3f} s" if result.solver.seconds is not None else "")
     )
-    money = lambda value: format_quantity(value, Dimension.MONEY)  # noqa: E731
+    money = lambda value: format_quantity(value, Dimension.MONEY, significant=4)  # noqa: E731
     buildout = _table(
         "Build-out", ("SKU", "kind", "racks", "GPUs", "power each", "power", "capex (upfront)"),
         [(line.sku, line.kind, _int(line.count), _int(line.gpus),

@@ -253,24 +253,28 @@ def to_base(value: float, dim: Dimension, unit: str) -> float:
     return value * factor
 
 
-def _number(value: float) -> str:
-    """Six significant digits, thousands separators, no exponent, no trailing zeros."""
+def _number(value: float, significant: int = 6) -> str:
+    """``significant`` digits, thousands separators, no exponent, no trailing zeros."""
     if value == 0:
         return "0"
-    digits = max(0, 5 - math.floor(math.log10(abs(value))))
+    digits = max(0, significant - 1 - math.floor(math.log10(abs(value))))
     text = f"{round(value, digits):,.{digits}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def format_quantity(value: float, dim: Dimension, unit: str | None = None) -> str:
-    """Render ``value`` (in ``unit``, default the base unit) for people: ``1.2 GW``, ``$3.5M``."""
+def format_quantity(value: float, dim: Dimension, unit: str | None = None,
+                    significant: int = 6) -> str:
+    """Render ``value`` (in ``unit``, default the base unit) for people: ``1.2 GW``, ``$3.5M``.
+
+    Six significant digits by default, so that ``parse`` reads back the value within 5e-6.
+    """
     base = value if unit is None else to_base(value, dim, unit)
     if not math.isfinite(base):
         return str(base)
     sign, magnitude = ("-" if base < 0 else ""), abs(base)
     spec = _SPECS[dim]
     factor, label = next(((f, u) for f, u in spec.display if magnitude >= f), spec.display[-1])
-    number = _number(magnitude / factor)
+    number = _number(magnitude / factor, significant)
     if dim is Dimension.MONEY:
         return f"{sign}${number}{label}"
     if dim is Dimension.MONEY_PER_ENERGY:
