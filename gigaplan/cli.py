@@ -37,8 +37,21 @@ EXIT_CODES_HELP = (
     "130 interrupted."
 )
 
+ROOT_EPILOG = """Examples, one per command:
+
+\b
+  gigaplan plan                          # plan the embedded 1 GW default site
+  gigaplan plan site.toml --format json  # plan a site file, JSON for scripts
+  gigaplan init site.toml                # write the default site to edit
+  gigaplan catalog list                  # the hardware catalog (* = estimate)
+  gigaplan catalog show gb300-nvl72      # one SKU, every field and its sources
+  gigaplan catalog validate my.toml      # check a catalog file before using it
+
+Run 'gigaplan COMMAND --help' for each command's options and more examples."""
+
 app = typer.Typer(
     name="gigaplan",
+    epilog=ROOT_EPILOG,
     help="Capacity planning for AI gigafactories: what to build on a site, and what it "
     "delivers.\n\n" + EXIT_CODES_HELP,
     no_args_is_help=True,

@@ -292,7 +292,7 @@ def define_power(model: Model) -> None:
         "power_mw.it": it,
         "power_mw.facility": facility,
         "power_mw.overhead": facility - it,
-        "power_mw.unused": limit - drawn,
+        "power_mw.headroom": limit - drawn,
         "_redundancy_reserve_mw": Expr(const=budget * (1 - site.power.usable_frac)),
         "_headroom_reserve_mw": Expr(const=budget * site.power.usable_frac
                                      * site.power.headroom_frac),

@@ -226,7 +226,7 @@ def plan_renderable(result: PlanResult) -> RenderableType:
         ("- headroom reserve", _mw(power["headroom_reserve"]),
          f"headroom_frac {site['power']['headroom_frac']}"),
         ("= usable", _mw(power["usable"]), ""),
-        ("- unused", _mw(power["unused"]), "left within the usable budget"),
+        ("- headroom", _mw(power["headroom"]), "left free within the usable budget"),
         ("facility", _mw(power["facility"]), f"PUE {site['power']['pue']} x IT"),
         ("- overhead", _mw(power["overhead"]), "cooling and electrical losses"),
         ("= IT", _mw(power["it"]), ""),

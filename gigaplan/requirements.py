@@ -39,7 +39,7 @@ FIELDS: dict[str, tuple[Dimension, str]] = {
     "power_mw.storage": (D.POWER, "MW"),
     "power_mw.network": (D.POWER, "MW"),
     "power_mw.overhead": (D.POWER, "MW"),
-    "power_mw.unused": (D.POWER, "MW"),
+    "power_mw.headroom": (D.POWER, "MW"),
     "network.tiers": (D.COUNT, ""),
     "network.leaf_switches": (D.COUNT, ""),
     "network.spine_switches": (D.COUNT, ""),

@@ -24,12 +24,16 @@ from pydantic_core import PydanticCustomError
 from gigaplan.catalog import Catalog, ComputeRack, CpuRack, Optic, StorageRack, Switch, read_toml
 from gigaplan.errors import SiteError, validation_problems
 from gigaplan.requirements import RACK_FIELD_PREFIX, Requirement, parse_requirement
-from gigaplan.units import Dimension, quantity_type
+from gigaplan.units import Dimension, count_type, quantity_type
 
 PowerMW = quantity_type(Dimension.POWER, "MW")
 AreaM2 = quantity_type(Dimension.AREA, "m2")
 MoneyUSD = quantity_type(Dimension.MONEY, "USD")
 Fraction = Annotated[quantity_type(Dimension.FRACTION, ""), Field(ge=0, le=1)]
+Count = count_type()
+Number = quantity_type(Dimension.COUNT, "")
+PBytes = quantity_type(Dimension.DATA, "PB")
+GBytesPerS = quantity_type(Dimension.BANDWIDTH, "GB/s")
 Objective = Literal["gpus", "fp4", "fp8", "bf16", "tf32", "fp64", "hbm"]
 OBJECTIVES: tuple[str, ...] = Objective.__args__  # type: ignore[attr-defined]
 REDUNDANCY_SCHEMES = ("N", "N+1", "2N", "4N/3", "3N/2")
@@ -46,7 +50,7 @@ class PowerSection(_Section):
     pue: Annotated[float, Field(ge=1.0, le=3.0)] = 1.22  # [E] engineering-model §1.4, §10
     pue_annual: Annotated[float, Field(ge=1.0, le=3.0)] = 1.12  # [E] §1.4, §10
     redundancy: Literal["N", "N+1", "2N", "4N/3", "3N/2"] = "N"  # [S/E] §2.3
-    redundancy_blocks: Annotated[int, Field(ge=1, le=1000)] = 4  # N of N+1 [D] §2.2
+    redundancy_blocks: Annotated[Count, Field(ge=1, le=1000)] = 4  # N of N+1 [D] §2.2
     headroom_frac: Fraction = 0.0
 
     @property
@@ -62,7 +66,7 @@ class PowerSection(_Section):
 
 
 class SpaceSection(_Section):
-    rack_positions: Annotated[int, Field(ge=0, le=10**7)] | None = None
+    rack_positions: Annotated[Count, Field(ge=0, le=10**7)] | None = None
     white_space_m2: Annotated[AreaM2, Field(ge=0)] | None = Field(None, alias="white_space")
     area_per_rack_m2: Annotated[AreaM2, Field(gt=0, alias="area_per_rack")] = 3.7  # [S] §4
 
@@ -78,30 +82,30 @@ class NetworkSection(_Section):
     optic: str = "osfp-1.6t-2x800g"
     optics: bool = True
     oversubscription: Annotated[float, Field(ge=1.0, le=16.0)] = 1.0
-    planes: Annotated[int, Field(ge=1, le=16)] = 1
-    rack_u: Annotated[int, Field(ge=1, le=100)] = 42
+    planes: Annotated[Count, Field(ge=1, le=16)] = 1
+    rack_u: Annotated[Count, Field(ge=1, le=100)] = 42
 
 
 class StorageSection(_Section):
     enabled: bool = True
     rack: str = "storage-rack-qlc"
-    pb_per_1000_gpus: Annotated[float, Field(ge=0, le=10_000)] = 10.0  # [D] §6
-    read_gb_per_s_per_gpu: Annotated[float, Field(ge=0, le=1_000)] = 0.5  # [D] §6
+    pb_per_1000_gpus: Annotated[PBytes, Field(ge=0, le=10_000)] = 10.0  # [D] §6
+    read_gb_per_s_per_gpu: Annotated[GBytesPerS, Field(ge=0, le=1_000)] = 0.5  # [D] §6
 
 
 class CpuSection(_Section):
     enabled: bool = True
     rack: str = "grace-cpu-rack"
-    cores_per_gpu: Annotated[float, Field(ge=0, le=10_000)] = 0.576  # [E] §5.4: 144 cores/250 GPUs
-    cores: Annotated[int, Field(ge=0, le=10**9)] = 0
+    cores_per_gpu: Annotated[Number, Field(ge=0, le=10_000)] = 0.576  # [E] §5.4: 144 cores/250 GPUs
+    cores: Annotated[Count, Field(ge=0, le=10**9)] = 0
 
 
 class ComputeSection(_Section):
     skus: list[str] | None = None
     allow_announced: bool = False
     build_date: date | None = None
-    min_racks: dict[str, Annotated[int, Field(ge=0, le=10**7)]] = Field(default_factory=dict)
-    max_racks: dict[str, Annotated[int, Field(ge=0, le=10**7)]] = Field(default_factory=dict)
+    min_racks: dict[str, Annotated[Count, Field(ge=0, le=10**7)]] = Field(default_factory=dict)
+    max_racks: dict[str, Annotated[Count, Field(ge=0, le=10**7)]] = Field(default_factory=dict)
 
 
 class BudgetSection(_Section):

@@ -297,3 +297,18 @@ def quantity_type(dim: Dimension, unit: str) -> Any:
             raise PydanticCustomError("quantity", str(error)) from None
 
     return Annotated[float, BeforeValidator(convert)]
+
+
+def count_type() -> Any:
+    """A pydantic field type for a whole number: ``6000``, ``"6,000"`` or ``"6k"``."""
+
+    def convert(value: object) -> object:
+        try:
+            number = parse(value, Dimension.COUNT)
+        except UnitError as error:
+            raise PydanticCustomError("quantity", str(error)) from None
+        if not number.is_integer():
+            raise PydanticCustomError("integer", f"expected a whole number, got {_show(value)}")
+        return int(number)
+
+    return Annotated[int, BeforeValidator(convert)]

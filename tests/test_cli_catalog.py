@@ -116,3 +116,13 @@ def test_python_dash_m_runs():
     out = subprocess.run([sys.executable, "-m", "gigaplan", "--version"], capture_output=True,
                          text=True, check=True)
     assert out.stdout.startswith("gigaplan ")
+
+
+def test_root_help_has_an_example_per_command(run):
+    from gigaplan.cli import app, catalog_app
+
+    text = run("--help").stdout
+    for command in app.registered_commands:
+        assert f"gigaplan {command.name} " in text
+    for command in catalog_app.registered_commands:
+        assert f"gigaplan catalog {command.name} " in text
