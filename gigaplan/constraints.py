@@ -89,6 +89,7 @@ def define_cpu_pool(model: Model) -> None:
                           shown_limit=required))
         model.context["cpu_rack_cores"] = rack.cpu_core_count
         fields["cpu.racks"] = racks
+        fields[f"racks.{rack.id}"] = racks
         fields["cpu.cores"] = pool
         fields["_cpu_required_cores"] = required
         fields["power_mw.cpu"] = rack.power_kw / 1000 * racks
@@ -127,6 +128,7 @@ def define_storage(model: Model) -> None:
                       step=rack.read_gb_per_s,
                       shown_used=bandwidth, shown_limit=need_read * gpus))
     fields["storage.racks"] = racks
+    fields[f"racks.{rack.id}"] = racks
     fields["storage.capacity_pb"] = rack.capacity_pb * racks
     fields["_storage_required_pb"] = need_pb * gpus
     fields["_storage_read_gb_per_s"] = rack.read_gb_per_s * racks

@@ -45,7 +45,7 @@ class _Section(BaseModel):
 
 
 class PowerSection(_Section):
-    budget_mw: Annotated[PowerMW, Field(gt=0, alias="budget")]
+    budget_mw: Annotated[PowerMW, Field(gt=0, le=1e6, alias="budget")]  # at most 1 TW
     basis: Literal["facility", "it"] = "facility"
     pue: Annotated[float, Field(ge=1.0, le=3.0)] = 1.22  # [E] engineering-model §1.4, §10
     pue_annual: Annotated[float, Field(ge=1.0, le=3.0)] = 1.12  # [E] §1.4, §10
@@ -67,13 +67,13 @@ class PowerSection(_Section):
 
 class SpaceSection(_Section):
     rack_positions: Annotated[Count, Field(ge=0, le=10**7)] | None = None
-    white_space_m2: Annotated[AreaM2, Field(ge=0)] | None = Field(None, alias="white_space")
+    white_space_m2: Annotated[AreaM2, Field(ge=0, le=1e9)] | None = Field(None, alias="white_space")
     area_per_rack_m2: Annotated[AreaM2, Field(gt=0, alias="area_per_rack")] = 3.7  # [S] §4
 
 
 class CoolingSection(_Section):
-    liquid_mw: Annotated[PowerMW, Field(ge=0)] | None = Field(None, alias="liquid")
-    air_mw: Annotated[PowerMW, Field(ge=0)] | None = Field(None, alias="air")
+    liquid_mw: Annotated[PowerMW, Field(ge=0, le=1e6)] | None = Field(None, alias="liquid")
+    air_mw: Annotated[PowerMW, Field(ge=0, le=1e6)] | None = Field(None, alias="air")
 
 
 class NetworkSection(_Section):
@@ -109,7 +109,7 @@ class ComputeSection(_Section):
 
 
 class BudgetSection(_Section):
-    capex_usd: Annotated[MoneyUSD, Field(ge=0)] | None = Field(None, alias="capex")
+    capex_usd: Annotated[MoneyUSD, Field(ge=0, le=1e15)] | None = Field(None, alias="capex")
 
 
 class Site(_Section):
