@@ -61,7 +61,7 @@ class Sku(BaseModel):
     @model_validator(mode="after")
     def _provenance_names_fields(self) -> Sku:
         numeric = {name for name, info in type(self).model_fields.items()
-                   if info.annotation in (float, int)}
+                   if info.annotation in (float, int, float | None)}
         for listed in (*self.estimates, *self.ranges):
             if listed not in numeric:
                 raise ValueError(f"estimates/ranges name {listed!r}, which is not a numeric field "
@@ -95,6 +95,8 @@ class ComputeRack(Sku):
     liquid_frac: Fraction
     footprint_m2: Positive
     mass_kg: Positive
+    inference_tokens_per_s_per_gpu: float | None = Field(None, ge=0, allow_inf_nan=False)
+    inference_benchmark: str = ""
 
     def dense_pflops(self, precision: str) -> float:
         """Dense PFLOPS of the whole rack at ``precision``."""

@@ -243,11 +243,13 @@ PLAN_EPILOG = """Examples:
   gigaplan plan --power 1.5GW --pue 1.15 --sku gb300-nvl72 --sku gb200-nvl72
   gigaplan plan site.toml --require 'totals.gpus >= 100000' --set budget.capex='$20B'
   gigaplan plan --objective gpus --set space.rack_positions=4000
+  gigaplan plan --train-params 1T --train-tokens 20T --require 'workload.train_days <= 30'
+  gigaplan plan --objective tco --require 'totals.gpus >= 100000'
 
 \b
 Requirement fields: totals.gpus, totals.fp4_dense_pflops, power_mw.facility,
-power_mw.it, cost.capex_usd, network.switches, racks.<sku-id>, ... (an unknown field
-lists them all)."""
+cost.capex_usd, cost.usd_per_gpu_hour, energy.mwh_per_year, workload.train_days,
+network.switches, racks.<sku-id>, ... (an unknown field lists them all)."""
 
 
 SiteArg = Annotated[Path | None, typer.Argument(
@@ -264,6 +266,10 @@ RequireOpt = Annotated[list[str] | None, typer.Option(
     metavar="EXPR", help="A requirement such as 'totals.gpus >= 400000' (repeatable).")]
 SetOpt = Annotated[list[str] | None, typer.Option(
     "--set", metavar="KEY=VALUE", help="Override a site key: dotted.key=VALUE (repeatable).")]
+TrainParamsOpt = Annotated[str | None, typer.Option(
+    metavar="COUNT", help="Parameters of a training run, e.g. 1T (workload.train_params).")]
+TrainTokensOpt = Annotated[str | None, typer.Option(
+    metavar="COUNT", help="Tokens of the training run, e.g. 20T (workload.train_tokens).")]
 TimeLimitOpt = Annotated[float | None, typer.Option(
     metavar="SECONDS", min=0.01,
     help="Solver time limit; exit 5 with the best plan found when it is reached.")]
@@ -285,6 +291,8 @@ def plan_command(
     objective: ObjectiveOpt = None,
     require: RequireOpt = None,
     set_: SetOpt = None,
+    train_params: TrainParamsOpt = None,
+    train_tokens: TrainTokensOpt = None,
     catalog: CatalogFiles = None,
     time_limit: TimeLimitOpt = None,
     timings: TimingsOpt = False,
@@ -303,7 +311,8 @@ def plan_command(
 
     overrides = [parse_set(item) for item in set_ or []]
     flags = {"power.budget": power, "power.basis": basis and basis.value, "power.pue": pue,
-             "compute.skus": sku or None, "objective": objective and objective.value}
+             "compute.skus": sku or None, "objective": objective and objective.value,
+             "workload.train_params": train_params, "workload.train_tokens": train_tokens}
     overrides += [(key, value) for key, value in flags.items() if value is not None]
     loaded, source = load_site(site, overrides, require or [])
     bound = bind(loaded, _catalog(catalog), source)

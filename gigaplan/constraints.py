@@ -345,15 +345,24 @@ def define_cooling(model: Model) -> None:
 
 
 def define_capex(model: Model) -> None:
-    """Equipment capex ``Σ price_i·n_i`` over racks, switches and optics, and its cap."""
+    """Capex (upfront): equipment ``Σ price_i·n_i`` plus facility, and its cap.
+
+    Facility capex = P_IT [MW] · facility_capex_per_mw · (0.47 + 0.53·0.75/u_red): C&W's
+    $11.7M per MW of critical load with the 8.5 % AI premium, $12.7M/MW (EM §7.1 [D]), scaled
+    for the redundancy that plant is built with (EM §7.1 [E]). ``budget.capex`` caps the total.
+    """
+    from gigaplan.economics import facility_capex_per_mw
+
     fields = model.fields
-    parts = ("compute", "cpu", "storage", "network_switches", "optics")
+    fields["cost.capex_breakdown_usd.facility"] = facility_capex_per_mw(model) \
+        * fields["power_mw.it"]
+    parts = ("compute", "cpu", "storage", "network_switches", "optics", "facility")
     capex = total(fields[f"cost.capex_breakdown_usd.{part}"] for part in parts)
     fields["cost.capex_usd"] = capex
     cap = model.bound.site.budget.capex_usd
     if cap is not None:
-        model.add_row(Row("capex", "equipment capex", capex, upper=cap, unit="USD",
-                          group="budget.capex", step=model.compute_step(capex)))
+        model.add_row(Row("capex", "capex (equipment and facility)", capex, upper=cap,
+                          unit="USD", group="budget.capex", step=model.compute_step(capex)))
 
 
 def define_sku_limits(model: Model) -> None:
@@ -374,23 +383,37 @@ def define_requirements(model: Model) -> None:
     from gigaplan.requirements import FIELDS
 
     for requirement in model.bound.requirements:
-        expr = model.fields[requirement.field]
         lower = requirement.value if requirement.op in (">=", "==") else -INF
         upper = requirement.value if requirement.op in ("<=", "==") else INF
         unit = FIELDS.get(requirement.field, (None, "racks"))[1]
+        if requirement.field in model.ratios:
+            # numerator ÷ denominator op X  ⇔  numerator − X·denominator op 0 (denominator ≥ 0)
+            numerator, denominator = model.ratios[requirement.field]
+            expr = numerator - requirement.value * denominator
+            model.add_row(Row("requirement", requirement.text, expr,
+                              lower=0.0 if lower > -INF else -INF,
+                              upper=0.0 if upper < INF else INF, unit=unit,
+                              group=requirement.text, shown_used=numerator,
+                              shown_limit=requirement.value * denominator))
+            continue
+        expr = model.fields[requirement.field]
         model.add_row(Row("requirement", requirement.text, expr, lower=lower, upper=upper,
                           unit=unit, group=requirement.text, step=model.compute_step(expr)))
 
 
-OBJECTIVE_FIELDS = {
-    "gpus": ("totals.gpus", "GPUs"),
-    "hbm": ("totals.hbm_tb", "TB of HBM"),
-    **{p: (f"totals.{p}_dense_pflops", f"dense {p.upper()} PFLOPS") for p in PRECISIONS},
+OBJECTIVE_FIELDS = {  # name: (field, unit, maximise?)
+    "gpus": ("totals.gpus", "GPUs", True),
+    "hbm": ("totals.hbm_tb", "TB of HBM", True),
+    **{p: (f"totals.{p}_dense_pflops", f"dense {p.upper()} PFLOPS", True) for p in PRECISIONS},
+    "tokens": ("workload.tokens_per_second", "tokens per second", True),
+    "capex": ("cost.capex_usd", "USD of capex (upfront)", False),
+    "tco": ("cost.tco_usd_per_year", "USD of TCO per year", False),
 }
 
 
 def define_objective(model: Model) -> None:
-    """Maximise the site's objective; :mod:`gigaplan.solve` breaks ties by capex, then power."""
-    field, unit = OBJECTIVE_FIELDS[model.bound.site.objective]
+    """The site's objective; :mod:`gigaplan.solve` breaks ties by capex, then power."""
+    field, unit, maximize = OBJECTIVE_FIELDS[model.bound.site.objective]
     model.objective = model.fields[field]
     model.objective_unit = unit
+    model.maximize = maximize

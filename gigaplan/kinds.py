@@ -37,7 +37,8 @@ class Basis(StrEnum):
 
 
 class Objective(StrEnum):
-    """What the planner maximises (``gigaplan.site.OBJECTIVES``)."""
+    """What the planner optimises (``gigaplan.site.OBJECTIVES``): the most GPUs, dense PFLOPS,
+    HBM or tokens per second, or the least capex or TCO subject to the requirements."""
 
     GPUS = "gpus"
     FP4 = "fp4"
@@ -46,3 +47,6 @@ class Objective(StrEnum):
     TF32 = "tf32"
     FP64 = "fp64"
     HBM = "hbm"
+    TOKENS = "tokens"
+    CAPEX = "capex"
+    TCO = "tco"

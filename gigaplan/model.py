@@ -123,15 +123,22 @@ class Model:
     rows: list[Row] = field(default_factory=list)
     fields: dict[str, Expr] = field(default_factory=dict)
     rack_vars: dict[str, Expr] = field(default_factory=dict)
+    ratios: dict[str, tuple[Expr, Expr]] = field(default_factory=dict)
     objective: Expr = field(default_factory=Expr)
     objective_unit: str = ""
+    maximize: bool = True
     context: dict[str, float] = field(default_factory=dict)
 
     def add_row(self, row: Row) -> None:
         self.rows.append(row)
 
-    def field(self, name: str) -> Expr:
-        return self.fields[name]
+    def value(self, name: str, x: Sequence[float]) -> float | None:
+        """A result field at ``x``; a ratio is None where its denominator is zero."""
+        if name in self.ratios:
+            numerator, denominator = self.ratios[name]
+            below = denominator.value(x)
+            return numerator.value(x) / below if below > 1e-12 else None
+        return self.fields[name].value(x)
 
     def compute_step(self, expr: Expr) -> float:
         """The smallest positive coefficient of a compute-rack variable in ``expr``."""
@@ -142,7 +149,7 @@ class Model:
 
 def build(bound: BoundSite) -> Model:
     """The whole MILP of ``bound``: variables, every constraint family, result fields."""
-    from gigaplan import constraints
+    from gigaplan import constraints, economics
 
     model = Model(bound=bound)
     constraints.define_compute(model)
@@ -153,6 +160,9 @@ def build(bound: BoundSite) -> Model:
     constraints.define_space(model)
     constraints.define_cooling(model)
     constraints.define_capex(model)
+    economics.define_workload(model)
+    economics.define_economics(model)
+    economics.define_energy(model)
     constraints.define_sku_limits(model)
     constraints.define_requirements(model)
     constraints.define_objective(model)

@@ -255,15 +255,60 @@ def plan_renderable(result: PlanResult) -> RenderableType:
         ("air heat", _mw(result.cooling["air_mw"])),
     ], right=(1,))
     cost = result.cost
-    capex = _table("Equipment capex (upfront)", ("item", "USD"), [
+    capex = _table("Capex (upfront)", ("item", "USD"), [
         *((name, money(value)) for name, value in sorted(cost["capex_breakdown_usd"].items())),
         ("total", money(cost["capex_usd"])),
     ], right=(1,))
+    economics = _economics_tables(result, money)
     limits = _table("Constraints", ("constraint", "used", "limit", "slack", "unit", "binds"), [
         (row.name, _number(row.used), f"{row.sense} {_number(row.limit)}", _number(row.slack),
          row.unit, "yes" if row.binding else "no") for row in result.constraints
     ], right=(1, 2, 3))
-    return Group(header, buildout, totals_table, waterfall, fabric, space, capex, limits)
+    return Group(header, buildout, totals_table, waterfall, fabric, space, capex, *economics,
+                 limits)
+
+
+def _economics_tables(result: PlanResult, money: Any) -> list[Table]:
+    """Cost per year, energy and environment, and what the plan delivers."""
+    cost, energy, work = result.cost, result.energy, result.workload
+    site = result.inputs["site"]
+    optional = lambda value, text: "n/a" if value is None else text  # noqa: E731
+    per_year = _table("Cost per year", ("item", "USD per year", "note"), [
+        ("annualised capex, IT", money(cost["annualised_capex_usd_per_year"]["it"]),
+         f"CRF({site['economics']['it_cost_of_capital']}, {site['economics']['it_life']} yr)"),
+        ("annualised capex, facility", money(cost["annualised_capex_usd_per_year"]["facility"]),
+         f"CRF({site['economics']['facility_cost_of_capital']}, "
+         f"{site['economics']['facility_life']} yr)"),
+        ("energy", money(cost["opex_breakdown_usd_per_year"]["energy"]), "at " + format_quantity(
+            site["economics"]["electricity_price"], Dimension.MONEY_PER_ENERGY)),
+        ("operations and maintenance", money(cost["opex_breakdown_usd_per_year"]["operations"]),
+         ""),
+        ("TCO", money(cost["tco_usd_per_year"]), "annualised capex + opex"),
+        ("per GPU-hour", optional(cost["usd_per_gpu_hour"],
+                                  f"${plain(cost['usd_per_gpu_hour'] or 0):.2f}"),
+         f"at {site['economics']['utilization']:.0%} utilisation"),
+        ("per million tokens", optional(cost["usd_per_million_tokens"],
+                                        f"${plain(cost['usd_per_million_tokens'] or 0):.3f}"),
+         "at the reference token rate"),
+    ], right=(1,))
+    environment = _table("Energy, carbon, water", ("item", "per year"), [
+        ("energy", format_quantity(energy["mwh_per_year"], Dimension.ENERGY, "MWh",
+                                   significant=4)),
+        ("carbon", f"{energy['co2_t_per_year']:,.0f} t CO2"),
+        ("water", f"{energy['water_m3_per_year']:,.0f} m3"),
+    ], right=(1,))
+    train = work["train_days"]
+    delivers = _table("What it delivers", ("item", "value", "note"), [
+        ("inference", f"{work['tokens_per_second']:,.0f} tokens/s",
+         "reference SKUs: " + (", ".join(work["tokens_reference_skus"]) or "none")),
+        ("inference per facility MW", optional(work["tokens_per_second_per_mw"],
+                                               f"{work['tokens_per_second_per_mw'] or 0:,.0f}"),
+         "tokens/s per MW"),
+        ("training run", optional(train, f"{train or 0:,.1f} days"),
+         "set workload.train_params and train_tokens" if train is None else
+         f"6·N·D at {work['train_precision']}, MFU {work['mfu']}, goodput {work['goodput']}"),
+    ], right=(1,))
+    return [per_year, environment, delivers]
 
 
 def _number(value: float) -> str:

@@ -57,7 +57,21 @@ FIELDS: dict[str, tuple[Dimension, str]] = {
     "cooling.liquid_mw": (D.POWER, "MW"),
     "cooling.air_mw": (D.POWER, "MW"),
     "cost.capex_usd": (D.MONEY, "USD"),
+    "cost.opex_usd_per_year": (D.MONEY, "USD"),
+    "cost.tco_usd_per_year": (D.MONEY, "USD"),
+    "cost.usd_per_gpu_hour": (D.MONEY, "USD"),
+    "cost.usd_per_million_tokens": (D.MONEY, "USD"),
+    "energy.mwh_per_year": (D.ENERGY, "MWh"),
+    "energy.co2_t_per_year": (D.MASS, "t"),
+    "energy.water_m3_per_year": (D.COUNT, ""),
+    "workload.tokens_per_second": (D.COUNT, ""),
+    "workload.tokens_per_second_per_mw": (D.COUNT, ""),
+    "workload.train_days": (D.TIME, "days"),
 }
+# Ratio fields need what their denominator counts: a token rate, or a training run.
+NEEDS_TOKENS = ("cost.usd_per_million_tokens", "workload.tokens_per_second",
+                "workload.tokens_per_second_per_mw")
+NEEDS_TRAINING = ("workload.train_days",)
 RACK_FIELD_PREFIX = "racks."  # racks.<sku-id>: the count of one rack SKU
 
 OPERATORS = (">=", "<=", "==")

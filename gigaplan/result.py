@@ -62,6 +62,8 @@ class PlanResult:
     space: dict[str, float] = field(default_factory=dict)
     cooling: dict[str, float] = field(default_factory=dict)
     cost: dict[str, Any] = field(default_factory=dict)
+    energy: dict[str, float] = field(default_factory=dict)
+    workload: dict[str, Any] = field(default_factory=dict)
     constraints: list[ConstraintRow] = field(default_factory=list)
     message: str = ""
     conflicts: list[str] = field(default_factory=list)
@@ -78,7 +80,7 @@ class PlanResult:
             del data["solver"]["seconds"]
         if not self.found:
             for key in ("racks", "totals", "power_mw", "network", "storage", "cpu", "space",
-                        "cooling", "cost", "constraints"):
+                        "cooling", "cost", "energy", "workload", "constraints"):
                 del data[key]
         if not self.message:
             del data["message"]

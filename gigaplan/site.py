@@ -23,7 +23,13 @@ from pydantic_core import PydanticCustomError
 
 from gigaplan.catalog import Catalog, ComputeRack, CpuRack, Optic, StorageRack, Switch, read_toml
 from gigaplan.errors import SiteError, validation_problems
-from gigaplan.requirements import RACK_FIELD_PREFIX, Requirement, parse_requirement
+from gigaplan.requirements import (
+    NEEDS_TOKENS,
+    NEEDS_TRAINING,
+    RACK_FIELD_PREFIX,
+    Requirement,
+    parse_requirement,
+)
 from gigaplan.units import Dimension, count_type, quantity_type
 
 PowerMW = quantity_type(Dimension.POWER, "MW")
@@ -34,7 +40,10 @@ Count = count_type()
 Number = quantity_type(Dimension.COUNT, "")
 PBytes = quantity_type(Dimension.DATA, "PB")
 GBytesPerS = quantity_type(Dimension.BANDWIDTH, "GB/s")
-Objective = Literal["gpus", "fp4", "fp8", "bf16", "tf32", "fp64", "hbm"]
+Objective = Literal["gpus", "fp4", "fp8", "bf16", "tf32", "fp64", "hbm", "tokens", "capex", "tco"]
+Precision = Literal["fp4", "fp8", "bf16", "tf32", "fp64"]
+Years = quantity_type(Dimension.TIME, "years")
+UsdPerMWh = quantity_type(Dimension.MONEY_PER_ENERGY, "USD/MWh")
 OBJECTIVES: tuple[str, ...] = Objective.__args__  # type: ignore[attr-defined]
 REDUNDANCY_SCHEMES = ("N", "N+1", "2N", "4N/3", "3N/2")
 DEFAULT_SITE_NAME = "(embedded default site)"
@@ -112,6 +121,50 @@ class BudgetSection(_Section):
     capex_usd: Annotated[MoneyUSD, Field(ge=0, le=1e15)] | None = Field(None, alias="capex")
 
 
+class EconomicsSection(_Section):
+    """Prices, lifetimes, cost of capital, electricity, carbon and water (EM §3.3, §7)."""
+
+    prices_usd: dict[str, Annotated[MoneyUSD, Field(ge=0, le=1e12)]] = Field(
+        default_factory=dict, alias="prices")  # overrides catalog price_usd by SKU id
+    # C&W 2025 average $11.7M per MW of critical load x 1.085 AI premium (T&T) [D] EM §7.1
+    facility_capex_usd_per_mw: Annotated[MoneyUSD, Field(ge=0, le=1e10)] = Field(
+        12.7e6, alias="facility_capex_per_mw")
+    facility_redundancy_scaling: bool = True  # plant cost scales with installed MW [E] §7.1
+    electricity_usd_per_mwh: Annotated[UsdPerMWh, Field(ge=0, le=1e5)] = Field(
+        66.0, alias="electricity_price")  # EIA 2023 Texas industrial [P] §7.3
+    load_factor: Fraction = 0.8  # average / peak IT power [E] §1.2
+    utilization: Annotated[Fraction, Field(gt=0)] = 0.9  # sold GPU-hours [E] §7.5
+    it_life_years: Annotated[Years, Field(gt=0, le=100)] = Field(5.0, alias="it_life")  # §7.4
+    facility_life_years: Annotated[Years, Field(gt=0, le=100)] = Field(
+        20.0, alias="facility_life")  # MEP 15-20 yr [E/S] §7.4
+    it_cost_of_capital: Fraction = 0.10  # [E] §7.5
+    facility_cost_of_capital: Fraction = 0.08  # [E] §7.5
+    it_om_frac_per_year: Fraction = 0.0  # no sourced default
+    facility_om_frac_per_year: Fraction = 0.02  # [E] §7.5 worked example
+    grid_co2_g_per_kwh: Annotated[float, Field(ge=0, le=2000)] = Field(
+        367.0, alias="grid_co2")  # EIA US average 2023 [P] §7.3
+    heat_rejection: Literal["dry", "evaporative"] = "dry"  # 45 C liquid loops, dry coolers §3.3
+    wue_l_per_kwh: Annotated[float, Field(ge=0, le=10)] | None = Field(None, alias="wue")
+
+    @property
+    def water_l_per_kwh(self) -> float:
+        """WUE: site water per IT kWh; dry coolers ~0.05, evaporative ~1.1 L/kWh [S/D] §3.3."""
+        if self.wue_l_per_kwh is not None:
+            return self.wue_l_per_kwh
+        return {"dry": 0.05, "evaporative": 1.1}[self.heat_rejection]
+
+
+class WorkloadSection(_Section):
+    """What the factory delivers: a training run and an inference rate (EM §9)."""
+
+    train_params: Annotated[Number, Field(gt=0, le=1e16)] | None = None
+    train_tokens: Annotated[Number, Field(gt=0, le=1e18)] | None = None
+    train_precision: Precision = "bf16"  # EM §9.1 worked example
+    mfu: Annotated[Fraction, Field(gt=0)] = 0.40  # Llama 3: 38-43% [P/S] §9.1
+    goodput: Annotated[Fraction, Field(gt=0)] = 0.90  # Llama 3: >90% effective time §9.1
+    availability: Fraction = 0.999  # inference halls [S/E] §9.2
+
+
 class Site(_Section):
     """A whole site scenario; only ``power.budget`` is required."""
 
@@ -126,6 +179,8 @@ class Site(_Section):
     cpu: CpuSection = CpuSection()
     compute: ComputeSection = ComputeSection()
     budget: BudgetSection = BudgetSection()
+    economics: EconomicsSection = EconomicsSection()
+    workload: WorkloadSection = WorkloadSection()
 
     @field_validator("requirements")
     @classmethod
@@ -181,7 +236,7 @@ def check_key(dotted: str) -> None:
             model = section
             continue
         rest = parts[depth + 1:]
-        dict_field = part in ("min_racks", "max_racks")
+        dict_field = part in ("min_racks", "max_racks", "prices")
         if rest and not (dict_field and len(rest) == 1):
             raise SiteError(f"--set {dotted}: {'.'.join(path)} is a value, not a section")
         return
@@ -280,6 +335,17 @@ class BoundSite:
         return sorted(sku.id for sku in chosen if sku is not None)
 
 
+def _repriced(catalog: Catalog, prices: dict[str, float]) -> Catalog:
+    """``catalog`` with ``economics.prices`` replacing catalog prices by SKU id."""
+    if not prices:
+        return catalog
+    skus = dict(catalog.skus)
+    for sku_id, price in prices.items():
+        if sku_id in skus:
+            skus[sku_id] = skus[sku_id].model_copy(update={"price_usd": price})
+    return Catalog(skus=skus, origin=catalog.origin)
+
+
 def _available(sku: ComputeRack, compute: ComputeSection) -> str | None:
     """Why ``sku`` cannot be planned at this site, or None when it can."""
     if sku.status == "announced" and not compute.allow_announced:
@@ -305,6 +371,11 @@ def bind(site: Site, catalog: Catalog, source: str = "site.toml") -> BoundSite:
             return None
         return sku
 
+    for sku_id in site.economics.prices_usd:
+        if sku_id not in catalog:
+            problems.append(f"{source}: economics.prices.{sku_id}: unknown SKU id "
+                            f"{sku_id!r}{catalog.suggest(sku_id)}")
+    catalog = _repriced(catalog, site.economics.prices_usd)
     compute: list[ComputeRack] = []
     if site.compute.skus is None:
         for sku in catalog.of_kind("compute_rack"):
@@ -326,6 +397,10 @@ def bind(site: Site, catalog: Catalog, source: str = "site.toml") -> BoundSite:
             elif sku not in compute:
                 compute.append(sku)
     compute.sort(key=lambda sku: sku.id)
+    if site.objective == "tokens" and compute and not any(
+            sku.inference_tokens_per_s_per_gpu for sku in compute):
+        problems.append(f"{source}: objective: 'tokens' needs a compute rack with an inference "
+                        "reference throughput (inference_tokens_per_s_per_gpu) in the catalog")
     ids = {sku.id for sku in compute}
     for table in ("min_racks", "max_racks"):
         for sku_id in getattr(site.compute, table):
@@ -358,6 +433,17 @@ def bind(site: Site, catalog: Catalog, source: str = "site.toml") -> BoundSite:
                 requirement.field.removeprefix(RACK_FIELD_PREFIX) not in rack_ids:
             problems.append(f"{source}: {key}: {text!r}: no rack {requirement.field!r} is "
                             f"planned here; racks: {', '.join(rack_ids)}")
+            continue
+        workload = site.workload
+        if requirement.field in NEEDS_TRAINING and (workload.train_params is None
+                                                   or workload.train_tokens is None):
+            problems.append(f"{source}: {key}: {text!r}: set workload.train_params and "
+                            "workload.train_tokens (or --train-params/--train-tokens) first")
+            continue
+        if requirement.field in NEEDS_TOKENS and not any(
+                sku.inference_tokens_per_s_per_gpu for sku in compute):
+            problems.append(f"{source}: {key}: {text!r}: no compute rack planned here has an "
+                            "inference reference throughput in the catalog")
             continue
         requirements.append(requirement)
 

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 
+from gigaplan.constraints import OBJECTIVE_FIELDS
 from gigaplan.errors import VerificationError
 from gigaplan.model import INF, Expr, Model, Row, build
 from gigaplan.result import ConstraintRow, PlanResult, RackLine, SolverInfo
@@ -115,8 +116,11 @@ def optimize(model: Model, time_limit_s: float | None = None) -> tuple[StageResu
     """Maximise the objective, then minimise capex, then IT power; return the last point."""
     deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
     rows = list(model.rows)
-    stages = [(model.objective, True), (model.fields["cost.capex_usd"], False),
+    capex = model.fields["cost.capex_usd"]
+    stages = [(model.objective, model.maximize), (capex, False),
               (model.fields["power_mw.it"], False)]
+    if model.objective is capex:
+        del stages[1]
     best: StageResult | None = None
     first_status, first_gap, solved = SolveStatus.OPTIMAL, None, 0
     for number, (objective, maximize) in enumerate(stages, start=1):
@@ -247,10 +251,27 @@ def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInf
                     "required_read_gb_per_s": values.get("_storage_required_read_gb_per_s", 0.0)})
     cpu = _section(values, "cpu", ("racks", "cores"))
     cpu["required_cores"] = values.get("_cpu_required_cores", 0.0)
-    cost = {"capex_usd": values["cost.capex_usd"],
-            "capex_breakdown_usd": _section(values, "cost.capex_breakdown_usd")}
-    objective_field = {"gpus": "totals.gpus", "hbm": "totals.hbm_tb"}.get(
-        bound.site.objective, f"totals.{bound.site.objective}_dense_pflops")
+    ratios = {name: model.value(name, x) for name in model.ratios}
+    cost = _section(values, "cost")
+    for part in ("capex_breakdown_usd", "annualised_capex_usd_per_year",
+                 "opex_breakdown_usd_per_year"):
+        cost[part] = _section(values, f"cost.{part}")
+    cost["usd_per_gpu_hour"] = ratios["cost.usd_per_gpu_hour"]
+    cost["usd_per_million_tokens"] = ratios["cost.usd_per_million_tokens"]
+    workload_site = bound.site.workload
+    workload = {
+        "tokens_per_second": values["workload.tokens_per_second"],
+        "tokens_per_second_per_mw": ratios["workload.tokens_per_second_per_mw"],
+        "tokens_reference_skus": sorted(sku.id for sku in bound.compute
+                                        if sku.inference_tokens_per_s_per_gpu),
+        "train_params": workload_site.train_params,
+        "train_tokens": workload_site.train_tokens,
+        "train_precision": workload_site.train_precision,
+        "train_days": ratios.get("workload.train_days"),
+        "mfu": workload_site.mfu,
+        "goodput": workload_site.goodput,
+    }
+    objective_field = OBJECTIVE_FIELDS[bound.site.objective][0]
     return PlanResult(
         status=status.value,
         objective={"name": bound.site.objective, "value": values[objective_field],
@@ -266,6 +287,8 @@ def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInf
         space=_section(values, "space", ("racks",)),
         cooling=_section(values, "cooling"),
         cost=cost,
+        energy=_section(values, "energy"),
+        workload=workload,
         constraints=_constraint_rows(model, x),
     )
 

@@ -60,7 +60,8 @@ def test_table_has_every_section(run):
     result = run("plan")
     assert result.exit_code == 0
     for title in ("Build-out", "Totals", "Power waterfall", "Fabric bill of materials",
-                  "Space and cooling", "Equipment capex", "Constraints"):
+                  "Space and cooling", "Capex (upfront)", "Cost per year",
+                  "Energy, carbon, water", "What it delivers", "Constraints"):
         assert title in result.stdout
     assert "gb300-nvl72" in result.stdout
 

@@ -53,10 +53,15 @@ def test_headroom_is_kept_free():
 
 
 def test_capex_cap_binds():
+    # Per rack: $3.5M equipment + 0.142 MW x $12.7M/MW x (0.47 + 0.53 x 0.75/1) facility.
+    per_rack = 3.5e6 + 0.142 * 12.7e6 * 0.8675
     result = plan(gb300_only(**{"budget.capex": "$100M"}))
-    assert racks(result) == math.floor(100e6 / 3.5e6) == 28
-    capex_row = next(row for row in result.constraints if row.name == "equipment capex")
-    assert capex_row.binding and capex_row.used == 28 * 3.5e6
+    assert racks(result) == math.floor(100e6 / per_rack) == 19
+    row = next(row for row in result.constraints if row.name.startswith("capex"))
+    assert row.binding and row.used == pytest.approx(19 * per_rack)
+    equipment_only = plan(gb300_only(**{"budget.capex": "$100M",
+                                        "economics.facility_capex_per_mw": 0}))
+    assert racks(equipment_only) == math.floor(100e6 / 3.5e6) == 28
 
 
 def test_rack_positions_bind():

@@ -46,10 +46,11 @@ def test_malformed_requirements_are_input_errors(text, fragment):
     assert fragment in str(error.value)
 
 
-def test_every_field_is_a_linear_expression_of_the_model():
-    model = build(bound_site({"power": {"budget": 100}}))
+def test_every_field_is_a_linear_expression_or_ratio_of_the_model():
+    model = build(bound_site({"power": {"budget": 100},
+                              "workload": {"train_params": "1T", "train_tokens": "20T"}}))
     for name in FIELDS:
-        assert name in model.fields, name
+        assert name in model.fields or name in model.ratios, name
     assert "racks.gb300-nvl72" in model.fields
     assert "racks.grace-cpu-rack" in model.fields and "racks.storage-rack-qlc" in model.fields
 
