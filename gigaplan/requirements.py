@@ -57,6 +57,12 @@ FIELDS: dict[str, tuple[Dimension, str]] = {
     "cooling.liquid_mw": (D.POWER, "MW"),
     "cooling.air_mw": (D.POWER, "MW"),
     "cost.capex_usd": (D.MONEY, "USD"),
+    **{f"cost.capex_breakdown_usd.{part}": (D.MONEY, "USD") for part in (
+        "compute", "cpu", "storage", "network_switches", "optics", "facility")},
+    "cost.annualised_capex_usd_per_year.it": (D.MONEY, "USD"),
+    "cost.annualised_capex_usd_per_year.facility": (D.MONEY, "USD"),
+    "cost.opex_breakdown_usd_per_year.energy": (D.MONEY, "USD"),
+    "cost.opex_breakdown_usd_per_year.operations": (D.MONEY, "USD"),
     "cost.opex_usd_per_year": (D.MONEY, "USD"),
     "cost.tco_usd_per_year": (D.MONEY, "USD"),
     "cost.usd_per_gpu_hour": (D.MONEY, "USD"),
