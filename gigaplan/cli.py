@@ -11,7 +11,8 @@ import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -24,6 +25,7 @@ from gigaplan.errors import (
     EXIT_INPUT,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
+    EXIT_REQUIREMENT_FAILED,
     EXIT_SOLVER_LIMIT,
     GigaplanError,
     InputError,
@@ -46,6 +48,11 @@ ROOT_EPILOG = """Examples, one per command:
   gigaplan catalog list                  # the hardware catalog (* = estimate)
   gigaplan catalog show gb300-nvl72      # one SKU, every field and its sources
   gigaplan catalog validate my.toml      # check a catalog file before using it
+  gigaplan check site.toml --junit c.xml # assert the site's requirements (CI gate)
+  gigaplan batch rows.jsonl --jobs 2     # many scenarios, JSON Lines in and out
+  gigaplan sweep --vary power.budget=0.5GW:2GW:0.5GW   # a table and chart per value
+  gigaplan explain site.toml             # binding limits and marginal values
+  gigaplan diff a.toml b.toml            # two sites or plan JSON files side by side
 
 Run 'gigaplan COMMAND --help' for each command's options and more examples."""
 
@@ -306,17 +313,15 @@ def plan_command(
     time limit stops the solver (the best plan found is printed with its gap).
     """
     from gigaplan import report
-    from gigaplan.site import bind, load_site, parse_set
+    from gigaplan.scenario import Scenario, flag_overrides
     from gigaplan.solve import plan
 
-    overrides = [parse_set(item) for item in set_ or []]
     flags = {"power.budget": power, "power.basis": basis and basis.value, "power.pue": pue,
              "compute.skus": sku or None, "objective": objective and objective.value,
              "workload.train_params": train_params, "workload.train_tokens": train_tokens}
-    overrides += [(key, value) for key, value in flags.items() if value is not None]
-    loaded, source = load_site(site, overrides, require or [])
-    bound = bind(loaded, _catalog(catalog), source)
-    result = plan(bound, time_limit_s=time_limit, timings=timings)
+    scenario = Scenario(site, tuple(set_ or ()), flag_overrides(flags), tuple(require or ()),
+                        tuple(catalog or ()))
+    result = plan(scenario.bind(), time_limit_s=time_limit, timings=timings)
     err = _stderr()
     if not result.found:
         if format is not OutputFormat.TABLE:
@@ -353,6 +358,307 @@ def init_command(
         raise InputError(f"{path}: already exists; use --force to overwrite it")
     write_output(text, path)
     _stderr().print(f"wrote {path}; plan it with: gigaplan plan {path}")
+
+
+# --- check -----------------------------------------------------------------------------------
+
+CHECK_EPILOG = """Examples:
+
+\b
+  gigaplan check site.toml                                   # the site's own requirements
+  gigaplan check site.toml --require 'totals.gpus >= 400000' --junit check.xml
+  gigaplan check site.toml --format json | jq .passed"""
+
+
+@app.command("check", epilog=CHECK_EPILOG)
+@handles_errors
+def check_command(
+    site: Annotated[Path, typer.Argument(metavar="SITE", help="A site TOML file.")],
+    require: RequireOpt = None,
+    set_: SetOpt = None,
+    catalog: CatalogFiles = None,
+    junit: Annotated[Path | None, typer.Option(metavar="FILE", help="Also write JUnit XML, "
+                                               "one test case per requirement.")] = None,
+    format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.TABLE,
+) -> None:
+    """Plan a site, then assert its requirements on the optimal plan (a CI gate).
+
+    Requirements (the site's own plus --require) are assertions here, not constraints.
+    Exit 0 when all hold, 1 when any fails, 3 on invalid input, 4 when infeasible.
+    """
+    from dataclasses import replace
+
+    from gigaplan import check, report
+    from gigaplan.scenario import Scenario
+    from gigaplan.solve import plan
+
+    scenario = Scenario(site, tuple(set_ or ()), (), tuple(require or ()), tuple(catalog or ()))
+    bound = scenario.bind()
+    if not bound.requirements:
+        raise InputError(f"{bound.source}: requirements: nothing to check; add requirements "
+                         "to the site or give --require")
+    result = plan(replace(bound, requirements=()))
+    if not result.found:
+        _stderr().print(f"error: {result.message}")
+        raise typer.Exit(EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_SOLVER_LIMIT)
+    data = result.to_dict()
+    outcomes = check.evaluate(data, bound.requirements)
+    if junit is not None:
+        write_output(check.junit_xml(outcomes, bound.source), junit)
+    summary = check.report_dict(data, outcomes)
+    if format is TableOrJson.JSON:
+        write_output(report.to_json(summary), None)
+    else:
+        render_table(report.check_table(summary), None)
+    if not summary["passed"]:
+        failed = sum(not outcome.passed for outcome in outcomes)
+        _stderr().print(f"{failed} of {len(outcomes)} requirements not met")
+        raise typer.Exit(EXIT_REQUIREMENT_FAILED)
+
+
+# --- batch and sweep ------------------------------------------------------------------------
+
+BATCH_EPILOG = """Examples:
+
+\b
+  gigaplan batch scenarios.jsonl --jobs 2 --output results.jsonl
+  gigaplan batch scenarios.jsonl --output results.jsonl --resume   # after an interruption
+  gigaplan batch sites.csv --format csv > results.csv
+  echo '{"id": "a", "set": {"power.budget": "2 GW"}}' | gigaplan batch -
+
+\b
+A JSON Lines row: {"id": "x", "site": "path.toml" or {inline table}, "set": {"key": value}}.
+A CSV file: columns id, optionally site, and dotted keys. Paths are relative to the input."""
+JobsOpt = Annotated[int, typer.Option(min=1, max=256, help="Parallel worker processes.")]
+
+
+class BatchFormat(StrEnum):
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
+def _progress(total: int) -> Any:
+    """A rich progress bar on stderr (rows done, rate, ETA), or None off a terminal."""
+    if not sys.stderr.isatty() or total < 2:
+        return None
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RowsPerSecond(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            return Text(f"{task.speed:.1f} rows/s" if task.speed else "- rows/s")
+
+    return Progress(TextColumn("planning"), BarColumn(), MofNCompleteColumn(),
+                    RowsPerSecond(), TimeRemainingColumn(), console=_stderr(), transient=True)
+
+
+def _run_rows(rows: list[Any], jobs: int) -> Iterator[dict[str, Any]]:
+    from gigaplan import batch
+
+    progress = _progress(len(rows))
+    if progress is None:
+        yield from batch.run(rows, jobs)
+        return
+    with progress:
+        task = progress.add_task("rows", total=len(rows))
+        for line in batch.run(rows, jobs):
+            progress.advance(task)
+            yield line
+
+
+@app.command("batch", epilog=BATCH_EPILOG)
+@handles_errors
+def batch_command(
+    input: Annotated[str, typer.Argument(metavar="INPUT", help="JSON Lines or CSV file, or - "
+                                         "for stdin.")],
+    jobs: JobsOpt = 1,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE",
+                                                help="Write result lines here.")] = None,
+    resume: Annotated[bool, typer.Option(help="Skip ids already in --output; append the "
+                                         "rest.")] = False,
+    format: Annotated[BatchFormat, typer.Option("--format", "-f")] = BatchFormat.JSONL,
+    catalog: CatalogFiles = None,
+) -> None:
+    """Plan many scenarios: one result line per input row, in input order.
+
+    A bad row becomes a row with "status": "error", its message and exit-code class; it
+    never stops the batch. Exit 0 when every row was planned optimally, 1 otherwise.
+    """
+    from dataclasses import replace
+
+    from gigaplan import batch
+
+    if resume and output is None:
+        raise InputError("--resume: needs --output FILE to know which rows are done")
+    if input == "-":
+        text, source, base = sys.stdin.read(), "<stdin>", "."
+    else:
+        path = Path(input)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise InputError(f"{path}: cannot be read ({error.__class__.__name__}: "
+                             f"{getattr(error, 'strerror', None) or error})") from None
+        source, base = str(path), str(path.parent)
+    fmt_in = "csv" if input.lower().endswith(".csv") else None
+    rows = [replace(row, catalogs=tuple(map(str, catalog or ())))
+            for row in batch.read_rows(text, source, base, fmt_in)]
+    statuses = batch.done_ids(output, format.value) if resume and output else {}
+    todo = [row for row in rows if row.id not in statuses]
+    writer = None
+    if output is not None:
+        writer = batch.LineWriter(output, append=resume)
+        if format is BatchFormat.CSV and not statuses:
+            writer.write(batch.csv_header())
+    elif format is BatchFormat.CSV:
+        sys.stdout.write(batch.csv_header())
+    failed = sum(status != "optimal" for status in statuses.values())
+    try:
+        for line in _run_rows(todo, jobs):
+            failed += line["status"] != "optimal"
+            text_line = batch.format_line(line, format.value)
+            if writer is None:
+                sys.stdout.write(text_line)
+                sys.stdout.flush()
+            else:
+                writer.write(text_line)
+    finally:
+        if writer is not None:
+            writer.close()
+    if resume:
+        _stderr().print(f"{len(rows) - len(todo)} rows already done, {len(todo)} planned")
+    if failed:
+        _stderr().print(f"{failed} of {len(rows)} rows were not planned optimally")
+        raise typer.Exit(EXIT_REQUIREMENT_FAILED)
+
+
+SWEEP_EPILOG = """Examples:
+
+\b
+  gigaplan sweep site.toml --vary power.budget=0.5GW:2GW:0.25GW
+  gigaplan sweep --vary power.pue=1.1,1.2,1.3 --vary compute.skus='["gb200-nvl72"]'
+  gigaplan sweep site.toml --vary economics.electricity_price='$40/MWh:$100/MWh:$20/MWh' -f csv"""
+
+
+@app.command("sweep", epilog=SWEEP_EPILOG)
+@handles_errors
+def sweep_command(
+    site: SiteArg = None,
+    vary: Annotated[list[str], typer.Option(metavar="KEY=RANGE", help="KEY=START:STOP:STEP or "
+                                            "KEY=A,B,C (repeatable; Cartesian product).")
+                    ] = ...,  # type: ignore[assignment]
+    set_: SetOpt = None,
+    jobs: JobsOpt = 1,
+    catalog: CatalogFiles = None,
+    format: FormatOpt = OutputFormat.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Plan every combination of the varied keys; table and chart of the objective."""
+    from gigaplan import batch, report, sweep
+    from gigaplan.site import parse_set
+
+    varies = [sweep.parse_vary(spec) for spec in vary]
+    sets = [parse_set(item) for item in set_ or ()]
+    rows = sweep.rows(site, varies, sets, tuple(map(str, catalog or ())))
+    lines = list(_run_rows(rows, jobs))
+    combos = [tuple(value for key, value in row.sets[len(sets):]) for row in rows]
+    keys = [vary.key for vary in varies]
+    records = [{**{f"vary.{key}": value for key, value in zip(keys, combo, strict=True)},
+                **line} for combo, line in zip(combos, lines, strict=True)]
+    if format is OutputFormat.TABLE:
+        render_table(report.sweep_table(keys, lines, combos), output)
+    elif format is OutputFormat.CSV:
+        columns = [f"vary.{key}" for key in keys] + list(batch.CSV_COLUMNS)
+        text = ",".join(columns) + "\n" + "".join(
+            ",".join(_csv_cell(record, column) for column in columns) + "\n"
+            for record in records)
+        write_output(text, output)
+    elif format is OutputFormat.JSON:
+        write_output(report.to_json({"schema": "gigaplan.sweep/1", "vary": keys,
+                                     "rows": records}), output)
+    else:
+        write_output(report.to_toml({"schema": "gigaplan.sweep/1", "vary": keys,
+                                     "rows": records}), output)
+    failed = sum(line["status"] != "optimal" for line in lines)
+    if failed:
+        _stderr().print(f"{failed} of {len(lines)} combinations were not planned optimally")
+        raise typer.Exit(EXIT_REQUIREMENT_FAILED)
+
+
+def _csv_cell(record: dict[str, Any], column: str) -> str:
+    import csv
+    import io
+
+    from gigaplan.report import plain
+
+    value = plain(record.get(column))
+    if column == "racks" and isinstance(value, dict):
+        value = ";".join(f"{sku}={count}" for sku, count in sorted(value.items()))
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(["" if value is None else value])
+    return buffer.getvalue()
+
+
+# --- explain and diff -----------------------------------------------------------------------
+
+
+@app.command("explain", epilog="Examples:\n\n\b\n  gigaplan explain site.toml\n  gigaplan "
+             "explain --power 10MW --require 'totals.gpus >= 100000'   # why infeasible")
+@handles_errors
+def explain_command(
+    site: SiteArg = None,
+    power: PowerOpt = None,
+    require: RequireOpt = None,
+    set_: SetOpt = None,
+    catalog: CatalogFiles = None,
+    format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.TABLE,
+) -> None:
+    """Binding limits in plain language, measured marginal values, or why a site fails.
+
+    Each limit is moved about 1 % looser and the site re-planned. For an infeasible site,
+    an elastic re-solve says how far each conflicting limit must move (exit 4).
+    """
+    from gigaplan import report
+    from gigaplan.explain import explain
+    from gigaplan.scenario import Scenario, flag_overrides
+
+    scenario = Scenario(site, tuple(set_ or ()), flag_overrides({"power.budget": power}),
+                        tuple(require or ()), tuple(catalog or ()))
+    data = explain(scenario)
+    if format is TableOrJson.JSON:
+        write_output(report.to_json(data), None)
+    else:
+        render_table(report.explain_renderable(data), None)
+    if "conflicts" in data:
+        raise typer.Exit(EXIT_INFEASIBLE)
+
+
+@app.command("diff", epilog="Examples:\n\n\b\n  gigaplan diff a.toml b.toml\n  gigaplan "
+             "diff plan-2026.json plan-2027.json --format json")
+@handles_errors
+def diff_command(
+    a: Annotated[Path, typer.Argument(metavar="A", help="A site TOML file or a plan JSON file.")],
+    b: Annotated[Path, typer.Argument(metavar="B", help="A site TOML file or a plan JSON file.")],
+    catalog: CatalogFiles = None,
+    format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.TABLE,
+) -> None:
+    """Changed inputs and results of two sites or plans, with absolute and relative deltas."""
+    from gigaplan import report
+    from gigaplan.diff import compare, load_side
+
+    catalogs = tuple(map(str, catalog or ()))
+    data = compare(load_side(a, catalogs), load_side(b, catalogs), (str(a), str(b)))
+    if format is TableOrJson.JSON:
+        write_output(report.to_json(data), None)
+    else:
+        render_table(report.diff_table(data), None)
 
 
 def main() -> None:

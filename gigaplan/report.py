@@ -326,3 +326,91 @@ def render_plan(result: PlanResult, fmt: str) -> str | RenderableType:
     if fmt == "csv":
         return to_csv(result.to_dict())
     return plan_renderable(result)
+
+
+# --- check, sweep, explain, diff ------------------------------------------------------------
+
+
+def human(value: float) -> str:
+    """A number for people: thousands separators from 1,000 up, six digits below."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.6g}"
+
+
+def check_table(report: dict[str, Any]) -> RenderableType:
+    plan = report["plan"]
+    rows = [(item["requirement"], "n/a" if item["value"] is None else human(item["value"]),
+             f"{item['op']} {human(item['bound'])}", "pass" if item["passed"] else "FAIL")
+            for item in report["requirements"]]
+    table = _table("Requirements", ("requirement", "value", "bound", "result"), rows,
+                   right=(1, 2))
+    verdict = "all requirements hold" if report["passed"] else "a requirement is not met"
+    summary = Text(f"gigaplan check: {plan['inputs']['source']} -- {verdict}\n"
+                   f"Plan: {plan['totals']['gpus']:,} GPUs, "
+                   f"{plan['power_mw']['facility']:,.1f} MW facility, "
+                   f"{format_quantity(plan['cost']['capex_usd'], Dimension.MONEY, significant=4)}"
+                   " capex")
+    return Group(summary, table)
+
+
+def sweep_table(varied: list[str], lines: list[dict[str, Any]],
+                values: list[tuple[Any, ...]]) -> RenderableType:
+    from gigaplan.sweep import chart
+
+    headers = (*varied, "status", "objective", "GPUs", "facility MW", "capex", "$/GPU-h")
+    rows = []
+    points = []
+    for combo, line in zip(values, lines, strict=True):
+        ok = line["status"] == "optimal"
+        objective = line.get("objective.value")
+        rows.append((*map(str, combo), line["status"],
+                     human(objective) if ok else line.get("error", "")[:60],
+                     f"{line['totals.gpus']:,.0f}" if ok else "",
+                     f"{line['power_mw.facility']:,.1f}" if ok else "",
+                     format_quantity(line["cost.capex_usd"], Dimension.MONEY, significant=4)
+                     if ok else "",
+                     f"{line['cost.usd_per_gpu_hour']:.2f}"
+                     if ok and line.get("cost.usd_per_gpu_hour") is not None else ""))
+        points.append((", ".join(map(str, combo)), objective if ok else None))
+    table = _table("Sweep", headers, rows, right=tuple(range(len(varied), len(headers))))
+    title = f"Objective ({lines[0].get('objective', '') if lines else ''}) against {varied[0]}"
+    return Group(table, Text(title), Text("\n".join(chart(points))))
+
+
+def explain_renderable(data: dict[str, Any]) -> RenderableType:
+    if "conflicts" in data:
+        lines = [f"gigaplan explain: {data['source']} is {data['status']}", data["message"], "",
+                 "To make it feasible (least total relative change):",
+                 *(f"  - {text}" for text in data["text"] or ["no elastic solution found"])]
+        return Text("\n".join(lines))
+    lines = [f"gigaplan explain: {data['source']}",
+             f"Objective: {data['objective']['unit']} = {human(data['objective']['value'])}", "",
+             "Binding limits:", *(f"  - {text}" for text in data["binding"]), "",
+             "Marginal values (re-planned with each limit moved one step looser):",
+             *(f"  - {row['text']}" for row in data["marginals"])]
+    return Text("\n".join(lines))
+
+
+def diff_table(data: dict[str, Any]) -> RenderableType:
+    def cells(change: dict[str, Any]) -> tuple[str, ...]:
+        def show(value: Any) -> str:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return human(value)
+            return str(value)
+
+        relative = change.get("relative")
+        return (change["key"], show(change["a"]), show(change["b"]),
+                show(change["delta"]) if "delta" in change else "",
+                f"{relative:+.2%}" if relative is not None else "")
+
+    headers = ("key", "A", "B", "delta", "relative")
+    parts: list[RenderableType] = [Text(f"A: {data['a']}\nB: {data['b']}")]
+    for section in ("inputs", "results"):
+        changes = data[section]
+        if changes:
+            parts.append(_table(f"Changed {section}", headers, map(cells, changes),
+                                right=(1, 2, 3, 4)))
+        else:
+            parts.append(Text(f"No change in {section}."))
+    return Group(*parts)

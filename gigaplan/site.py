@@ -216,8 +216,11 @@ def _section_model(key: str) -> type[BaseModel] | None:
     return annotation if is_section else None
 
 
-def check_key(dotted: str) -> None:
-    """Raise :class:`SiteError` unless ``dotted`` names a site key (with a suggestion)."""
+def check_key(dotted: str, origin: str = "--set") -> None:
+    """Raise :class:`SiteError` unless ``dotted`` names a site key (with a suggestion).
+
+    ``origin`` says where the key came from in the message (``--set``, a batch row).
+    """
     parts = dotted.split(".")
     model: type[BaseModel] = Site
     path: list[str] = []
@@ -228,7 +231,7 @@ def check_key(dotted: str) -> None:
             prefix = ".".join(path)
             hint = f"; did you mean {'.'.join([*path, close[0]])}?" if close else ""
             where = f"section [{prefix}]" if prefix else "a site"
-            raise SiteError(f"--set {dotted}: {where} has no key {part!r}{hint} "
+            raise SiteError(f"{origin} {dotted}: {where} has no key {part!r}{hint} "
                             f"(keys: {', '.join(keys)})")
         path.append(part)
         section = _section_model(part) if model is Site else None
@@ -238,9 +241,9 @@ def check_key(dotted: str) -> None:
         rest = parts[depth + 1:]
         dict_field = part in ("min_racks", "max_racks", "prices")
         if rest and not (dict_field and len(rest) == 1):
-            raise SiteError(f"--set {dotted}: {'.'.join(path)} is a value, not a section")
+            raise SiteError(f"{origin} {dotted}: {'.'.join(path)} is a value, not a section")
         return
-    raise SiteError(f"--set {dotted}: names a whole section; set one of its keys")
+    raise SiteError(f"{origin} {dotted}: names a whole section; set one of its keys")
 
 
 def parse_set(assignment: str) -> tuple[str, Any]:
@@ -275,16 +278,20 @@ def apply_overrides(raw: dict[str, Any], overrides: list[tuple[str, Any]]) -> di
     return data
 
 
-def load_site(path: str | Path | None = None,
+def load_site(path: str | Path | dict[str, Any] | None = None,
               overrides: list[tuple[str, Any]] | None = None,
-              require: list[str] | None = None) -> tuple[Site, str]:
-    """Read a site file (or the embedded default), apply overrides, validate.
+              require: list[str] | None = None, *, source: str | None = None
+              ) -> tuple[Site, str]:
+    """Read a site file (or an inline table, or the embedded default), override, validate.
 
     ``overrides`` are (dotted key, value) pairs from ``--set`` and flags; ``require`` adds
     requirements to the site's own. Returns the site and the name to use for it in messages.
     Raises :class:`SiteError` that lists every problem as ``FILE: dotted.key: message``.
     """
-    if path is None:
+    if isinstance(path, dict):
+        source = source or "(inline site)"
+        raw = path
+    elif path is None:
         source = DEFAULT_SITE_NAME
         raw = tomllib.loads(default_site_text())
     else:

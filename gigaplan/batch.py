@@ -1,0 +1,257 @@
+"""``gigaplan batch``: plan many scenarios, JSON Lines (or CSV) in, one result line each out.
+
+Each input row is ``{"id": ..., "site": "path.toml" | {inline table}, "set": {"dotted.key":
+value}}`` (JSON Lines), or a CSV row whose columns are ``id``, optionally ``site``, and dotted
+keys. A bad row becomes an output row with ``"status": "error"``, its message and exit-code
+class; it never stops the batch. Rows are planned in parallel processes with ``jobs > 1``
+and come back in input order, so the output is identical for every ``jobs``.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gigaplan.errors import EXIT_INTERNAL, GigaplanError, InputError
+
+SUMMARY_FIELDS = (
+    "objective.value", "totals.gpus", "totals.compute_racks", "totals.fp4_dense_pflops",
+    "totals.bf16_dense_pflops", "power_mw.facility", "power_mw.it", "network.switches",
+    "cost.capex_usd", "cost.tco_usd_per_year", "cost.usd_per_gpu_hour", "energy.mwh_per_year",
+    "workload.tokens_per_second", "workload.train_days",
+)
+CSV_COLUMNS = ("id", "status", "exit_code", "objective", *SUMMARY_FIELDS, "racks", "error")
+EXIT_CLASS = {"optimal": 0, "infeasible": 4, "time_limit": 5}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One scenario of a batch: ``problem`` is set when the input row itself is unusable."""
+
+    id: str
+    site: str | dict[str, Any] | None = None
+    sets: tuple[tuple[str, Any], ...] = ()
+    problem: str = ""
+    base_dir: str = "."
+    catalogs: tuple[str, ...] = field(default=())
+
+
+def _typed(text: str) -> Any:
+    """A CSV cell as a TOML value when it is one (``1.2``, ``true``), else the bare string."""
+    import tomllib
+
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _row_from_mapping(data: Any, label: str, base_dir: str) -> Row:
+    if not isinstance(data, dict):
+        return Row(id=label, problem=f"{label}: expected a JSON object with an id")
+    row_id = data.get("id")
+    if not isinstance(row_id, str | int) or isinstance(row_id, bool) or str(row_id) == "":
+        return Row(id=label, problem=f"{label}: id: expected a non-empty string")
+    row_id = str(row_id)
+    unknown = sorted(set(data) - {"id", "site", "set"})
+    if unknown:
+        return Row(id=row_id, problem=f"{label}: unknown keys {', '.join(unknown)}; a row has "
+                                      "id, site and set")
+    site = data.get("site")
+    if site is not None and not isinstance(site, str | dict):
+        return Row(id=row_id, problem=f"{label}: site: expected a path or an inline table")
+    sets = data.get("set") or {}
+    if not isinstance(sets, dict):
+        return Row(id=row_id, problem=f"{label}: set: expected a table of dotted keys")
+    return Row(id=row_id, site=site, sets=tuple(sorted(sets.items())), base_dir=base_dir)
+
+
+def read_rows(text: str, source: str, base_dir: str = ".", fmt: str | None = None) -> list[Row]:
+    """Parse JSON Lines or CSV (by ``fmt``, else the first character) into rows.
+
+    Duplicate ids become error rows: ``--resume`` relies on ids being unique.
+    """
+    stripped = text.lstrip()
+    fmt = fmt or ("jsonl" if not stripped or stripped[0] in "{[" else "csv")
+    rows: list[Row] = []
+    if fmt == "jsonl":
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            label = f"{source}:{number}"
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as error:
+                rows.append(Row(id=f"line-{number}", problem=f"{label}: not JSON ({error.msg})"))
+                continue
+            rows.append(_row_from_mapping(data, label, base_dir))
+    else:
+        reader = csv.DictReader(io.StringIO(text))
+        if not reader.fieldnames or "id" not in reader.fieldnames:
+            raise InputError(f"{source}: a CSV batch needs an 'id' column")
+        for number, record in enumerate(reader, start=2):
+            values = {key: value for key, value in record.items()
+                      if key not in ("id", "site") and value not in ("", None)}
+            if None in record:  # more cells than columns
+                rows.append(Row(id=f"line-{number}", problem=f"{source}:{number}: more cells "
+                                                              "than columns"))
+                continue
+            data = {"id": record["id"], "set": {k: _typed(v) for k, v in values.items()}}
+            if record.get("site"):
+                data["site"] = record["site"]
+            rows.append(_row_from_mapping(data, f"{source}:{number}", base_dir))
+    seen: set[str] = set()
+    unique = []
+    for row in rows:
+        if row.id in seen and not row.problem:
+            row = Row(id=row.id, problem=f"{source}: id {row.id!r} appears more than once")
+        seen.add(row.id)
+        unique.append(row)
+    return unique
+
+
+@functools.lru_cache(maxsize=8)
+def _catalog(paths: tuple[str, ...]) -> Any:
+    from gigaplan.catalog import load_catalog
+
+    return load_catalog(paths)
+
+
+def summarize(plan: dict[str, Any]) -> dict[str, Any]:
+    """The summary fields of a plan dict, keyed by their dotted names."""
+    from gigaplan.check import field_value
+
+    summary: dict[str, Any] = {"objective": plan["objective"]["name"]}
+    for name in SUMMARY_FIELDS:
+        summary[name] = plan["objective"]["value"] if name == "objective.value" \
+            else field_value(plan, name)
+    summary["racks"] = {line["sku"]: line["count"] for line in plan.get("racks", [])}
+    return summary
+
+
+def plan_row(row: Row) -> dict[str, Any]:
+    """Plan one row; every failure becomes an error row with its exit-code class."""
+    from gigaplan.scenario import Scenario
+    from gigaplan.solve import plan
+
+    if row.problem:
+        return {"id": row.id, "status": "error", "exit_code": InputError.exit_code,
+                "error": row.problem}
+    try:
+        site: Any = row.site
+        if isinstance(site, str):
+            site = Path(row.base_dir) / site
+        scenario = Scenario(site=site, overrides=row.sets,
+                            source=f"row {row.id} (inline site)", origin=f"row {row.id}: set")
+        result = plan(scenario.bind(_catalog(row.catalogs))).to_dict()
+    except GigaplanError as error:
+        return {"id": row.id, "status": "error", "exit_code": error.exit_code,
+                "error": str(error)}
+    except Exception as error:  # a bug: the row says so, and the batch goes on
+        return {"id": row.id, "status": "error", "exit_code": EXIT_INTERNAL,
+                "error": f"internal error: {type(error).__name__}: {error}"}
+    line: dict[str, Any] = {"id": row.id, "status": result["status"],
+                            "exit_code": EXIT_CLASS.get(result["status"], EXIT_INTERNAL)}
+    if "totals" in result:
+        line.update(summarize(result))
+    else:
+        line["error"] = result.get("message", "")
+    return line
+
+
+def run(rows: Sequence[Row], jobs: int = 1,
+        worker: Callable[[Row], dict[str, Any]] = plan_row) -> Iterator[dict[str, Any]]:
+    """Plan ``rows`` (in ``jobs`` processes) and yield their result lines in input order."""
+    if jobs <= 1 or len(rows) <= 1:
+        yield from map(worker, rows)
+        return
+    chunk = max(1, len(rows) // (jobs * 8))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(worker, rows, chunksize=chunk)
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def jsonl_line(line: dict[str, Any]) -> str:
+    from gigaplan.report import plain
+
+    return json.dumps(plain(line), sort_keys=True, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def csv_line(line: dict[str, Any]) -> str:
+    from gigaplan.report import plain
+
+    data = plain(line)
+    racks = ";".join(f"{sku}={count}" for sku, count in sorted(data.get("racks", {}).items()))
+    cells = ["" if data.get(column) is None else data[column] for column in CSV_COLUMNS]
+    cells[CSV_COLUMNS.index("racks")] = racks
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue()
+
+
+def csv_header() -> str:
+    return ",".join(CSV_COLUMNS) + "\n"
+
+
+def format_line(line: dict[str, Any], fmt: str) -> str:
+    return csv_line(line) if fmt == "csv" else jsonl_line(line)
+
+
+def done_ids(path: Path, fmt: str) -> dict[str, str]:
+    """Ids (and statuses) already in an output file; a torn last line is cut off first.
+
+    A SIGKILL can stop a run mid-line: everything after the last newline is truncated, so
+    that row is planned again and no line is torn or duplicated.
+    """
+    if not path.exists():
+        return {}
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        with path.open("r+b") as stream:
+            stream.truncate(end)
+        data = data[:end]
+    text = data.decode("utf-8", errors="replace")
+    found: dict[str, str] = {}
+    if fmt == "csv":
+        for record in csv.DictReader(io.StringIO(text)):
+            if record.get("id"):
+                found[record["id"]] = record.get("status", "")
+        return found
+    for line in text.splitlines():
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(item, dict) and "id" in item:
+            found[str(item["id"])] = str(item.get("status", ""))
+    return found
+
+
+class LineWriter:
+    """Appends whole lines with one ``write(2)`` each, so a kill never leaves half a line."""
+
+    def __init__(self, path: Path, *, append: bool) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+        self._fd = os.open(path, flags, 0o644)
+
+    def write(self, text: str) -> None:
+        data = text.encode("utf-8")
+        while data:
+            written = os.write(self._fd, data)
+            data = data[written:]
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+

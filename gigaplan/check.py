@@ -1,0 +1,81 @@
+"""``gigaplan check``: requirements as assertions on the optimal plan, and JUnit XML.
+
+Unlike ``plan``, which enforces requirements as constraints, ``check`` plans the site without
+them and then measures each one on the result, so a CI gate sees what the site really gives.
+Field names are JSON paths of the plan (``totals.gpus``), so the same function reads a fresh
+result or a saved ``plan.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from xml.etree import ElementTree
+
+from gigaplan.requirements import RACK_FIELD_PREFIX, Requirement
+
+SCHEMA = "gigaplan.check/1"
+
+
+def field_value(plan: Mapping[str, Any], field: str) -> float | None:
+    """The value of ``field`` (a dotted JSON path, or ``racks.<sku-id>``) in a plan dict."""
+    if field.startswith(RACK_FIELD_PREFIX):
+        sku_id = field.removeprefix(RACK_FIELD_PREFIX)
+        return float(sum(line["count"] for line in plan.get("racks", [])
+                         if line["sku"] == sku_id))
+    node: Any = plan
+    for part in field.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return None if node is None else float(node)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    requirement: Requirement
+    value: float | None
+    passed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"requirement": self.requirement.text, "field": self.requirement.field,
+                "op": self.requirement.op, "bound": self.requirement.value,
+                "value": self.value, "passed": self.passed}
+
+
+def evaluate(plan: Mapping[str, Any], requirements: Sequence[Requirement]) -> list[Outcome]:
+    """Measure each requirement on ``plan``; a field with no value (no GPUs) fails."""
+    outcomes = []
+    for requirement in requirements:
+        value = field_value(plan, requirement.field)
+        passed = value is not None and requirement.holds(value)
+        outcomes.append(Outcome(requirement, value, passed))
+    return outcomes
+
+
+def report_dict(plan: Mapping[str, Any], outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    return {"schema": SCHEMA, "passed": all(o.passed for o in outcomes),
+            "status": plan["status"], "requirements": [o.to_dict() for o in outcomes],
+            "plan": dict(plan)}
+
+
+def junit_xml(outcomes: Sequence[Outcome], source: str) -> str:
+    """JUnit XML: one test case per requirement, failures carrying the measured value."""
+    failures = sum(not o.passed for o in outcomes)
+    suite = ElementTree.Element("testsuite", name="gigaplan check", tests=str(len(outcomes)),
+                                failures=str(failures), errors="0", skipped="0")
+    for outcome in outcomes:
+        case = ElementTree.SubElement(suite, "testcase", classname=f"gigaplan.{source}",
+                                      name=outcome.requirement.text, time="0")
+        if not outcome.passed:
+            measured = "no value" if outcome.value is None else f"{outcome.value:g}"
+            message = (f"{outcome.requirement.field} = {measured}, required "
+                       f"{outcome.requirement.op} {outcome.requirement.value:g}")
+            failure = ElementTree.SubElement(case, "failure", message=message,
+                                             type="RequirementNotMet")
+            failure.text = message
+    tree = ElementTree.ElementTree(ElementTree.Element("testsuites"))
+    tree.getroot().append(suite)
+    ElementTree.indent(tree)
+    return ElementTree.tostring(tree.getroot(), encoding="unicode", xml_declaration=True) + "\n"

@@ -1,0 +1,82 @@
+"""``gigaplan diff A B``: two sites or two saved plans, side by side.
+
+A side is a plan JSON file (``"schema": "gigaplan.plan/1"``) or a site TOML file, which is
+planned first. Inputs (the resolved site) and results (totals, power, fabric, costs, energy,
+workload, racks per SKU) are flattened to dotted keys and compared; numbers get absolute and
+relative deltas.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from gigaplan.errors import InputError
+from gigaplan.result import SCHEMA as PLAN_SCHEMA
+
+SCHEMA = "gigaplan.diff/1"
+RESULT_SECTIONS = ("objective", "totals", "power_mw", "network", "storage", "cpu", "space",
+                   "cooling", "cost", "energy", "workload")
+
+
+def load_side(path: Path, catalogs: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A plan dict from a saved plan JSON file, or by planning a site file."""
+    from gigaplan.scenario import Scenario
+    from gigaplan.solve import plan
+
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such file") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise InputError(f"{path}: not a readable plan JSON file ({error})") from None
+        if not isinstance(data, dict) or data.get("schema") != PLAN_SCHEMA:
+            raise InputError(f"{path}: schema: expected a {PLAN_SCHEMA!r} file from "
+                             "'gigaplan plan --format json'")
+        return data
+    return plan(Scenario(site=path, catalogs=catalogs).bind()).to_dict()
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Dotted keys to leaf values; lists of scalars are kept whole."""
+    items: dict[str, Any] = {}
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            items.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    else:
+        items[prefix] = data
+    return items
+
+
+def _results(plan: Mapping[str, Any]) -> dict[str, Any]:
+    flat = flatten({key: plan[key] for key in RESULT_SECTIONS if key in plan})
+    flat["status"] = plan.get("status")
+    for line in plan.get("racks", []):
+        flat[f"racks.{line['sku']}"] = line["count"]
+    return flat
+
+
+def _change(key: str, a: Any, b: Any) -> dict[str, Any]:
+    change: dict[str, Any] = {"key": key, "a": a, "b": b}
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
+    if numeric:
+        change["delta"] = b - a
+        change["relative"] = (b - a) / abs(a) if a else None
+    return change
+
+
+def compare(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, str] | None = None
+            ) -> dict[str, Any]:
+    """Changed inputs and results between two plan dicts (absent keys count as None)."""
+    sections = {}
+    for name, left, right in (("inputs", flatten(a["inputs"]["site"]),
+                               flatten(b["inputs"]["site"])),
+                              ("results", _results(a), _results(b))):
+        keys = sorted(set(left) | set(right))
+        sections[name] = [_change(key, left.get(key), right.get(key)) for key in keys
+                          if left.get(key) != right.get(key)]
+    names = labels or (a["inputs"]["source"], b["inputs"]["source"])
+    return {"schema": SCHEMA, "a": names[0], "b": names[1], **sections}

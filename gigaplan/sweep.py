@@ -1,0 +1,110 @@
+"""``gigaplan sweep``: plan the Cartesian product of varied site keys.
+
+``--vary power.budget=0.5GW:2GW:0.25GW`` (a range, START:STOP:STEP, inclusive, in one unit)
+or ``--vary power.pue=1.1,1.2,1.3`` (a list). Every combination becomes one batch row, so
+sweeps run in parallel exactly like ``gigaplan batch``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from gigaplan.batch import Row
+from gigaplan.errors import SiteError
+from gigaplan.site import check_key, parse_set
+
+_QUANTITY = re.compile(r"^\s*(?P<sign>[+-]?)\s*(?P<cur>\$?)\s*(?P<num>\d[\d,]*(?:\.\d*)?"
+                       r"(?:[eE][+-]?\d+)?|\.\d+)\s*(?P<unit>.*?)\s*$")
+MAX_POINTS = 100_000
+
+
+@dataclass(frozen=True)
+class Vary:
+    key: str
+    values: tuple[Any, ...]
+
+
+def _split(text: str, spec: str) -> tuple[Decimal, str]:
+    match = _QUANTITY.match(text)
+    if not match:
+        raise SiteError(f"--vary {spec}: {text!r} is not a number with an optional unit")
+    try:
+        number = Decimal(match["num"].replace(",", ""))
+    except InvalidOperation:
+        raise SiteError(f"--vary {spec}: {text!r} is not a number") from None
+    return (-number if match["sign"] == "-" else number), match["cur"] + "|" + match["unit"]
+
+
+def parse_vary(spec: str) -> Vary:
+    """``KEY=START:STOP:STEP`` or ``KEY=A,B,C`` into the values to set ``KEY`` to."""
+    key, sep, text = spec.partition("=")
+    key = key.strip()
+    if not sep or not key or not text.strip():
+        raise SiteError(f"--vary {spec!r}: expected KEY=START:STOP:STEP or KEY=A,B,C")
+    check_key(key)
+    if ":" in text and "," not in text:
+        parts = text.split(":")
+        if len(parts) != 3:
+            raise SiteError(f"--vary {spec}: a range is START:STOP:STEP")
+        (start, unit), (stop, unit_stop), (step, unit_step) = (_split(p, spec) for p in parts)
+        if len({unit, unit_stop, unit_step}) != 1:
+            raise SiteError(f"--vary {spec}: write START, STOP and STEP in one unit")
+        if step <= 0 or stop < start:
+            raise SiteError(f"--vary {spec}: needs STEP > 0 and STOP >= START")
+        count = int((stop - start) / step) + 1
+        if count > MAX_POINTS:
+            raise SiteError(f"--vary {spec}: {count} points is more than {MAX_POINTS:,}")
+        currency, suffix = unit.split("|", 1)
+        values = tuple(_render(start + i * step, currency, suffix) for i in range(count))
+    else:
+        values = tuple(parse_set(f"{key}={item.strip()}")[1] for item in text.split(",")
+                       if item.strip())
+    if not values:
+        raise SiteError(f"--vary {spec}: no values")
+    return Vary(key, values)
+
+
+def _render(number: Decimal, currency: str, unit: str) -> Any:
+    text = format(number.normalize(), "f")
+    if not currency and not unit:
+        value = float(text)
+        return int(value) if value.is_integer() else value
+    return f"{currency}{text} {unit}".strip() if unit else f"{currency}{text}"
+
+
+def rows(site: str | Path | None, varies: list[Vary], sets: list[tuple[str, Any]],
+         catalogs: tuple[str, ...]) -> list[Row]:
+    """One batch row per combination, the first varied key changing slowest."""
+    total = 1
+    for vary in varies:
+        total *= len(vary.values)
+    if total > MAX_POINTS:
+        raise SiteError(f"--vary: {total:,} combinations is more than {MAX_POINTS:,}")
+    site_value = None if site is None else str(site)
+    result = []
+    for number, combo in enumerate(itertools.product(*(v.values for v in varies)), start=1):
+        assignment = tuple(sets) + tuple((v.key, value) for v, value in
+                                         zip(varies, combo, strict=True))
+        result.append(Row(id=str(number), site=site_value, sets=assignment, catalogs=catalogs))
+    return result
+
+
+def chart(points: list[tuple[str, float | None]], width: int = 40) -> list[str]:
+    """A terminal bar chart: one labelled bar per point, scaled to the largest value."""
+    values = [value for _, value in points if value is not None]
+    top = max((abs(value) for value in values), default=0.0) or 1.0
+    label_width = max((len(label) for label, _ in points), default=0)
+    lines = []
+    for label, value in points:
+        if value is None:
+            lines.append(f"{label.rjust(label_width)} | (no plan)")
+            continue
+        bar = "█" * round(width * abs(value) / top)
+        shown = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.6g}"
+        lines.append(f"{label.rjust(label_width)} | {bar} {shown}")
+    return lines
