@@ -305,6 +305,9 @@ def plan_command(
     timings: TimingsOpt = False,
     format: FormatOpt = OutputFormat.TABLE,
     output: OutputOpt = None,
+    reference: Annotated[str | None, typer.Option(
+        metavar="SITE", help="With a study file: plan this site as the standard design and "
+        "count the copies that fit each site.")] = None,
 ) -> None:
     """Find the provably best build-out of a site and show what it delivers.
 
@@ -321,6 +324,11 @@ def plan_command(
              "workload.train_params": train_params, "workload.train_tokens": train_tokens}
     scenario = Scenario(site, tuple(set_ or ()), flag_overrides(flags), tuple(require or ()),
                         tuple(catalog or ()))
+    if site is not None and _is_study(site):
+        _plan_study(scenario, reference, format, output, time_limit)
+        return
+    if reference is not None:
+        raise InputError("--reference: needs a study file with [[sites]]")
     result = plan(scenario.bind(), time_limit_s=time_limit, timings=timings)
     err = _stderr()
     if not result.found:
@@ -337,6 +345,36 @@ def plan_command(
         err.print(f"warning: the solver stopped at its time limit ({result.status}); the plan "
                   f"shown is the best found, gap {result.solver.mip_gap}")
         raise typer.Exit(EXIT_SOLVER_LIMIT)
+
+
+def _is_study(path: Path) -> bool:
+    from gigaplan.study import is_study
+
+    return is_study(path)
+
+
+def _plan_study(scenario: Any, reference: str | None, format: OutputFormat,
+                output: Path | None, time_limit: float | None) -> None:
+    """``plan`` on a study file: the joint plan of its sites, or a reference design."""
+    from gigaplan import report
+    from gigaplan.catalog import load_catalog
+    from gigaplan.site import parse_set
+    from gigaplan.study import load_study, plan_study, reference_copies
+
+    if scenario.require:
+        raise InputError("--require: a study's requirements go in its [study] table")
+    overrides = tuple(parse_set(item) for item in scenario.sets) + scenario.overrides
+    study = load_study(Path(scenario.site), load_catalog(scenario.catalogs), overrides)
+    data = (reference_copies(study, reference, time_limit) if reference
+            else plan_study(study, time_limit))
+    if format is OutputFormat.TABLE:
+        render_table(report.study_renderable(data), output)
+    else:
+        write_output(str(report.render_data(data, format.value)), output)
+    if data.get("status", "optimal") != "optimal":
+        _stderr().print(f"error: {data.get('message', data['status'])}")
+        raise typer.Exit(EXIT_INFEASIBLE if data["status"] == "infeasible"
+                         else EXIT_SOLVER_LIMIT)
 
 
 @app.command("init", epilog="Examples:\n\n\b\n  gigaplan init\n  gigaplan init "

@@ -73,11 +73,13 @@ class Layout:
     upper: list[float] = field(default_factory=list)
     integer: list[bool] = field(default_factory=list)
     blocks: dict[str, slice] = field(default_factory=dict)
+    prefix: str = ""  # put before block names while one phase or site of many is built
 
     def add(self, block: str, labels: Sequence[str] = ("",), *, upper: float | Sequence[float]
             = INF, integer: bool = True) -> list[Expr]:
         """Add one variable per label to ``block``; return them as expressions."""
         start = len(self.names)
+        block = self.prefix + block
         uppers = [upper] * len(labels) if isinstance(upper, int | float) else list(upper)
         for label, high in zip(labels, uppers, strict=True):
             self.names.append(f"{block}[{label}]" if label else block)
@@ -127,6 +129,7 @@ class Model:
     objective: Expr = field(default_factory=Expr)
     objective_unit: str = ""
     maximize: bool = True
+    tie_breaks: list[tuple[Expr, bool]] = field(default_factory=list)  # (expr, maximise?)
     context: dict[str, float] = field(default_factory=dict)
 
     def add_row(self, row: Row) -> None:
@@ -147,11 +150,14 @@ class Model:
         return min(steps) if steps else 0.0
 
 
-def build(bound: BoundSite) -> Model:
-    """The whole MILP of ``bound``: variables, every constraint family, result fields."""
+def build(bound: BoundSite, layout: Layout | None = None) -> Model:
+    """The whole MILP of ``bound``: variables, every constraint family, result fields.
+
+    With ``layout``, the variables join an existing vector (one phase or site of many).
+    """
     from gigaplan import constraints, economics
 
-    model = Model(bound=bound)
+    model = Model(bound=bound, layout=layout if layout is not None else Layout())
     constraints.define_compute(model)
     constraints.define_cpu_pool(model)
     constraints.define_storage(model)

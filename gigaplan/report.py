@@ -264,8 +264,36 @@ def plan_renderable(result: PlanResult) -> RenderableType:
         (row.name, _number(row.used), f"{row.sense} {_number(row.limit)}", _number(row.slack),
          row.unit, "yes" if row.binding else "no") for row in result.constraints
     ], right=(1, 2, 3))
-    return Group(header, buildout, totals_table, waterfall, fabric, space, capex, *economics,
-                 limits)
+    timeline = _timeline(result) if result.phases else []
+    return Group(header, *timeline, buildout, totals_table, waterfall, fabric, space, capex,
+                 *economics, limits)
+
+
+def _timeline(result: PlanResult) -> list[RenderableType]:
+    """Per phase: racks added, cumulative GPUs and PFLOPS, power used of energized, capex;
+    then a terminal chart of capacity over time."""
+    from gigaplan.sweep import chart
+
+    skus = sorted({sku for phase in result.phases for sku in phase["racks"]})
+    precision = next(key for key in result.phases[0] if key.endswith("_dense_pflops"))
+    headers = ("phase", "date", "in service", *(f"+{sku}" for sku in skus), "GPUs",
+               precision.replace("_dense_pflops", " PF"), "power used", "capex in phase")
+    rows = [(phase["name"], phase["date"], phase["in_service"],
+             *(f"{phase['racks_added'][sku]:+,}" for sku in skus), _int(phase["gpus"]),
+             f"{phase[precision]:,.0f}",
+             f"{_mw(phase['power_mw_used'])} of {_mw(phase['power_mw_energized'])}",
+             format_quantity(phase["capex_usd"], Dimension.MONEY, significant=4))
+            for phase in result.phases]
+    schedule = result.schedule
+    table = _table("Timeline", headers, rows, right=tuple(range(3, len(headers))))
+    note = Text(f"Time to first compute: {schedule['time_to_first_compute']} "
+                f"({schedule['first_compute_phase']}). Objective over time "
+                f"({schedule['objective_over_time']}): {human(schedule['objective_value'])} "
+                f"{schedule['objective_unit']} to {schedule['horizon_end']}.")
+    points = [(f"{phase['in_service']} {phase['name']}", float(phase[precision]))
+              for phase in result.phases]
+    return [table, note, Text(f"Capacity over time ({precision}):\n" + "\n".join(
+        chart(points)))]
 
 
 def _economics_tables(result: PlanResult, money: Any) -> list[Table]:
@@ -413,4 +441,47 @@ def diff_table(data: dict[str, Any]) -> RenderableType:
                                 right=(1, 2, 3, 4)))
         else:
             parts.append(Text(f"No change in {section}."))
+    return Group(*parts)
+
+
+def render_data(data: dict[str, Any], fmt: str) -> str:
+    """A plain dict (study, reference) as json, toml or csv text."""
+    return {"json": to_json, "toml": to_toml, "csv": to_csv}[fmt](data)
+
+
+def study_renderable(data: dict[str, Any]) -> RenderableType:
+    """A study's joint plan per site and in total, or a reference design's copies."""
+    money = lambda value: format_quantity(value, Dimension.MONEY, significant=4)  # noqa: E731
+    if data["schema"] == "gigaplan.reference/1":
+        design = data["design"]
+        rows = [(item["site"], _int(item["copies"]), item["limited_by"], _int(item["gpus"]),
+                 money(item["capex_usd"])) for item in data["copies"]]
+        rows.append(("total", _int(data["total_copies"]), "", _int(data["total_gpus"]), ""))
+        head = Text(f"Reference design: {data['reference']} -- {design['totals']['gpus']:,} "
+                    f"GPUs, {_mw(design['power_mw']['facility'])} facility, "
+                    f"{money(design['cost']['capex_usd'])} capex per copy")
+        return Group(head, _table("Copies of the reference design per site",
+                                  ("site", "copies", "limited by", "GPUs", "capex"), rows,
+                                  right=(1, 3, 4)))
+    if "sites" not in data:
+        return Text(f"{data['source']}: {data['status']}")
+    rows = []
+    for site in data["sites"]:
+        racks = ", ".join(f"{line['count']:,} {line['sku']}" for line in site["racks"]
+                          if line["kind"] == "compute_rack" and line["count"])
+        rows.append((site["name"], racks or "-", _int(site["totals"]["gpus"]),
+                     _mw(site["power_mw"]["facility"]), money(site["cost"]["capex_usd"])))
+    rows.append(("total", "", _int(data["totals"]["gpus"]), _mw(data["power_mw"]["facility"]),
+                 money(data["cost"]["capex_usd"])))
+    head = Text(f"gigaplan study: {data['name']} -- {data['source']}\n"
+                f"Objective: {data['objective']['unit']} = {human(data['objective']['value'])}"
+                f" (sum over sites), {data['solver']['status']}")
+    parts: list[RenderableType] = [head, _table(
+        "Joint build-out", ("site", "compute racks", "GPUs", "facility", "capex"), rows,
+        right=(2, 3, 4))]
+    if data["constraints"]:
+        parts.append(_table("Study limits", ("constraint", "used", "limit", "slack", "binds"), [
+            (row["name"], human(row["used"]), f"{row['sense']} {human(row['limit'])}",
+             human(row["slack"]), "yes" if row["binding"] else "no")
+            for row in data["constraints"]], right=(1, 2, 3)))
     return Group(*parts)

@@ -67,6 +67,8 @@ class PlanResult:
     constraints: list[ConstraintRow] = field(default_factory=list)
     message: str = ""
     conflicts: list[str] = field(default_factory=list)
+    phases: list[dict[str, Any]] = field(default_factory=list)
+    schedule: dict[str, Any] = field(default_factory=dict)
 
     @property
     def found(self) -> bool:
@@ -84,6 +86,7 @@ class PlanResult:
                 del data[key]
         if not self.message:
             del data["message"]
-        if not self.conflicts:
-            del data["conflicts"]
+        for key in ("conflicts", "phases", "schedule"):
+            if not data[key]:
+                del data[key]
         return data

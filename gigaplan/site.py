@@ -18,7 +18,14 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from gigaplan.catalog import Catalog, ComputeRack, CpuRack, Optic, StorageRack, Switch, read_toml
@@ -165,6 +172,36 @@ class WorkloadSection(_Section):
     availability: Fraction = 0.999  # inference halls [S/E] §9.2
 
 
+class PhaseSection(_Section):
+    """One energization step: by ``date``, ``power`` (cumulative) is available."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    date: date
+    power_mw: Annotated[PowerMW, Field(gt=0, le=1e6)] = Field(alias="power")
+    rack_positions: Annotated[Count, Field(ge=0, le=10**7)] | None = None
+    white_space_m2: Annotated[AreaM2, Field(ge=0, le=1e9)] | None = Field(None,
+                                                                          alias="white_space")
+    liquid_mw: Annotated[PowerMW, Field(ge=0, le=1e6)] | None = Field(None, alias="liquid")
+    air_mw: Annotated[PowerMW, Field(ge=0, le=1e6)] | None = Field(None, alias="air")
+    requirements: list[str] = Field(default_factory=list)
+
+
+class ScheduleSection(_Section):
+    """Lead times and how phases are weighed (EM §8)."""
+
+    # xAI Colossus: 19 days from first rack to training [S] EM §8
+    rack_install_days: Annotated[quantity_type(Dimension.TIME, "days"), Field(ge=0, le=3650)] = \
+        Field(19.0, alias="rack_install_time")
+    # first power block 12-18 months after notice to proceed [E] EM §8
+    facility_build_months: Annotated[quantity_type(Dimension.TIME, "months"),
+                                     Field(ge=0, le=240)] = Field(12.0,
+                                                                  alias="facility_build_time")
+    notice_to_proceed: date | None = None
+    horizon_end: date | None = None  # default: first phase + economics.it_life
+    objective_over_time: Literal["time_weighted", "final"] = "time_weighted"
+    allow_refresh: bool = False  # may racks of an earlier phase be removed later?
+
+
 class Site(_Section):
     """A whole site scenario; only ``power.budget`` is required."""
 
@@ -181,6 +218,51 @@ class Site(_Section):
     budget: BudgetSection = BudgetSection()
     economics: EconomicsSection = EconomicsSection()
     workload: WorkloadSection = WorkloadSection()
+    schedule: ScheduleSection = ScheduleSection()
+    phases: list[PhaseSection] = Field(default_factory=list)
+
+    @field_validator("phases")
+    @classmethod
+    def _phases_in_order(cls, phases: list[PhaseSection], info: ValidationInfo
+                         ) -> list[PhaseSection]:
+        """Phases are dated in order, never lose power, and fit the site's budget."""
+        power, schedule = info.data.get("power"), info.data.get("schedule")
+        if power is None or schedule is None:
+            return phases  # reported as their own errors
+        problems = []
+        names = [phase.name for phase in phases]
+        for index, phase in enumerate(phases):
+            where = f"phases[{index}] ({phase.name!r})"
+            if names.count(phase.name) > 1:
+                problems.append(f"{where}: name appears more than once")
+            if phase.power_mw > power.budget_mw + 1e-9:
+                problems.append(f"{where}: power {phase.power_mw:g} MW is above power.budget "
+                                f"{power.budget_mw:g} MW")
+            if index == 0:
+                continue
+            before = phases[index - 1]
+            if phase.date <= before.date:
+                problems.append(f"{where}: date {phase.date} is not after the previous "
+                                f"phase's {before.date}")
+            if phase.power_mw < before.power_mw:
+                problems.append(f"{where}: power {phase.power_mw:g} MW is less than the "
+                                f"previous phase's {before.power_mw:g} MW; phase power is "
+                                "cumulative")
+        if phases and schedule.notice_to_proceed is not None:
+            ready = _add_months(schedule.notice_to_proceed, schedule.facility_build_months)
+            if phases[0].date < ready:
+                problems.append(f"phases[0] ({phases[0].name!r}): date "
+                                f"{phases[0].date} is before the facility can be ready: "
+                                f"notice_to_proceed {schedule.notice_to_proceed} + "
+                                f"facility_build_time {schedule.facility_build_months:g} "
+                                f"months = {ready}")
+        if phases and schedule.horizon_end is not None and \
+                schedule.horizon_end <= phases[-1].date:
+            problems.append(f"schedule.horizon_end {schedule.horizon_end} is not after the "
+                            f"last phase's date {phases[-1].date}")
+        if problems:
+            raise PydanticCustomError("phases", "; ".join(problems))
+        return phases
 
     @field_validator("requirements")
     @classmethod
@@ -195,6 +277,13 @@ class Site(_Section):
     def resolved(self) -> dict[str, Any]:
         """The fully resolved site, with the keys a user writes."""
         return self.model_dump(mode="json", by_alias=True)
+
+
+def _add_months(start: date, months: float) -> date:
+    """``start`` plus ``months`` (a month is a twelfth of 365.25 days)."""
+    from datetime import timedelta
+
+    return start + timedelta(days=round(months * 365.25 / 12))
 
 
 def default_site_text() -> str:

@@ -117,10 +117,10 @@ def optimize(model: Model, time_limit_s: float | None = None) -> tuple[StageResu
     deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
     rows = list(model.rows)
     capex = model.fields["cost.capex_usd"]
-    stages = [(model.objective, model.maximize), (capex, False),
+    stages = [(model.objective, model.maximize), *model.tie_breaks, (capex, False),
               (model.fields["power_mw.it"], False)]
     if model.objective is capex:
-        del stages[1]
+        stages.remove((capex, False))
     best: StageResult | None = None
     first_status, first_gap, solved = SolveStatus.OPTIMAL, None, 0
     for number, (objective, maximize) in enumerate(stages, start=1):
@@ -169,7 +169,7 @@ def _count(value: float) -> int:
     return round(value)
 
 
-def _constraint_rows(model: Model, x: list[float]) -> list[ConstraintRow]:
+def constraint_rows(model: Model, x: list[float]) -> list[ConstraintRow]:
     """Each reported limit with its use and slack.
 
     A limit binds when its slack is less than one step: for a cap, what one more compute rack
@@ -289,7 +289,7 @@ def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInf
         cost=cost,
         energy=_section(values, "energy"),
         workload=workload,
-        constraints=_constraint_rows(model, x),
+        constraints=constraint_rows(model, x),
     )
 
 
@@ -302,7 +302,14 @@ def plan(bound: BoundSite, *, time_limit_s: float | None = None,
          timings: bool = False) -> PlanResult:
     """The provably best build-out of ``bound`` (or the best found within the time limit)."""
     started = time.perf_counter()
-    model = build(bound)
+    phased = None
+    if bound.site.phases:
+        from gigaplan.phases import build_phased
+
+        phased = build_phased(bound)
+        model = phased.model
+    else:
+        model = build(bound)
     outcome, stages = optimize(model, time_limit_s)
     seconds = round(time.perf_counter() - started, 6) if timings else None
     if outcome.x is None:
@@ -317,7 +324,15 @@ def plan(bound: BoundSite, *, time_limit_s: float | None = None,
                           message=_infeasible_message(bound, outcome.status, conflicts),
                           conflicts=conflicts)
     info = SolverInfo(SOLVER_NAME, outcome.status.value, outcome.mip_gap, stages, seconds)
-    return read_plan(model, outcome.x, outcome.status, info)
+    result = read_plan(model, outcome.x, outcome.status, info)
+    if phased is not None:
+        from dataclasses import replace
+
+        from gigaplan.phases import timeline
+
+        phases, schedule = timeline(phased, outcome.x)
+        result = replace(result, phases=phases, schedule=schedule)
+    return result
 
 
 def _infeasible_message(bound: BoundSite, status: SolveStatus, conflicts: list[str]) -> str:
