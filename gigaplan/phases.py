@@ -10,7 +10,8 @@ allows them, as ``bind`` checks).
 Objective over time: the site's objective summed over phases weighted by years in service
 (PFLOPS-years), or its value at the final phase; ties go to earlier delivery, then least
 spend. Capacity installed in a phase is in service from the phase's date plus
-``schedule.rack_install_time`` until the next phase's, or ``schedule.horizon_end``.
+the longer of ``schedule.rack_install_time`` and ``network_install_time`` until the next
+phase's, or ``schedule.horizon_end``.
 """
 
 from __future__ import annotations
@@ -96,7 +97,9 @@ def build_phased(bound: BoundSite) -> PhasedModel:
                                      "available", model.rack_vars[sku.id], upper=0.0,
                                      report=False))
     added, spend = _link(combined, models)
-    install = timedelta(days=round(site.schedule.rack_install_days))
+    schedule = site.schedule
+    install = timedelta(days=round(max(schedule.rack_install_days,
+                                       schedule.network_install_days)))
     in_service = [phase.date + install for phase in site.phases]
     end = horizon(bound)
     weights = [max(0.0, ((in_service[i + 1] if i + 1 < len(in_service) else end)
@@ -196,7 +199,8 @@ def timeline(phased: PhasedModel, x: list[float]) -> tuple[list[dict[str, Any]],
         "objective_unit": phased.model.objective_unit + (" x years in service" if weighted
                                                          else ""),
         "horizon_end": phased.horizon_end.isoformat(),
-        "rack_install_days": site.schedule.rack_install_days,
+        "install_days": max(site.schedule.rack_install_days,
+                            site.schedule.network_install_days),
         "first_compute_phase": first["name"] if first else None,
         "time_to_first_compute": first["in_service"] if first else None,
     }

@@ -192,6 +192,10 @@ class ScheduleSection(_Section):
     # xAI Colossus: 19 days from first rack to training [S] EM §8
     rack_install_days: Annotated[quantity_type(Dimension.TIME, "days"), Field(ge=0, le=3650)] = \
         Field(19.0, alias="rack_install_time")
+    # the same 19 days covered the fabric: training needs it [S] EM §8
+    network_install_days: Annotated[quantity_type(Dimension.TIME, "days"),
+                                    Field(ge=0, le=3650)] = Field(19.0,
+                                                                  alias="network_install_time")
     # first power block 12-18 months after notice to proceed [E] EM §8
     facility_build_months: Annotated[quantity_type(Dimension.TIME, "months"),
                                      Field(ge=0, le=240)] = Field(12.0,

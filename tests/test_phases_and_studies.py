@@ -194,3 +194,10 @@ def test_phased_plan_json_validates_against_the_schema(run):
                         .read_text())
     data = parse_json(run("plan", str(ROOT / "docs/examples/phased-site.toml"), "-f", "json"))
     jsonschema.validate(data, schema)
+
+
+def test_install_times_set_the_in_service_date():
+    result = two_phases(**{"schedule.network_install_time": "30 days",
+                           "schedule.rack_install_time": "2 weeks"})
+    assert result.phases[0]["in_service"] == "2026-01-31"
+    assert result.schedule["time_to_first_compute"] == "2026-01-31"
