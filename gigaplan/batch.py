@@ -14,8 +14,7 @@ import functools
 import io
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -167,15 +166,17 @@ def plan_row(row: Row) -> dict[str, Any]:
     return line
 
 
-def run(rows: Sequence[Row], jobs: int = 1,
-        worker: Callable[[Row], dict[str, Any]] = plan_row) -> Iterator[dict[str, Any]]:
-    """Plan ``rows`` (in ``jobs`` processes) and yield their result lines in input order."""
-    if jobs <= 1 or len(rows) <= 1:
-        yield from map(worker, rows)
-        return
-    chunk = max(1, len(rows) // (jobs * 8))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(worker, rows, chunksize=chunk)
+def _failed(row: Row, error: BaseException) -> dict[str, Any]:
+    return {"id": row.id, "status": "error", "exit_code": EXIT_INTERNAL,
+            "error": f"task failed: {type(error).__name__}: {error}"}
+
+
+def run(rows: Sequence[Row], jobs: int = 1, executor: str = "local",
+        scheduler: str | None = None) -> Iterator[dict[str, Any]]:
+    """Plan ``rows`` on the executor and yield their result lines in input order."""
+    from gigaplan import executors
+
+    yield from executors.run(plan_row, rows, jobs, executor, scheduler, on_error=_failed)
 
 
 # --- output ----------------------------------------------------------------------------------

@@ -108,6 +108,10 @@ def handles_errors(command: F) -> F:
         except KeyboardInterrupt:
             err.print("interrupted")
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except BrokenPipeError:  # the reader went away (| head): stop quietly, like cat
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except Exception as error:  # a bug: one line, and how to see more
             if _state["debug"]:
                 err.print(traceback.format_exc())
@@ -470,6 +474,18 @@ A CSV file: columns id, optionally site, and dotted keys. Paths are relative to 
 JobsOpt = Annotated[int, typer.Option(min=1, max=256, help="Parallel worker processes.")]
 
 
+class Executor(StrEnum):
+    LOCAL = "local"
+    DASK = "dask"
+
+
+ExecutorOpt = Annotated[Executor, typer.Option(
+    help="local: a process pool; dask: a Dask cluster (pip install 'gigaplan[dask]').")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    metavar="ADDRESS", help="With --executor dask: an existing scheduler, e.g. "
+    "tcp://10.0.0.5:8786; without it a LocalCluster of --jobs workers starts.")]
+
+
 class BatchFormat(StrEnum):
     JSONL = "jsonl"
     CSV = "csv"
@@ -497,18 +513,23 @@ def _progress(total: int) -> Any:
                     RowsPerSecond(), TimeRemainingColumn(), console=_stderr(), transient=True)
 
 
-def _run_rows(rows: list[Any], jobs: int) -> Iterator[dict[str, Any]]:
-    from gigaplan import batch
-
-    progress = _progress(len(rows))
+def _with_progress(lines: Iterator[dict[str, Any]], total: int) -> Iterator[dict[str, Any]]:
+    progress = _progress(total)
     if progress is None:
-        yield from batch.run(rows, jobs)
+        yield from lines
         return
     with progress:
-        task = progress.add_task("rows", total=len(rows))
-        for line in batch.run(rows, jobs):
+        task = progress.add_task("rows", total=total)
+        for line in lines:
             progress.advance(task)
             yield line
+
+
+def _run_rows(rows: list[Any], jobs: int, executor: Executor = Executor.LOCAL,
+              scheduler: str | None = None) -> Iterator[dict[str, Any]]:
+    from gigaplan import batch
+
+    yield from _with_progress(batch.run(rows, jobs, executor.value, scheduler), len(rows))
 
 
 @app.command("batch", epilog=BATCH_EPILOG)
@@ -523,6 +544,8 @@ def batch_command(
                                          "rest.")] = False,
     format: Annotated[BatchFormat, typer.Option("--format", "-f")] = BatchFormat.JSONL,
     catalog: CatalogFiles = None,
+    executor: ExecutorOpt = Executor.LOCAL,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Plan many scenarios: one result line per input row, in input order.
 
@@ -559,7 +582,7 @@ def batch_command(
         sys.stdout.write(batch.csv_header())
     failed = sum(status != "optimal" for status in statuses.values())
     try:
-        for line in _run_rows(todo, jobs):
+        for line in _run_rows(todo, jobs, executor, scheduler):
             failed += line["status"] != "optimal"
             text_line = batch.format_line(line, format.value)
             if writer is None:
@@ -594,6 +617,8 @@ def sweep_command(
                     ] = ...,  # type: ignore[assignment]
     set_: SetOpt = None,
     jobs: JobsOpt = 1,
+    executor: ExecutorOpt = Executor.LOCAL,
+    scheduler: SchedulerOpt = None,
     catalog: CatalogFiles = None,
     format: FormatOpt = OutputFormat.TABLE,
     output: OutputOpt = None,
@@ -605,7 +630,7 @@ def sweep_command(
     varies = [sweep.parse_vary(spec) for spec in vary]
     sets = [parse_set(item) for item in set_ or ()]
     rows = sweep.rows(site, varies, sets, tuple(map(str, catalog or ())))
-    lines = list(_run_rows(rows, jobs))
+    lines = list(_run_rows(rows, jobs, executor, scheduler))
     combos = [tuple(value for key, value in row.sets[len(sets):]) for row in rows]
     keys = [vary.key for vary in varies]
     records = [{**{f"vary.{key}": value for key, value in zip(keys, combo, strict=True)},
