@@ -53,6 +53,7 @@ ROOT_EPILOG = """Examples, one per command:
   gigaplan sweep --vary power.budget=0.5GW:2GW:0.5GW   # a table and chart per value
   gigaplan explain site.toml             # binding limits and marginal values
   gigaplan diff a.toml b.toml            # two sites or plan JSON files side by side
+  gigaplan montecarlo site.toml --samples 1000 --seed 7   # percentiles under uncertainty
 
 Run 'gigaplan COMMAND --help' for each command's options and more examples."""
 
@@ -667,6 +668,61 @@ def _csv_cell(record: dict[str, Any], column: str) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="").writerow(["" if value is None else value])
     return buffer.getvalue()
+
+
+MONTECARLO_EPILOG = """Examples:
+
+\b
+  gigaplan montecarlo site.toml --samples 1000 --seed 7 --jobs 2
+  gigaplan montecarlo --samples 200 --uncertain 'power.pue=uniform(1.1, 1.3)' \\
+      --uncertain 'catalog.gb300-nvl72.power_kw=triangular(130 kW, 142 kW, 150 kW)'
+  gigaplan montecarlo site.toml --samples 10000 --executor dask --scheduler tcp://head:8786
+
+\b
+Distributions: uniform(low, high), normal(mean, sd), triangular(low, mode, high),
+lognormal(median, sigma of the log), choice(a, b, ...); values may carry units."""
+
+
+@app.command("montecarlo", epilog=MONTECARLO_EPILOG)
+@handles_errors
+def montecarlo_command(
+    site: SiteArg = None,
+    samples: Annotated[int, typer.Option(min=1, max=10_000_000, help="How many samples.")
+                       ] = 100,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of numpy's Generator; the same seed "
+                                      "gives byte-identical output.")] = 0,
+    uncertain: Annotated[list[str] | None, typer.Option(
+        metavar="KEY=DIST", help="An uncertain site key or catalog.<sku>.<field> "
+        "(repeatable; adds to the site's [uncertainty] table).")] = None,
+    set_: SetOpt = None,
+    jobs: JobsOpt = 1,
+    executor: ExecutorOpt = Executor.LOCAL,
+    scheduler: SchedulerOpt = None,
+    catalog: CatalogFiles = None,
+    format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Percentiles of a plan under uncertain inputs: the fixed plan, and re-planned optima."""
+    from gigaplan import report
+    from gigaplan.montecarlo import montecarlo
+    from gigaplan.scenario import Scenario
+
+    specs = {}
+    for item in uncertain or ():
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--uncertain {item!r}: expected KEY=DIST, e.g. "
+                             "'power.pue=uniform(1.1, 1.3)'")
+        specs[key.strip()] = text.strip()
+    scenario = Scenario(site, tuple(set_ or ()), (), (), tuple(map(str, catalog or ())))
+    data = montecarlo(scenario, specs, samples, seed, jobs, executor.value, scheduler,
+                      progress=_with_progress)
+    if format is TableOrJson.JSON:
+        write_output(report.to_json(data), output)
+    else:
+        render_table(report.montecarlo_renderable(data), output)
+    if data["errors"]:
+        _stderr().print(f"{len(data['errors'])} of {samples} samples failed; see 'errors'")
 
 
 # --- explain and diff -----------------------------------------------------------------------

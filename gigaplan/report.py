@@ -485,3 +485,44 @@ def study_renderable(data: dict[str, Any]) -> RenderableType:
              human(row["slack"]), "yes" if row["binding"] else "no")
             for row in data["constraints"]], right=(1, 2, 3)))
     return Group(*parts)
+
+
+def montecarlo_renderable(data: dict[str, Any]) -> RenderableType:
+    """Percentiles of the fixed plan and of re-planned optima, probabilities, a histogram."""
+    from gigaplan.sweep import chart
+
+    def rows(fields: dict[str, Any]) -> list[tuple[str, ...]]:
+        out = []
+        for name, stats in fields.items():
+            if stats is None:
+                out.append((name, "n/a", "", "", ""))
+                continue
+            out.append((name, human(stats["p10"]), human(stats["p50"]), human(stats["p90"]),
+                        human(stats["mean"])))
+        return out
+
+    headers = ("field", "P10", "P50", "P90", "mean")
+    fixed, optimal = data["fixed_plan"], data["optimal_plans"]
+    head = Text(f"gigaplan montecarlo: {data['source']} -- {data['samples']:,} samples, "
+                f"seed {data['seed']}\nUncertain: " + "; ".join(
+                    f"{key} ~ {text}" for key, text in data["uncertain"].items()))
+    probabilities = [(f"fixed plan breaks {group}", f"{share:.1%}")
+                     for group, share in fixed["limit_broken_probability"].items()
+                     if share is not None]
+    probabilities += [(f"fixed plan meets '{text}'", f"{share:.1%}")
+                      for text, share in fixed["requirement_holds_probability"].items()
+                      if share is not None]
+    probabilities.append(("re-planned site is feasible",
+                          f"{optimal['feasible_probability'] or 0:.1%}"))
+    hist = optimal["objective_histogram"]
+    points = [(f"{human(low)}-{human(high)}", float(count)) for low, high, count in
+              zip(hist["edges"], hist["edges"][1:], hist["counts"], strict=False)]
+    return Group(
+        head,
+        _table("Fixed plan (the nominal build-out under each sample)", headers,
+               rows(fixed["fields"]), right=(1, 2, 3, 4)),
+        _table("Probabilities", ("event", "probability"), probabilities, right=(1,)),
+        _table("Optimal plans (re-planned under each sample)", headers,
+               rows(optimal["fields"]), right=(1, 2, 3, 4)),
+        Text("Objective of the optimal plans (samples per bin):\n" + "\n".join(chart(points))),
+    )

@@ -224,6 +224,19 @@ class Site(_Section):
     workload: WorkloadSection = WorkloadSection()
     schedule: ScheduleSection = ScheduleSection()
     phases: list[PhaseSection] = Field(default_factory=list)
+    uncertainty: dict[str, str] = Field(default_factory=dict)  # key -> "uniform(1.1, 1.3)"
+
+    @field_validator("uncertainty")
+    @classmethod
+    def _distributions_parse(cls, specs: dict[str, str]) -> dict[str, str]:
+        from gigaplan.montecarlo import parse_distribution
+
+        for key, text in specs.items():
+            try:
+                parse_distribution(key, text)
+            except SiteError as error:
+                raise PydanticCustomError("distribution", str(error)) from None
+        return specs
 
     @field_validator("phases")
     @classmethod
@@ -332,7 +345,7 @@ def check_key(dotted: str, origin: str = "--set") -> None:
             model = section
             continue
         rest = parts[depth + 1:]
-        dict_field = part in ("min_racks", "max_racks", "prices")
+        dict_field = part in ("min_racks", "max_racks", "prices", "uncertainty")
         if rest and not (dict_field and len(rest) == 1):
             raise SiteError(f"{origin} {dotted}: {'.'.join(path)} is a value, not a section")
         return

@@ -1,0 +1,327 @@
+"""``gigaplan montecarlo``: how uncertain inputs spread a plan's outcomes.
+
+Uncertain inputs are distributions over site keys (``power.pue``) or catalog fields
+(``catalog.gb300-nvl72.power_kw``), written ``uniform(1.1, 1.3)``, ``normal(66 $/MWh,
+8 $/MWh)``, ``triangular(130 kW, 142 kW, 150 kW)``, ``lognormal(3.5 $M, 0.2)`` (median and
+the standard deviation of the log) or ``choice(1.1, 1.2, 1.3)``. All samples are drawn up
+front from numpy's ``Generator`` (PCG64) with the seed, key by key in sorted order, so the
+same seed gives the same samples whatever the executor or number of workers.
+
+Two questions, both answered:
+
+(a) the fixed plan: the nominal optimal build-out, unchanged, evaluated under each sample —
+    how often does it break each limit (is it still within budget at P90 rack power?) and
+    each requirement, and how do its cost, power and training time spread;
+(b) the optimal plans: the site re-planned under each sample — P10/P50/P90 of GPUs, capex,
+    $/GPU-hour, training days, and a histogram of the objective.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from gigaplan.errors import EXIT_INTERNAL, GigaplanError, SiteError
+
+SCHEMA = "gigaplan.montecarlo/1"
+KINDS = {"uniform": 2, "normal": 2, "triangular": 3, "lognormal": 2, "choice": None}
+CATALOG_PREFIX = "catalog."
+FIELDS = ("objective.value", "totals.gpus", "power_mw.facility", "power_mw.it",
+          "cost.capex_usd", "cost.tco_usd_per_year", "cost.usd_per_gpu_hour",
+          "energy.mwh_per_year", "workload.train_days", "workload.tokens_per_second")
+_CALL = re.compile(r"^\s*(?P<kind>[a-z]+)\s*\((?P<args>.*)\)\s*$")
+_ARG = re.compile(r"^\s*(?P<sign>[+-]?)\s*(?P<cur>\$?)\s*(?P<num>\d[\d,]*(?:\.\d*)?"
+                  r"(?:[eE][+-]?\d+)?|\.\d+)\s*(?P<unit>.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A parsed distribution: numeric ``args`` in one ``unit`` (or raw ``choices``)."""
+
+    key: str
+    text: str
+    kind: str
+    args: tuple[float, ...] = ()
+    unit: str = ""  # "$|M", "|kW": currency mark and unit, as written
+    choices: tuple[Any, ...] = ()
+
+    def render(self, number: float) -> Any:
+        """A sampled number as the value to set: a quantity string when it had a unit."""
+        currency, unit = self.unit.split("|", 1)
+        if not currency and not unit:
+            return number
+        text = repr(round(number, 12))
+        return f"{currency}{text} {unit}".strip() if unit else f"{currency}{text}"
+
+
+def parse_distribution(key: str, text: str) -> Distribution:
+    """Parse ``kind(args)``; an error names the key and what would fix it."""
+    from gigaplan.site import check_key, parse_set
+
+    if not key.startswith(CATALOG_PREFIX):
+        check_key(key, "uncertainty")
+    elif key.count(".") != 2:
+        raise SiteError(f"uncertainty {key}: write catalog.<sku-id>.<field>")
+    match = _CALL.match(text) if isinstance(text, str) else None
+    if not match or match["kind"] not in KINDS:
+        raise SiteError(f"uncertainty {key}: expected one of "
+                        f"{', '.join(f'{k}(...)' for k in KINDS)}, got {text!r}")
+    kind, raw = match["kind"], [arg for arg in match["args"].split(",") if arg.strip()]
+    if kind == "choice":
+        if not raw:
+            raise SiteError(f"uncertainty {key}: choice(...) needs at least one value")
+        return Distribution(key, text, kind, choices=tuple(
+            parse_set(f"{key}={arg.strip()}")[1] if not key.startswith(CATALOG_PREFIX)
+            else _number(arg, key)[0] for arg in raw))
+    if len(raw) != KINDS[kind]:
+        raise SiteError(f"uncertainty {key}: {kind}(...) takes {KINDS[kind]} values, "
+                        f"got {len(raw)}")
+    numbers, units = zip(*(_number(arg, key) for arg in raw), strict=True)
+    if kind == "lognormal":
+        units = units[:1]  # the second value (sigma of the log) has no unit
+    if len(set(units)) != 1:
+        raise SiteError(f"uncertainty {key}: write every value of {text!r} in one unit")
+    _check(key, kind, numbers)
+    return Distribution(key, text, kind, tuple(numbers), units[0])
+
+
+def _number(arg: str, key: str) -> tuple[float, str]:
+    match = _ARG.match(arg)
+    if not match:
+        raise SiteError(f"uncertainty {key}: {arg.strip()!r} is not a number")
+    try:
+        number = float(Decimal(match["num"].replace(",", "")))
+    except InvalidOperation:
+        raise SiteError(f"uncertainty {key}: {arg.strip()!r} is not a number") from None
+    return (-number if match["sign"] == "-" else number), f"{match['cur']}|{match['unit']}"
+
+
+def _check(key: str, kind: str, values: tuple[float, ...]) -> None:
+    problem = {
+        "uniform": lambda a, b: a > b and "low is above high",
+        "normal": lambda mean, sd: sd < 0 and "the standard deviation is negative",
+        "triangular": lambda lo, mode, hi: not lo <= mode <= hi and "needs low <= mode <= high",
+        "lognormal": lambda median, sigma: (median <= 0 or sigma < 0) and
+        "needs a positive median and sigma >= 0",
+    }[kind](*values)
+    if problem:
+        raise SiteError(f"uncertainty {key}: {kind}{values}: {problem}")
+
+
+def draw(distributions: list[Distribution], samples: int, seed: int) -> list[dict[str, Any]]:
+    """Every sample's values, drawn key by key in sorted order from one seeded Generator."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    columns: dict[str, list[Any]] = {}
+    for dist in sorted(distributions, key=lambda d: d.key):
+        a = dist.args
+        if dist.kind == "choice":
+            picks = rng.integers(0, len(dist.choices), size=samples)
+            columns[dist.key] = [dist.choices[int(i)] for i in picks]
+            continue
+        if dist.kind == "uniform":
+            values = rng.uniform(a[0], a[1], samples) if a[1] > a[0] else np.full(samples, a[0])
+        elif dist.kind == "normal":
+            values = rng.normal(a[0], a[1], samples)
+        elif dist.kind == "triangular":
+            values = (rng.triangular(a[0], a[1], a[2], samples) if a[2] > a[0]
+                      else np.full(samples, a[0]))
+        else:
+            values = np.exp(rng.normal(math.log(a[0]), a[1], samples))
+        columns[dist.key] = [dist.render(float(v)) for v in values]
+    return [{key: column[i] for key, column in columns.items()} for i in range(samples)]
+
+
+# --- one sample --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SampleTask:
+    index: int
+    values: tuple[tuple[str, Any], ...]
+    scenario: Any  # gigaplan.scenario.Scenario
+    nominal_x: tuple[float, ...]
+    nominal_names: tuple[str, ...]
+
+
+def _catalog(task: SampleTask) -> Any:
+    """The catalog with this sample's ``catalog.<id>.<field>`` values, re-validated."""
+    from gigaplan.catalog import SKU_CLASSES, Catalog, load_catalog
+    from gigaplan.units import parse
+
+    base = load_catalog(task.scenario.catalogs)
+    updates: dict[str, dict[str, Any]] = {}
+    for key, value in task.values:
+        if key.startswith(CATALOG_PREFIX):
+            _, sku_id, field = key.split(".")
+            sku = base.get(sku_id)
+            if field not in type(sku).model_fields:
+                raise SiteError(f"uncertainty {key}: {sku_id} has no field {field!r}")
+            updates.setdefault(sku_id, {})[field] = _catalog_value(field, value, parse)
+    if not updates:
+        return base
+    skus = dict(base.skus)
+    for sku_id, fields in updates.items():
+        data = {**skus[sku_id].model_dump(), **fields}
+        skus[sku_id] = SKU_CLASSES[data["kind"]].model_validate(data)
+    return Catalog(skus=skus, origin=base.origin)
+
+
+def _catalog_value(field: str, value: Any, parse: Any) -> Any:
+    """A sampled catalog value in the unit the field's name carries."""
+    from gigaplan.units import Dimension
+
+    if not isinstance(value, str):
+        return value
+    for suffix, dim, unit in (("_kw", Dimension.POWER, "kW"), ("_w", Dimension.POWER, "W"),
+                              ("_usd", Dimension.MONEY, "USD"), ("_kg", Dimension.MASS, "kg"),
+                              ("_m2", Dimension.AREA, "m2"), ("_pb", Dimension.DATA, "PB"),
+                              ("_frac", Dimension.FRACTION, "")):
+        if field.endswith(suffix):
+            return parse(value, dim, unit or None, key=field)
+    return parse(value, Dimension.COUNT, key=field)
+
+
+def run_sample(task: SampleTask) -> dict[str, Any]:
+    """(a) the nominal plan under this sample, and (b) this sample's own optimal plan."""
+    from dataclasses import replace
+
+    from gigaplan.batch import summarize
+    from gigaplan.model import build
+    from gigaplan.solve import plan
+
+    row: dict[str, Any] = {"sample": task.index}
+    try:
+        site_values = tuple((k, v) for k, v in task.values if not k.startswith(CATALOG_PREFIX))
+        scenario = replace(task.scenario, overrides=(*task.scenario.overrides, *site_values))
+        bound = scenario.bind(_catalog(task))
+        model = build(bound)
+        if tuple(model.layout.names) != task.nominal_names:
+            raise SiteError("an uncertain input changes the model's structure (SKUs, fabric "
+                            "radix or planes); the fixed plan cannot be evaluated")
+        x = list(task.nominal_x)
+        violated = sorted({row_.group for row_ in model.rows if row_.group and
+                           not _holds(row_, x)})
+        fixed = {name: model.value(name, x) if name in model.fields or name in model.ratios
+                 else None for name in FIELDS if name != "objective.value"}
+        fixed["objective.value"] = model.objective.value(x)
+        row["fixed"] = {"fields": fixed, "violated": violated}
+        result = plan(bound).to_dict()
+        row["optimal"] = ({"status": result["status"], **summarize(result)}
+                          if "totals" in result else {"status": result["status"]})
+    except GigaplanError as error:
+        row.update({"status": "error", "exit_code": error.exit_code, "error": str(error)})
+    except Exception as error:  # a bug: recorded in the row, the run goes on
+        row.update({"status": "error", "exit_code": EXIT_INTERNAL,
+                    "error": f"internal error: {type(error).__name__}: {error}"})
+    return row
+
+
+def _holds(row: Any, x: list[float]) -> bool:
+    value = row.expr.value(x)
+    return row.lower - 1e-6 * max(1.0, abs(row.lower)) <= value <= \
+        row.upper + 1e-6 * max(1.0, abs(row.upper))
+
+
+# --- the whole run -------------------------------------------------------------------------------
+
+
+def percentiles(values: list[float]) -> dict[str, float] | None:
+    """P10, P50, P90 (linear interpolation, numpy's default), mean, min and max."""
+    import numpy as np
+
+    clean = [v for v in values if v is not None]
+    if not clean:
+        return None
+    array = np.array(clean, dtype=float)
+    p10, p50, p90 = np.percentile(array, [10, 50, 90])
+    return {"p10": float(p10), "p50": float(p50), "p90": float(p90), "mean": float(array.mean()),
+            "min": float(array.min()), "max": float(array.max()), "count": len(clean)}
+
+
+def histogram(values: list[float], bins: int = 10) -> dict[str, list[float]]:
+    import numpy as np
+
+    clean = [v for v in values if v is not None]
+    if not clean:
+        return {"edges": [], "counts": []}
+    counts, edges = np.histogram(np.array(clean, dtype=float), bins=bins)
+    return {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]}
+
+
+def montecarlo(scenario: Any, uncertain: dict[str, str], samples: int, seed: int,
+               jobs: int = 1, executor: str = "local", scheduler: str | None = None,
+               progress: Any = None) -> dict[str, Any]:
+    """Run the study; ``progress`` wraps the result iterator (the CLI's progress bar)."""
+    from gigaplan import executors
+    from gigaplan.batch import summarize
+    from gigaplan.model import build
+    from gigaplan.solve import optimize, plan
+
+    bound = scenario.bind()
+    specs = dict(bound.site.uncertainty)
+    specs.update(uncertain)
+    if not specs:
+        raise SiteError(f"{bound.source}: uncertainty: nothing is uncertain; add an "
+                        "[uncertainty] table or --uncertain KEY=DIST")
+    distributions = [parse_distribution(key, text) for key, text in sorted(specs.items())]
+    if bound.site.phases:
+        raise SiteError(f"{bound.source}: phases: montecarlo plans a site at one date")
+    model = build(bound)
+    outcome, _ = optimize(model)
+    if outcome.x is None:
+        raise SiteError(f"{bound.source}: the nominal site is {outcome.status.value}; "
+                        "montecarlo needs a nominal plan")
+    nominal = plan(bound).to_dict()
+    tasks = [SampleTask(i, tuple(sorted(values.items())), scenario, tuple(outcome.x),
+                        tuple(model.layout.names))
+             for i, values in enumerate(draw(distributions, samples, seed))]
+    lines = executors.run(run_sample, tasks, jobs, executor, scheduler,
+                          on_error=lambda task, error: {
+                              "sample": task.index, "status": "error",
+                              "exit_code": EXIT_INTERNAL, "error": f"task failed: {error}"})
+    rows = list(progress(lines, len(tasks)) if progress else lines)
+    good = [row for row in rows if "fixed" in row]
+    groups = sorted({g for row in model.rows for g in [row.group] if g})
+    requirement_texts = [r.text for r in bound.requirements]
+    optimal = [row["optimal"] for row in good]
+    planned = [item for item in optimal if item["status"] == "optimal"]
+    objective = [item["objective.value"] for item in planned]
+    return {
+        "schema": SCHEMA,
+        "seed": seed,
+        "samples": samples,
+        "source": bound.source,
+        "uncertain": {d.key: d.text for d in distributions},
+        "nominal": summarize(nominal),
+        "fixed_plan": {
+            "fields": {name: percentiles([row["fixed"]["fields"][name] for row in good])
+                       for name in FIELDS},
+            "limit_broken_probability": {
+                group: _share(good, lambda row, g=group: g in row["fixed"]["violated"])
+                for group in groups},
+            "requirement_holds_probability": {
+                text: _share(good, lambda row, t=text: t not in row["fixed"]["violated"])
+                for text in requirement_texts},
+        },
+        "optimal_plans": {
+            "fields": {name: percentiles([item.get(name) for item in planned])
+                       for name in FIELDS},
+            "feasible_probability": _share(good, lambda row: row["optimal"]["status"]
+                                           == "optimal"),
+            "requirement_holds_probability": {
+                text: _share(good, lambda row: row["optimal"]["status"] == "optimal")
+                for text in requirement_texts},
+            "objective_histogram": histogram(objective),
+        },
+        "errors": [{"sample": row["sample"], "error": row["error"]}
+                   for row in rows if "fixed" not in row],
+    }
+
+
+def _share(rows: list[dict[str, Any]], test: Any) -> float | None:
+    return sum(1 for row in rows if test(row)) / len(rows) if rows else None
