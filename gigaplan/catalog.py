@@ -209,11 +209,33 @@ def read_toml(path: Path, error: type[InputError]) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise error(f"{path}: not a UTF-8 text file (is it binary?)") from None
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise error(f"{path}: TOML syntax error: {exc}") from None
     except RecursionError:
         raise error(f"{path}: TOML nesting is too deep") from None
+    if _depth(data) > MAX_DEPTH:
+        raise error(f"{path}: tables and arrays are nested more than {MAX_DEPTH} levels deep; "
+                    "no gigaplan file needs that")
+    return data
+
+
+MAX_DEPTH = 32
+
+
+def _depth(data: Any) -> int:
+    """How deeply tables and arrays nest (without recursion, so any input is safe)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            break
+        children = node.values() if isinstance(node, dict) else node \
+            if isinstance(node, list) else ()
+        stack.extend((child, level + 1) for child in children
+                     if isinstance(child, dict | list))
+    return deepest
 
 
 def parse_entries(source: str, data: dict[str, Any]) -> tuple[list[Sku], list[str]]:
@@ -233,9 +255,10 @@ def parse_entries(source: str, data: dict[str, Any]) -> tuple[list[Sku], list[st
         if not isinstance(entry, dict):
             problems.append(f"{source}: {label}: expected a table")
             continue
-        if isinstance(entry.get("id"), str):
+        if isinstance(entry.get("id"), str) and entry["id"]:
             label = f"sku.{entry['id']}"
-        cls = SKU_CLASSES.get(entry.get("kind"))  # type: ignore[arg-type]
+        kind = entry.get("kind")
+        cls = SKU_CLASSES.get(kind) if isinstance(kind, str) else None
         if cls is None:
             problems.append(f"{source}: {label}.kind: expected one of {', '.join(KINDS)}, "
                             f"got {entry.get('kind')!r}")

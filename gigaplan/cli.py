@@ -99,10 +99,10 @@ def handles_errors(command: F) -> F:
             raise
         except InputError as error:
             for line in error.problems:
-                err.print(f"error: {line}")
+                err.print(f"error: {_one_line(line)}")
             raise typer.Exit(EXIT_INPUT) from None
         except GigaplanError as error:
-            err.print(f"error: {error}")
+            err.print(f"error: {_one_line(str(error))}")
             if _state["debug"]:
                 err.print(traceback.format_exc())
             raise typer.Exit(error.exit_code) from None
@@ -121,6 +121,11 @@ def handles_errors(command: F) -> F:
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _one_line(text: str) -> str:
+    """A message stays on one line whatever the input it quotes."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def write_output(text: str, output: Path | None) -> None:
@@ -185,10 +190,18 @@ CatalogFiles = Annotated[
 ]
 
 
-def _catalog(files: list[Path] | None):
-    from gigaplan.catalog import load_catalog
+def _catalog_entries(files: list[Path] | None) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """SKU dicts and their files: precompiled when only the bundled catalog is asked for."""
+    if not files:
+        from gigaplan.bundled import entries
 
-    return load_catalog(files or ())
+        return entries()
+    from gigaplan.catalog import load_catalog
+    from gigaplan.report import plain
+
+    loaded = load_catalog(files)
+    return ([plain(sku.model_dump(mode="json")) for sku in loaded.sorted()],
+            dict(loaded.origin))
 
 
 @catalog_app.command("list", epilog="Examples:\n\n\b\n  gigaplan catalog list\n  gigaplan "
@@ -202,12 +215,12 @@ def catalog_list(
     """List the SKUs of the catalog with their key figures (* marks an estimate)."""
     from gigaplan import report
 
-    loaded = _catalog(catalog)
+    entries, _ = _catalog_entries(catalog)
     if format is TableOrJson.JSON:
-        rows = [report.sku_dict(sku) for sku in loaded.sorted() if kind in (None, sku.kind)]
+        rows = [entry for entry in entries if kind in (None, entry["kind"])]
         write_output(report.to_json(rows), None)
     else:
-        render_table(report.catalog_table(loaded, kind), None)
+        render_table(report.catalog_table(entries, kind), None)
 
 
 @catalog_app.command("show", epilog="Examples:\n\n\b\n  gigaplan catalog show gb300-nvl72\n  "
@@ -221,12 +234,18 @@ def catalog_show(
     """Show every field of one SKU with its unit, estimate markers and sources."""
     from gigaplan import report
 
-    loaded = _catalog(catalog)
-    sku = loaded.get(sku_id)
+    entries, origin = _catalog_entries(catalog)
+    found = {entry["id"]: entry for entry in entries}
+    if sku_id not in found:
+        import difflib
+
+        close = difflib.get_close_matches(sku_id, sorted(found), n=3, cutoff=0.4)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise InputError(f"unknown SKU id {sku_id!r}{hint}")
     if format is TableOrJson.JSON:
-        write_output(report.to_json(report.sku_dict(sku)), None)
+        write_output(report.to_json(found[sku_id]), None)
     else:
-        render_table(report.sku_table(sku, loaded.origin.get(sku_id, "")), None)
+        render_table(report.sku_table(found[sku_id], origin.get(sku_id, "")), None)
 
 
 @catalog_app.command("validate", epilog="Example:\n\n\b\n  gigaplan catalog validate "

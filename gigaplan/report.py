@@ -17,7 +17,6 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from gigaplan.catalog import Catalog, ComputeRack, Sku
 from gigaplan.result import PlanResult
 from gigaplan.units import Dimension, format_quantity
 
@@ -106,63 +105,54 @@ def field_unit(name: str) -> str:
     return ""
 
 
-def sku_dict(sku: Sku) -> dict[str, Any]:
-    return plain(sku.model_dump(mode="json"))
-
-
-def catalog_table(catalog: Catalog, kind: str | None = None) -> Table:
+def catalog_table(entries: list[dict[str, Any]], kind: str | None = None) -> Table:
+    """Key figures of catalog entries (``model_dump`` dicts); * marks an estimate."""
     table = Table(title="gigaplan catalog", title_justify="left")
     for header, justify in (("id", "left"), ("kind", "left"), ("status", "left"),
                             ("available", "left"), ("GPUs", "right"), ("power", "right"),
                             ("FP4 dense", "right"), ("price", "right"), ("name", "left")):
-        table.add_column(header, justify=justify, no_wrap=header in ("id", "kind"))  # type: ignore[arg-type]
-    for sku in catalog.sorted():
-        if kind and sku.kind != kind:
+        table.add_column(header, justify=justify,  # type: ignore[arg-type]
+                         no_wrap=header in ("id", "kind"))
+    for sku in sorted(entries, key=lambda entry: entry["id"]):
+        if kind and sku["kind"] != kind:
             continue
-        power_w = _power_w(sku)
-        price = format_quantity(sku.price_usd, Dimension.MONEY)
+        compute = sku["kind"] == "compute_rack"
+        power_w = sku["power_kw"] * 1e3 if "power_kw" in sku else float(sku.get("power_w", 0))
         table.add_row(*map(Text, (
-            sku.id, sku.kind, sku.status, sku.available_from.isoformat(),
-            str(sku.gpu_count) if isinstance(sku, ComputeRack) else "",
+            sku["id"], sku["kind"], sku["status"], str(sku["available_from"]),
+            str(sku["gpu_count"]) if compute else "",
             format_quantity(power_w, Dimension.POWER) + _mark(sku, "power_kw", "power_w"),
-            f"{sku.dense_pflops('fp4'):,.0f} PF" if isinstance(sku, ComputeRack) else "",
-            price + _mark(sku, "price_usd"),
-            sku.name,
+            f"{sku['gpu_count'] * sku['fp4_dense_pflops_per_gpu']:,.0f} PF" if compute else "",
+            format_quantity(sku["price_usd"], Dimension.MONEY) + _mark(sku, "price_usd"),
+            sku["name"],
         )))
     table.caption = "* an estimate, not a vendor datasheet figure (see `gigaplan catalog show ID`)"
     return table
 
 
-def _power_w(sku: Sku) -> float:
-    if hasattr(sku, "power_kw"):
-        return sku.power_kw * 1e3  # type: ignore[attr-defined]
-    return float(getattr(sku, "power_w", 0.0))
+def _mark(sku: dict[str, Any], *fields: str) -> str:
+    return "*" if any(name in sku.get("estimates", ()) for name in fields) else ""
 
 
-def _mark(sku: Sku, *fields: str) -> str:
-    return "*" if any(sku.is_estimate(name) for name in fields) else ""
-
-
-def sku_table(sku: Sku, origin: str = "") -> RenderableType:
+def sku_table(sku: dict[str, Any], origin: str = "") -> RenderableType:
     """Every field with its unit, estimate markers and ranges, then the notes and sources."""
-    table = Table(title=f"{sku.id}: {sku.name}", title_justify="left")
+    table = Table(title=f"{sku['id']}: {sku['name']}", title_justify="left")
     for header in ("field", "value", "unit", "provenance"):
         table.add_column(header)
-    data = sku.model_dump(mode="json")
-    for name, value in data.items():
+    for name, value in sku.items():
         if name in ("sources", "estimates", "ranges", "notes", "name"):
             continue
-        provenance = "estimate" if sku.is_estimate(name) else ""
-        if name in sku.ranges:
-            low, high = sku.ranges[name]
+        provenance = "estimate" if name in sku.get("estimates", ()) else ""
+        if name in sku.get("ranges", {}):
+            low, high = sku["ranges"][name]
             provenance = f"{provenance}; " if provenance else ""
             provenance += f"sources range {plain(low)} to {plain(high)}"
         table.add_row(Text(name), Text(str(plain(value))), Text(field_unit(name)),
                       Text(provenance))
     parts: list[RenderableType] = [table]
-    if sku.notes:
-        parts.append(Text(f"Notes: {sku.notes}"))
-    parts.append(Text("Sources:\n" + "\n".join(f"  - {url}" for url in sku.sources)))
+    if sku.get("notes"):
+        parts.append(Text(f"Notes: {sku['notes']}"))
+    parts.append(Text("Sources:\n" + "\n".join(f"  - {url}" for url in sku["sources"])))
     if origin:
         parts.append(Text(f"Defined in: {origin}"))
     return Group(*parts)

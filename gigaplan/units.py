@@ -17,9 +17,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
-from pydantic_core import PydanticCustomError
-
 from gigaplan.errors import UnitError
 
 
@@ -228,7 +225,12 @@ def parse(value: object, dim: Dimension, unit: str | None = None, *, key: str = 
 
 
 def _show(value: object) -> str:
-    return f'"{value}"' if isinstance(value, str) else repr(value)
+    """A user's value in a message: strings quoted, control characters escaped."""
+    if isinstance(value, str):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
 
 
 def _what_it_is(text: str, expected: Dimension) -> str:
@@ -288,7 +290,10 @@ def quantity_type(dim: Dimension, unit: str) -> Any:
     """A pydantic field type: a number in ``unit`` or a quantity string of ``dim``.
 
     Errors carry the expected dimension; the loader adds file and key from the error's path.
+    pydantic is imported here, not at module level, so that formatting stays cheap.
     """
+    from pydantic import BeforeValidator
+    from pydantic_core import PydanticCustomError
 
     def convert(value: object) -> object:
         try:
@@ -301,6 +306,8 @@ def quantity_type(dim: Dimension, unit: str) -> Any:
 
 def count_type() -> Any:
     """A pydantic field type for a whole number: ``6000``, ``"6,000"`` or ``"6k"``."""
+    from pydantic import BeforeValidator
+    from pydantic_core import PydanticCustomError
 
     def convert(value: object) -> object:
         try:

@@ -162,3 +162,10 @@ def test_unreadable_files_are_input_errors(tmp_path, kind):
 def test_unknown_id_suggests_close_ids():
     with pytest.raises(CatalogError, match="did you mean gb300-nvl72"):
         load_catalog().get("gb300")
+
+
+def test_precompiled_bundled_catalog_is_up_to_date():
+    """bundled_catalog.json must equal the validated TOML; rebuild: python -m gigaplan.bundled"""
+    from gigaplan.bundled import JSON_PATH, compile_bundled
+
+    assert JSON_PATH.read_text() == compile_bundled()

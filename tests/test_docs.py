@@ -33,3 +33,45 @@ def test_model_doc_names_every_constraint_family():
         for name in dir(module):
             if name.startswith("define_"):
                 assert name in model_doc, name
+
+
+def _commands():
+    import click
+    import typer.main
+
+    from gigaplan.cli import app
+
+    def walk(command, prefix):
+        if isinstance(command, click.Group) or getattr(command, "commands", None):
+            for name, sub in command.commands.items():
+                yield from walk(sub, [*prefix, name])
+        else:
+            yield " ".join(prefix), command
+
+    root = typer.main.get_command(app)
+    return root, list(walk(root, ["gigaplan"]))
+
+
+def test_every_command_and_option_is_documented_in_cli_md():
+    cli_doc = (ROOT / "docs" / "cli.md").read_text()
+    root, commands = _commands()
+    for param in root.params:
+        for opt in param.opts:
+            assert f"`{opt}`" in cli_doc, opt
+    for name, command in commands:
+        assert f"## `{name}" in cli_doc, name
+        section = cli_doc.split(f"## `{name}", 1)[1].split("\n## ", 1)[0]
+        for param in command.params:
+            if param.param_type_name != "option" or param.name == "help":
+                continue
+            for opt in param.opts:
+                assert f"`{opt}" in section, f"{name}: {opt} is not in docs/cli.md"
+
+
+def test_json_doc_lists_every_exit_code():
+    from gigaplan import errors
+
+    json_doc = (ROOT / "docs" / "json.md").read_text()
+    for name in dir(errors):
+        if name.startswith("EXIT_"):
+            assert f"| {getattr(errors, name)} |" in json_doc, name
