@@ -138,3 +138,19 @@ def test_a_failed_dask_task_becomes_error_rows(monkeypatch):
 
 def _explode(item):
     raise RuntimeError(f"worker lost on {item}")
+
+
+def test_scheduler_address_connects_to_an_existing_cluster(run, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("\n".join(f'{{"id": "s{i}", "set": {{"power.budget": "{30 + i} MW"}}}}'
+                              for i in range(4)) + "\n")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        remote = run("batch", str(rows), "--executor", "dask", "--scheduler",
+                     cluster.scheduler_address)
+    assert remote.exit_code == 0, remote.stderr
+    assert remote.stdout == run("batch", str(rows)).stdout
+    refused = run("batch", str(rows), "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9")
+    assert refused.exit_code == 3 and "cannot connect" in refused.stderr
+    assert run("batch", str(rows), "--scheduler", "tcp://127.0.0.1:9").exit_code == 3
