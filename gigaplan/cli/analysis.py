@@ -1,0 +1,80 @@
+"""``gigaplan explain`` and ``gigaplan diff``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gigaplan.cli.app import (
+    CatalogFiles,
+    PowerOpt,
+    RequireOpt,
+    SetOpt,
+    SiteArg,
+    app,
+    handles_errors,
+    render_table,
+    write_output,
+)
+from gigaplan.errors import (
+    EXIT_INFEASIBLE,
+)
+from gigaplan.kinds import TableOrJson
+
+# --- explain and diff -----------------------------------------------------------------------
+
+
+@app.command("explain", epilog="Examples:\n\n\b\n  gigaplan explain site.toml\n  gigaplan "
+             "explain --power 10MW --require 'totals.gpus >= 100000'   # why infeasible")
+@handles_errors
+def explain_command(
+    site: SiteArg = None,
+    power: PowerOpt = None,
+    require: RequireOpt = None,
+    set_: SetOpt = None,
+    catalog: CatalogFiles = None,
+    format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.TABLE,
+) -> None:
+    """Binding limits in plain language, measured marginal values, or why a site fails.
+
+    Each limit is moved about 1 % looser and the site re-planned. For an infeasible site,
+    an elastic re-solve says how far each conflicting limit must move (exit 4).
+    """
+    from gigaplan import report
+    from gigaplan.explain import explain
+    from gigaplan.scenario import Scenario, flag_overrides
+
+    scenario = Scenario(site, tuple(set_ or ()), flag_overrides({"power.budget": power}),
+                        tuple(require or ()), tuple(catalog or ()))
+    data = explain(scenario)
+    if format is TableOrJson.JSON:
+        write_output(report.to_json(data), None)
+    else:
+        render_table(report.explain_renderable(data), None)
+    if "conflicts" in data:
+        raise typer.Exit(EXIT_INFEASIBLE)
+
+
+@app.command("diff", epilog="Examples:\n\n\b\n  gigaplan diff a.toml b.toml\n  gigaplan "
+             "diff plan-2026.json plan-2027.json --format json")
+@handles_errors
+def diff_command(
+    a: Annotated[Path, typer.Argument(metavar="A", help="A site TOML file or a plan JSON file.")],
+    b: Annotated[Path, typer.Argument(metavar="B", help="A site TOML file or a plan JSON file.")],
+    catalog: CatalogFiles = None,
+    format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.TABLE,
+) -> None:
+    """Changed inputs and results of two sites or plans, with absolute and relative deltas."""
+    from gigaplan import report
+    from gigaplan.diff import compare, load_side
+
+    catalogs = tuple(map(str, catalog or ()))
+    data = compare(load_side(a, catalogs), load_side(b, catalogs), (str(a), str(b)))
+    if format is TableOrJson.JSON:
+        write_output(report.to_json(data), None)
+    else:
+        render_table(report.diff_table(data), None)
+
+

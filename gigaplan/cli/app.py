@@ -1,0 +1,280 @@
+"""The Typer app, error mapping, output helpers and the options commands share.
+
+Each command parses its arguments, calls one core function, renders, and maps errors to exit
+codes (DESIGN.md §5). numpy and scipy are imported only by commands that solve.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from gigaplan import __version__
+from gigaplan.errors import (
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    GigaplanError,
+    InputError,
+)
+from gigaplan.kinds import Basis, Objective, OutputFormat
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 success; 1 a check requirement is not met; 2 usage error; "
+    "3 invalid input (the message names file and key); 4 infeasible; "
+    "5 solver limit reached (best plan printed with its gap); 70 internal error; "
+    "130 interrupted."
+)
+
+ROOT_EPILOG = """Examples, one per command:
+
+\b
+  gigaplan plan                          # plan the embedded 1 GW default site
+  gigaplan plan site.toml --format json  # plan a site file, JSON for scripts
+  gigaplan init site.toml                # write the default site to edit
+  gigaplan catalog list                  # the hardware catalog (* = estimate)
+  gigaplan catalog show gb300-nvl72      # one SKU, every field and its sources
+  gigaplan catalog validate my.toml      # check a catalog file before using it
+  gigaplan check site.toml --junit c.xml # assert the site's requirements (CI gate)
+  gigaplan batch rows.jsonl --jobs 2     # many scenarios, JSON Lines in and out
+  gigaplan sweep --vary power.budget=0.5GW:2GW:0.5GW   # a table and chart per value
+  gigaplan explain site.toml             # binding limits and marginal values
+  gigaplan diff a.toml b.toml            # two sites or plan JSON files side by side
+  gigaplan montecarlo site.toml --samples 1000 --seed 7   # percentiles under uncertainty
+
+Run 'gigaplan COMMAND --help' for each command's options and more examples."""
+
+app = typer.Typer(
+    name="gigaplan",
+    epilog=ROOT_EPILOG,
+    help="Capacity planning for AI gigafactories: what to build on a site, and what it "
+    "delivers.\n\n" + EXIT_CODES_HELP,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+catalog_app = typer.Typer(
+    help="Browse and validate hardware catalogs.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(catalog_app, name="catalog")
+
+_state = {"debug": False}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
+
+
+def stdout_console() -> Console:
+    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "120"))
+    return Console(markup=False, highlight=False, width=width)
+
+
+def handles_errors(command: F) -> F:
+    """Map gigaplan's exceptions to one-line messages on stderr and documented exit codes."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        err = stderr_console()
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except InputError as error:
+            for line in error.problems:
+                err.print(f"error: {_one_line(line)}")
+            raise typer.Exit(EXIT_INPUT) from None
+        except GigaplanError as error:
+            err.print(f"error: {_one_line(str(error))}")
+            if _state["debug"]:
+                err.print(traceback.format_exc())
+            raise typer.Exit(error.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except BrokenPipeError:  # the reader went away (| head): stop quietly, like cat
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(0) from None
+        except Exception as error:  # a bug: one line, and how to see more
+            if _state["debug"]:
+                err.print(traceback.format_exc())
+            err.print(f"internal error: {type(error).__name__}: {error} "
+                      "(a bug; rerun with --debug for the traceback)")
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _one_line(text: str) -> str:
+    """A message stays on one line whatever the input it quotes."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """Write ``text`` to stdout, or atomically to ``output`` (temporary file, then rename)."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"{output}: folder {folder} does not exist")
+    if output.is_dir():
+        raise InputError(f"{output}: is a directory; give a file name")
+    handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, output)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def render_table(renderable: Any, output: Path | None) -> None:
+    if output is None:
+        stdout_console().print(renderable)
+        return
+    import io
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=120, markup=False, highlight=False, color_system=None).print(
+        renderable
+    )
+    write_output(buffer.getvalue(), output)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gigaplan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors."
+                                        )] = False,
+) -> None:
+    """Capacity planning for AI gigafactories."""
+    _state["debug"] = debug
+
+
+
+
+# --- options shared by several commands ---------------------------------------------
+
+CatalogFiles = Annotated[
+    list[Path] | None,
+    typer.Option("--catalog", "-c", metavar="FILE", show_default=False,
+                 help="A catalog TOML file that adds or overrides SKUs by id (repeatable)."),
+]
+
+
+SiteArg = Annotated[Path | None, typer.Argument(
+    metavar="SITE", show_default=False,
+    help="A site TOML file; the embedded default site when left out.")]
+PowerOpt = Annotated[str | None, typer.Option(
+    metavar="QUANTITY", help="Power budget, e.g. 1.2GW (power.budget).")]
+BasisOpt = Annotated[Basis | None, typer.Option(help="What the budget covers (power.basis).")]
+PueOpt = Annotated[float | None, typer.Option(help="Sizing PUE (power.pue).")]
+SkuOpt = Annotated[list[str] | None, typer.Option(
+    metavar="ID", help="Restrict compute to this SKU id (repeatable; compute.skus).")]
+ObjectiveOpt = Annotated[Objective | None, typer.Option(help="What to maximise (objective).")]
+RequireOpt = Annotated[list[str] | None, typer.Option(
+    metavar="EXPR", help="A requirement such as 'totals.gpus >= 400000' (repeatable).")]
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", metavar="KEY=VALUE", help="Override a site key: dotted.key=VALUE (repeatable).")]
+TrainParamsOpt = Annotated[str | None, typer.Option(
+    metavar="COUNT", help="Parameters of a training run, e.g. 1T (workload.train_params).")]
+TrainTokensOpt = Annotated[str | None, typer.Option(
+    metavar="COUNT", help="Tokens of the training run, e.g. 20T (workload.train_tokens).")]
+TimeLimitOpt = Annotated[float | None, typer.Option(
+    metavar="SECONDS", min=0.01,
+    help="Solver time limit; exit 5 with the best plan found when it is reached.")]
+TimingsOpt = Annotated[bool, typer.Option(
+    help="Report solve time (output then differs from run to run).")]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f")]
+OutputOpt = Annotated[Path | None, typer.Option(
+    "--output", "-o", metavar="FILE", help="Write to this file atomically instead of stdout.")]
+
+
+
+JobsOpt = Annotated[int, typer.Option(min=1, max=256, help="Parallel worker processes.")]
+
+
+class Executor(StrEnum):
+    LOCAL = "local"
+    DASK = "dask"
+
+
+ExecutorOpt = Annotated[Executor, typer.Option(
+    help="local: a process pool; dask: a Dask cluster (pip install 'gigaplan[dask]').")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    metavar="ADDRESS", help="With --executor dask: an existing scheduler, e.g. "
+    "tcp://10.0.0.5:8786; without it a LocalCluster of --jobs workers starts.")]
+
+
+def progress_bar(total: int) -> Any:
+    """A rich progress bar on stderr (rows done, rate, ETA), or None off a terminal."""
+    if not sys.stderr.isatty() or total < 2:
+        return None
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RowsPerSecond(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            return Text(f"{task.speed:.1f} rows/s" if task.speed else "- rows/s")
+
+    return Progress(TextColumn("planning"), BarColumn(), MofNCompleteColumn(),
+                    RowsPerSecond(), TimeRemainingColumn(), console=stderr_console(),
+                    transient=True)
+
+
+def with_progress(lines: Iterator[dict[str, Any]], total: int) -> Iterator[dict[str, Any]]:
+    progress = progress_bar(total)
+    if progress is None:
+        yield from lines
+        return
+    with progress:
+        task = progress.add_task("rows", total=total)
+        for line in lines:
+            progress.advance(task)
+            yield line
+
+
+def run_rows(rows: list[Any], jobs: int, executor: Executor = Executor.LOCAL,
+              scheduler: str | None = None) -> Iterator[dict[str, Any]]:
+    from gigaplan import batch
+
+    yield from with_progress(batch.run(rows, jobs, executor.value, scheduler), len(rows))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

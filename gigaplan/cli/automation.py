@@ -1,0 +1,306 @@
+"""Commands for CI and scripts: ``check``, ``batch``, ``sweep``, ``montecarlo``."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gigaplan.cli.app import (
+    CatalogFiles,
+    Executor,
+    ExecutorOpt,
+    FormatOpt,
+    JobsOpt,
+    OutputOpt,
+    RequireOpt,
+    SchedulerOpt,
+    SetOpt,
+    SiteArg,
+    app,
+    handles_errors,
+    render_table,
+    run_rows,
+    stderr_console,
+    with_progress,
+    write_output,
+)
+from gigaplan.errors import (
+    EXIT_INFEASIBLE,
+    EXIT_REQUIREMENT_FAILED,
+    EXIT_SOLVER_LIMIT,
+    InputError,
+)
+from gigaplan.kinds import OutputFormat, TableOrJson
+
+
+class BatchFormat(StrEnum):
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
+# --- check -----------------------------------------------------------------------------------
+
+CHECK_EPILOG = """Examples:
+
+\b
+  gigaplan check site.toml                                   # the site's own requirements
+  gigaplan check site.toml --require 'totals.gpus >= 400000' --junit check.xml
+  gigaplan check site.toml --format json | jq .passed"""
+
+
+@app.command("check", epilog=CHECK_EPILOG)
+@handles_errors
+def check_command(
+    site: Annotated[Path, typer.Argument(metavar="SITE", help="A site TOML file.")],
+    require: RequireOpt = None,
+    set_: SetOpt = None,
+    catalog: CatalogFiles = None,
+    junit: Annotated[Path | None, typer.Option(metavar="FILE", help="Also write JUnit XML, "
+                                               "one test case per requirement.")] = None,
+    format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.TABLE,
+) -> None:
+    """Plan a site, then assert its requirements on the optimal plan (a CI gate).
+
+    Requirements (the site's own plus --require) are assertions here, not constraints.
+    Exit 0 when all hold, 1 when any fails, 3 on invalid input, 4 when infeasible.
+    """
+    from dataclasses import replace
+
+    from gigaplan import check, report
+    from gigaplan.scenario import Scenario
+    from gigaplan.solve import plan
+
+    scenario = Scenario(site, tuple(set_ or ()), (), tuple(require or ()), tuple(catalog or ()))
+    bound = scenario.bind()
+    if not bound.requirements:
+        raise InputError(f"{bound.source}: requirements: nothing to check; add requirements "
+                         "to the site or give --require")
+    result = plan(replace(bound, requirements=()))
+    if not result.found:
+        stderr_console().print(f"error: {result.message}")
+        raise typer.Exit(EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_SOLVER_LIMIT)
+    data = result.to_dict()
+    outcomes = check.evaluate(data, bound.requirements)
+    if junit is not None:
+        write_output(check.junit_xml(outcomes, bound.source), junit)
+    summary = check.report_dict(data, outcomes)
+    if format is TableOrJson.JSON:
+        write_output(report.to_json(summary), None)
+    else:
+        render_table(report.check_table(summary), None)
+    if not summary["passed"]:
+        failed = sum(not outcome.passed for outcome in outcomes)
+        stderr_console().print(f"{failed} of {len(outcomes)} requirements not met")
+        raise typer.Exit(EXIT_REQUIREMENT_FAILED)
+
+
+# --- batch and sweep ------------------------------------------------------------------------
+
+BATCH_EPILOG = """Examples:
+
+\b
+  gigaplan batch scenarios.jsonl --jobs 2 --output results.jsonl
+  gigaplan batch scenarios.jsonl --output results.jsonl --resume   # after an interruption
+  gigaplan batch sites.csv --format csv > results.csv
+  echo '{"id": "a", "set": {"power.budget": "2 GW"}}' | gigaplan batch -
+
+\b
+A JSON Lines row: {"id": "x", "site": "path.toml" or {inline table}, "set": {"key": value}}.
+A CSV file: columns id, optionally site, and dotted keys. Paths are relative to the input."""
+
+@app.command("batch", epilog=BATCH_EPILOG)
+@handles_errors
+def batch_command(
+    input: Annotated[str, typer.Argument(metavar="INPUT", help="JSON Lines or CSV file, or - "
+                                         "for stdin.")],
+    jobs: JobsOpt = 1,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE",
+                                                help="Write result lines here.")] = None,
+    resume: Annotated[bool, typer.Option(help="Skip ids already in --output; append the "
+                                         "rest.")] = False,
+    format: Annotated[BatchFormat, typer.Option("--format", "-f")] = BatchFormat.JSONL,
+    catalog: CatalogFiles = None,
+    executor: ExecutorOpt = Executor.LOCAL,
+    scheduler: SchedulerOpt = None,
+) -> None:
+    """Plan many scenarios: one result line per input row, in input order.
+
+    A bad row becomes a row with "status": "error", its message and exit-code class; it
+    never stops the batch. Exit 0 when every row was planned optimally, 1 otherwise.
+    """
+    from dataclasses import replace
+
+    from gigaplan import batch
+
+    if resume and output is None:
+        raise InputError("--resume: needs --output FILE to know which rows are done")
+    if input == "-":
+        text, source, base = sys.stdin.read(), "<stdin>", "."
+    else:
+        path = Path(input)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise InputError(f"{path}: cannot be read ({error.__class__.__name__}: "
+                             f"{getattr(error, 'strerror', None) or error})") from None
+        source, base = str(path), str(path.parent)
+    fmt_in = "csv" if input.lower().endswith(".csv") else None
+    rows = [replace(row, catalogs=tuple(map(str, catalog or ())))
+            for row in batch.read_rows(text, source, base, fmt_in)]
+    statuses = batch.done_ids(output, format.value) if resume and output else {}
+    todo = [row for row in rows if row.id not in statuses]
+    writer = None
+    if output is not None:
+        writer = batch.LineWriter(output, append=resume)
+        if format is BatchFormat.CSV and not statuses:
+            writer.write(batch.csv_header())
+    elif format is BatchFormat.CSV:
+        sys.stdout.write(batch.csv_header())
+    failed = sum(status != "optimal" for status in statuses.values())
+    try:
+        for line in run_rows(todo, jobs, executor, scheduler):
+            failed += line["status"] != "optimal"
+            text_line = batch.format_line(line, format.value)
+            if writer is None:
+                sys.stdout.write(text_line)
+                sys.stdout.flush()
+            else:
+                writer.write(text_line)
+    finally:
+        if writer is not None:
+            writer.close()
+    if resume:
+        stderr_console().print(f"{len(rows) - len(todo)} rows already done, {len(todo)} planned")
+    if failed:
+        stderr_console().print(f"{failed} of {len(rows)} rows were not planned optimally")
+        raise typer.Exit(EXIT_REQUIREMENT_FAILED)
+
+
+SWEEP_EPILOG = """Examples:
+
+\b
+  gigaplan sweep site.toml --vary power.budget=0.5GW:2GW:0.25GW
+  gigaplan sweep --vary power.pue=1.1,1.2,1.3 --vary compute.skus='["gb200-nvl72"]'
+  gigaplan sweep site.toml --vary economics.electricity_price='$40/MWh:$100/MWh:$20/MWh' -f csv"""
+
+
+@app.command("sweep", epilog=SWEEP_EPILOG)
+@handles_errors
+def sweep_command(
+    site: SiteArg = None,
+    vary: Annotated[list[str], typer.Option(metavar="KEY=RANGE", help="KEY=START:STOP:STEP or "
+                                            "KEY=A,B,C (repeatable; Cartesian product).")
+                    ] = ...,  # type: ignore[assignment]
+    set_: SetOpt = None,
+    jobs: JobsOpt = 1,
+    executor: ExecutorOpt = Executor.LOCAL,
+    scheduler: SchedulerOpt = None,
+    catalog: CatalogFiles = None,
+    format: FormatOpt = OutputFormat.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Plan every combination of the varied keys; table and chart of the objective."""
+    from gigaplan import batch, report, sweep
+    from gigaplan.site import parse_set
+
+    varies = [sweep.parse_vary(spec) for spec in vary]
+    sets = [parse_set(item) for item in set_ or ()]
+    rows = sweep.rows(site, varies, sets, tuple(map(str, catalog or ())))
+    lines = list(run_rows(rows, jobs, executor, scheduler))
+    combos = [tuple(value for key, value in row.sets[len(sets):]) for row in rows]
+    keys = [vary.key for vary in varies]
+    records = [{**{f"vary.{key}": value for key, value in zip(keys, combo, strict=True)},
+                **line} for combo, line in zip(combos, lines, strict=True)]
+    if format is OutputFormat.TABLE:
+        render_table(report.sweep_table(keys, lines, combos), output)
+    elif format is OutputFormat.CSV:
+        columns = [f"vary.{key}" for key in keys] + list(batch.CSV_COLUMNS)
+        text = ",".join(columns) + "\n" + "".join(
+            ",".join(_csv_cell(record, column) for column in columns) + "\n"
+            for record in records)
+        write_output(text, output)
+    elif format is OutputFormat.JSON:
+        write_output(report.to_json({"schema": "gigaplan.sweep/1", "vary": keys,
+                                     "rows": records}), output)
+    else:
+        write_output(report.to_toml({"schema": "gigaplan.sweep/1", "vary": keys,
+                                     "rows": records}), output)
+    failed = sum(line["status"] != "optimal" for line in lines)
+    if failed:
+        stderr_console().print(f"{failed} of {len(lines)} combinations were not planned optimally")
+        raise typer.Exit(EXIT_REQUIREMENT_FAILED)
+
+
+def _csv_cell(record: dict[str, Any], column: str) -> str:
+    import csv
+    import io
+
+    from gigaplan.report import plain
+
+    value = plain(record.get(column))
+    if column == "racks" and isinstance(value, dict):
+        value = ";".join(f"{sku}={count}" for sku, count in sorted(value.items()))
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(["" if value is None else value])
+    return buffer.getvalue()
+
+
+MONTECARLO_EPILOG = """Examples:
+
+\b
+  gigaplan montecarlo site.toml --samples 1000 --seed 7 --jobs 2
+  gigaplan montecarlo --samples 200 --uncertain 'power.pue=uniform(1.1, 1.3)' \\
+      --uncertain 'catalog.gb300-nvl72.power_kw=triangular(130 kW, 142 kW, 150 kW)'
+  gigaplan montecarlo site.toml --samples 10000 --executor dask --scheduler tcp://head:8786
+
+\b
+Distributions: uniform(low, high), normal(mean, sd), triangular(low, mode, high),
+lognormal(median, sigma of the log), choice(a, b, ...); values may carry units."""
+
+
+@app.command("montecarlo", epilog=MONTECARLO_EPILOG)
+@handles_errors
+def montecarlo_command(
+    site: SiteArg = None,
+    samples: Annotated[int, typer.Option(min=1, max=10_000_000, help="How many samples.")
+                       ] = 100,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of numpy's Generator; the same seed "
+                                      "gives byte-identical output.")] = 0,
+    uncertain: Annotated[list[str] | None, typer.Option(
+        metavar="KEY=DIST", help="An uncertain site key or catalog.<sku>.<field> "
+        "(repeatable; adds to the site's [uncertainty] table).")] = None,
+    set_: SetOpt = None,
+    jobs: JobsOpt = 1,
+    executor: ExecutorOpt = Executor.LOCAL,
+    scheduler: SchedulerOpt = None,
+    catalog: CatalogFiles = None,
+    format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.TABLE,
+    output: OutputOpt = None,
+) -> None:
+    """Percentiles of a plan under uncertain inputs: the fixed plan, and re-planned optima."""
+    from gigaplan import report
+    from gigaplan.montecarlo import montecarlo
+    from gigaplan.scenario import Scenario
+
+    specs = {}
+    for item in uncertain or ():
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--uncertain {item!r}: expected KEY=DIST, e.g. "
+                             "'power.pue=uniform(1.1, 1.3)'")
+        specs[key.strip()] = text.strip()
+    scenario = Scenario(site, tuple(set_ or ()), (), (), tuple(map(str, catalog or ())))
+    data = montecarlo(scenario, specs, samples, seed, jobs, executor.value, scheduler,
+                      progress=with_progress)
+    if format is TableOrJson.JSON:
+        write_output(report.to_json(data), output)
+    else:
+        render_table(report.montecarlo_renderable(data), output)
+    if data["errors"]:
+        stderr_console().print(f"{len(data['errors'])} of {samples} samples failed; see 'errors'")
+
+

@@ -1,0 +1,96 @@
+"""``gigaplan catalog list|show|validate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gigaplan.cli.app import (
+    CatalogFiles,
+    catalog_app,
+    handles_errors,
+    render_table,
+    write_output,
+)
+from gigaplan.errors import (
+    InputError,
+)
+from gigaplan.kinds import SkuKind, TableOrJson
+
+
+def _catalog_entries(files: list[Path] | None) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """SKU dicts and their files: precompiled when only the bundled catalog is asked for."""
+    if not files:
+        from gigaplan.bundled import entries
+
+        return entries()
+    from gigaplan.catalog import load_catalog
+    from gigaplan.report import plain
+
+    loaded = load_catalog(files)
+    return ([plain(sku.model_dump(mode="json")) for sku in loaded.sorted()],
+            dict(loaded.origin))
+
+
+@catalog_app.command("list", epilog="Examples:\n\n\b\n  gigaplan catalog list\n  gigaplan "
+                     "catalog list --kind compute_rack --format json")
+@handles_errors
+def catalog_list(
+    kind: Annotated[SkuKind | None, typer.Option(help="Only SKUs of this kind.")] = None,
+    format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.TABLE,
+    catalog: CatalogFiles = None,
+) -> None:
+    """List the SKUs of the catalog with their key figures (* marks an estimate)."""
+    from gigaplan import report
+
+    entries, _ = _catalog_entries(catalog)
+    if format is TableOrJson.JSON:
+        rows = [entry for entry in entries if kind in (None, entry["kind"])]
+        write_output(report.to_json(rows), None)
+    else:
+        render_table(report.catalog_table(entries, kind), None)
+
+
+@catalog_app.command("show", epilog="Examples:\n\n\b\n  gigaplan catalog show gb300-nvl72\n  "
+                     "gigaplan catalog show gb300-nvl72 --format json")
+@handles_errors
+def catalog_show(
+    sku_id: Annotated[str, typer.Argument(metavar="ID", help="The SKU id, e.g. gb300-nvl72.")],
+    format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.TABLE,
+    catalog: CatalogFiles = None,
+) -> None:
+    """Show every field of one SKU with its unit, estimate markers and sources."""
+    from gigaplan import report
+
+    entries, origin = _catalog_entries(catalog)
+    found = {entry["id"]: entry for entry in entries}
+    if sku_id not in found:
+        import difflib
+
+        close = difflib.get_close_matches(sku_id, sorted(found), n=3, cutoff=0.4)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise InputError(f"unknown SKU id {sku_id!r}{hint}")
+    if format is TableOrJson.JSON:
+        write_output(report.to_json(found[sku_id]), None)
+    else:
+        render_table(report.sku_table(found[sku_id], origin.get(sku_id, "")), None)
+
+
+@catalog_app.command("validate", epilog="Example:\n\n\b\n  gigaplan catalog validate "
+                     "my-racks.toml")
+@handles_errors
+def catalog_validate(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Catalog files.")],
+) -> None:
+    """Check catalog files; list every problem as FILE: dotted.key: message (exit 3)."""
+    from gigaplan.catalog import validate_files
+
+    problems = validate_files(files)
+    if problems:
+        raise InputError(problems[0], problems)
+    for path in files:
+        typer.echo(f"ok: {path}")
+
+

@@ -1,0 +1,167 @@
+"""``gigaplan plan`` (sites, phased sites and studies) and ``gigaplan init``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gigaplan.cli.app import (
+    BasisOpt,
+    CatalogFiles,
+    FormatOpt,
+    ObjectiveOpt,
+    OutputOpt,
+    PowerOpt,
+    PueOpt,
+    RequireOpt,
+    SetOpt,
+    SiteArg,
+    SkuOpt,
+    TimeLimitOpt,
+    TimingsOpt,
+    TrainParamsOpt,
+    TrainTokensOpt,
+    app,
+    handles_errors,
+    render_table,
+    stderr_console,
+    write_output,
+)
+from gigaplan.errors import (
+    EXIT_INFEASIBLE,
+    EXIT_SOLVER_LIMIT,
+    InputError,
+)
+from gigaplan.kinds import OutputFormat
+
+PLAN_EPILOG = """Examples:
+
+\b
+  gigaplan plan                                  # the embedded 1 GW default site
+  gigaplan plan site.toml --format json --output plan.json
+  gigaplan plan --power 1.5GW --pue 1.15 --sku gb300-nvl72 --sku gb200-nvl72
+  gigaplan plan site.toml --require 'totals.gpus >= 100000' --set budget.capex='$20B'
+  gigaplan plan --objective gpus --set space.rack_positions=4000
+  gigaplan plan --train-params 1T --train-tokens 20T --require 'workload.train_days <= 30'
+  gigaplan plan --objective tco --require 'totals.gpus >= 100000'
+
+\b
+Requirement fields: totals.gpus, totals.fp4_dense_pflops, power_mw.facility,
+cost.capex_usd, cost.usd_per_gpu_hour, energy.mwh_per_year, workload.train_days,
+network.switches, racks.<sku-id>, ... (an unknown field lists them all)."""
+
+
+
+@app.command("plan", epilog=PLAN_EPILOG)
+@handles_errors
+def plan_command(
+    site: SiteArg = None,
+    power: PowerOpt = None,
+    basis: BasisOpt = None,
+    pue: PueOpt = None,
+    sku: SkuOpt = None,
+    objective: ObjectiveOpt = None,
+    require: RequireOpt = None,
+    set_: SetOpt = None,
+    train_params: TrainParamsOpt = None,
+    train_tokens: TrainTokensOpt = None,
+    catalog: CatalogFiles = None,
+    time_limit: TimeLimitOpt = None,
+    timings: TimingsOpt = False,
+    format: FormatOpt = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    reference: Annotated[str | None, typer.Option(
+        metavar="SITE", help="With a study file: plan this site as the standard design and "
+        "count the copies that fit each site.")] = None,
+) -> None:
+    """Find the provably best build-out of a site and show what it delivers.
+
+    Flags override --set, which overrides the site file, which overrides the defaults.
+    Exit 0 when optimal, 4 when infeasible (naming the limits in conflict), 5 when the
+    time limit stops the solver (the best plan found is printed with its gap).
+    """
+    from gigaplan import report
+    from gigaplan.scenario import Scenario, flag_overrides
+    from gigaplan.solve import plan
+
+    flags = {"power.budget": power, "power.basis": basis and basis.value, "power.pue": pue,
+             "compute.skus": sku or None, "objective": objective and objective.value,
+             "workload.train_params": train_params, "workload.train_tokens": train_tokens}
+    scenario = Scenario(site, tuple(set_ or ()), flag_overrides(flags), tuple(require or ()),
+                        tuple(catalog or ()))
+    if site is not None and _is_study(site):
+        _plan_study(scenario, reference, format, output, time_limit)
+        return
+    if reference is not None:
+        raise InputError("--reference: needs a study file with [[sites]]")
+    result = plan(scenario.bind(), time_limit_s=time_limit, timings=timings)
+    err = stderr_console()
+    if not result.found:
+        if format is not OutputFormat.TABLE:
+            write_output(str(report.render_plan(result, format.value)), output)
+        err.print(f"error: {result.message}")
+        raise typer.Exit(EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_SOLVER_LIMIT)
+    rendered = report.render_plan(result, format.value)
+    if isinstance(rendered, str):
+        write_output(rendered, output)
+    else:
+        render_table(rendered, output)
+    if result.status != "optimal":
+        err.print(f"warning: the solver stopped at its time limit ({result.status}); the plan "
+                  f"shown is the best found, gap {result.solver.mip_gap}")
+        raise typer.Exit(EXIT_SOLVER_LIMIT)
+
+
+def _is_study(path: Path) -> bool:
+    from gigaplan.study import is_study
+
+    return is_study(path)
+
+
+def _plan_study(scenario: Any, reference: str | None, format: OutputFormat,
+                output: Path | None, time_limit: float | None) -> None:
+    """``plan`` on a study file: the joint plan of its sites, or a reference design."""
+    from gigaplan import report
+    from gigaplan.catalog import load_catalog
+    from gigaplan.site import parse_set
+    from gigaplan.study import load_study, plan_study, reference_copies
+
+    if scenario.require:
+        raise InputError("--require: a study's requirements go in its [study] table")
+    overrides = tuple(parse_set(item) for item in scenario.sets) + scenario.overrides
+    study = load_study(Path(scenario.site), load_catalog(scenario.catalogs), overrides)
+    data = (reference_copies(study, reference, time_limit) if reference
+            else plan_study(study, time_limit))
+    if format is OutputFormat.TABLE:
+        render_table(report.study_renderable(data), output)
+    else:
+        write_output(str(report.render_data(data, format.value)), output)
+    if data.get("status", "optimal") != "optimal":
+        stderr_console().print(f"error: {data.get('message', data['status'])}")
+        raise typer.Exit(EXIT_INFEASIBLE if data["status"] == "infeasible"
+                         else EXIT_SOLVER_LIMIT)
+
+
+@app.command("init", epilog="Examples:\n\n\b\n  gigaplan init\n  gigaplan init "
+             "sites/abilene.toml --force\n  gigaplan init - > site.toml")
+@handles_errors
+def init_command(
+    path: Annotated[Path, typer.Argument(
+        metavar="PATH", help="Where to write the site file ('-' for stdout).")] = Path("site.toml"),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write the embedded default site as a commented TOML file to start from."""
+    from gigaplan.site import default_site_text
+
+    text = default_site_text()
+    if str(path) == "-":
+        write_output(text, None)
+        return
+    if path.exists() and not force:
+        raise InputError(f"{path}: already exists; use --force to overwrite it")
+    write_output(text, path)
+    stderr_console().print(f"wrote {path}; plan it with: gigaplan plan {path}")
+
+
