@@ -44,7 +44,11 @@ def write(tmp_path, text, name="cat.toml"):
 
 
 def test_kind_enum_matches_models():
+    from gigaplan.kinds import Objective
+    from gigaplan.site import OBJECTIVES
+
     assert set(KINDS) == {kind.value for kind in SkuKind}
+    assert set(OBJECTIVES) == {objective.value for objective in Objective}
 
 
 def test_bundled_catalog_holds_documented_facts():

@@ -228,6 +228,21 @@ def test_verification_failure_is_an_internal_error(monkeypatch):
         solve.plan(bind(site, load_catalog(), source))
 
 
+def test_verification_failure_through_the_cli_exits_70(run, monkeypatch):
+    from gigaplan import solve
+
+    real = solve.run_milp
+
+    def cheating(*args, **kwargs):
+        outcome = real(*args, **kwargs)
+        return solve.StageResult(outcome.status, [v + 0.5 for v in outcome.x], 0.0)
+
+    monkeypatch.setattr(solve, "run_milp", cheating)
+    result = run("plan", "--power", "10MW")
+    assert result.exit_code == 70
+    assert "breaks the model" in result.stderr and "--debug" in result.stderr
+
+
 def test_init_writes_the_default_site_and_never_overwrites(run, tmp_path):
     path = tmp_path / "site.toml"
     result = run("init", str(path))

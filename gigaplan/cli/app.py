@@ -99,7 +99,9 @@ def handles_errors(command: F) -> F:
                 err.print(f"error: {_one_line(line)}")
             raise typer.Exit(EXIT_INPUT) from None
         except GigaplanError as error:
-            err.print(f"error: {_one_line(str(error))}")
+            hint = " (a bug; rerun with --debug for the traceback)" \
+                if error.exit_code == EXIT_INTERNAL else ""
+            err.print(f"error: {_one_line(str(error))}{hint}")
             if _state["debug"]:
                 err.print(traceback.format_exc())
             raise typer.Exit(error.exit_code) from None
