@@ -149,22 +149,14 @@ def batch(quick: bool) -> None:
 
 
 def quality(quick: bool) -> None:
-    from helpers import BARE, bound_site, catalog_with
-    from test_plan_properties import enumerate_best, random_instance
-
-    from gigaplan.solve import plan
+    from test_plan_properties import enumerate_best, plan_instance, random_instance
 
     rng = random.Random(2026)
     equal, gains = 0, []
     count = 50 if quick else 200
     for _ in range(count):
         skus, budget_kw, capex_cap, positions = random_instance(rng)
-        overrides = {"compute.skus": [s.id for s in skus], "power.budget": f"{budget_kw} kW"}
-        if capex_cap is not None:
-            overrides["budget.capex"] = capex_cap
-        if positions is not None:
-            overrides["space.rack_positions"] = positions
-        result = plan(bound_site(BARE, catalog_with(*skus), overrides))
+        result, _ = plan_instance(skus, budget_kw, capex_cap, positions)
         best, _ = enumerate_best(skus, budget_kw, capex_cap, positions)
         equal += abs(result.objective["value"] - best) <= 1e-6
         greedy_sku = max(skus, key=lambda s: s.dense_pflops("fp4") / s.power_kw)

@@ -57,16 +57,21 @@ def random_instance(rng):
     return skus, budget_kw, capex_cap, positions
 
 
+def plan_instance(skus, budget_kw, capex_cap, positions):
+    """The MILP's plan of a random instance (IT basis, no fabric, storage or CPU pool)."""
+    overrides = {"compute.skus": [s.id for s in skus], "power.budget": f"{budget_kw} kW"}
+    if capex_cap is not None:
+        overrides["budget.capex"] = capex_cap
+    if positions is not None:
+        overrides["space.rack_positions"] = positions
+    return plan(bound_site(BARE, catalog_with(*skus), overrides)), overrides
+
+
 def test_milp_equals_exhaustive_enumeration_on_200_instances():
     rng = random.Random(20261129)
     for _ in range(200):
         skus, budget_kw, capex_cap, positions = random_instance(rng)
-        overrides = {"compute.skus": [s.id for s in skus], "power.budget": f"{budget_kw} kW"}
-        if capex_cap is not None:
-            overrides["budget.capex"] = capex_cap
-        if positions is not None:
-            overrides["space.rack_positions"] = positions
-        result = plan(bound_site(BARE, catalog_with(*skus), overrides))
+        result, overrides = plan_instance(skus, budget_kw, capex_cap, positions)
         best_value, best_capex = enumerate_best(skus, budget_kw, capex_cap, positions)
         assert result.status == "optimal"
         assert result.objective["value"] == pytest.approx(best_value, abs=1e-6), overrides
