@@ -129,7 +129,8 @@ class Model:
     objective: Expr = field(default_factory=Expr)
     objective_unit: str = ""
     maximize: bool = True
-    tie_breaks: list[tuple[Expr, bool]] = field(default_factory=list)  # (expr, maximise?)
+    # (expr, maximise?) after the objective; empty means least capex, then least IT power
+    tie_breaks: list[tuple[Expr, bool]] = field(default_factory=list)
     context: dict[str, float] = field(default_factory=dict)
 
     def add_row(self, row: Row) -> None:

@@ -113,14 +113,14 @@ def _fix(expr: Expr, value: float, *, at_least: bool) -> Row:
 
 
 def optimize(model: Model, time_limit_s: float | None = None) -> tuple[StageResult, int]:
-    """Maximise the objective, then minimise capex, then IT power; return the last point."""
+    """The objective, then each tie-break in turn (default: least capex, then least IT
+    power); return the last point."""
     deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
     rows = list(model.rows)
     capex = model.fields["cost.capex_usd"]
-    stages = [(model.objective, model.maximize), *model.tie_breaks, (capex, False),
-              (model.fields["power_mw.it"], False)]
-    if model.objective is capex:
-        stages.remove((capex, False))
+    ties = model.tie_breaks or [(capex, False), (model.fields["power_mw.it"], False)]
+    stages = [(model.objective, model.maximize),
+              *(tie for tie in ties if tie[0] is not model.objective)]
     best: StageResult | None = None
     first_status, first_gap, solved = SolveStatus.OPTIMAL, None, 0
     for number, (objective, maximize) in enumerate(stages, start=1):
