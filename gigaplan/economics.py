@@ -118,14 +118,15 @@ def define_workload(model: Model) -> None:
     model.ratios["workload.tokens_per_second_per_mw"] = (fields["workload.tokens_per_second"],
                                                         fields["power_mw.facility"])
     if workload.train_params is not None and workload.train_tokens is not None:
-        flops = 6.0 * workload.train_params * workload.train_tokens
-        days_at_one_pflops = flops / (1e15 * workload.mfu * workload.goodput * SECONDS_PER_DAY)
+        days_at_one_pflops = training_days(workload.train_params, workload.train_tokens, 1.0,
+                                           workload.mfu, workload.goodput)
         pflops = fields[f"totals.{workload.train_precision}_dense_pflops"]
         model.ratios["workload.train_days"] = (Expr(const=days_at_one_pflops), pflops)
 
 
 def training_days(params: float, tokens: float, dense_pflops: float, mfu: float,
                   goodput: float) -> float:
-    """6·N·D ÷ (PFLOPS·10¹⁵·MFU·goodput) in days (EM §9.1): the same formula, for checks."""
+    """6·N·D ÷ (PFLOPS·10¹⁵·MFU·goodput) in days (EM §9.1); the plan's ratio field is this
+    at 1 PFLOPS divided by the plan's dense PFLOPS."""
     return 6 * params * tokens / (dense_pflops * 1e15 * mfu * goodput) / SECONDS_PER_DAY
 
