@@ -188,13 +188,14 @@ def jsonl_line(line: dict[str, Any]) -> str:
     return json.dumps(plain(line), sort_keys=True, allow_nan=False, ensure_ascii=False) + "\n"
 
 
-def csv_line(line: dict[str, Any]) -> str:
+def csv_line(line: dict[str, Any], columns: Sequence[str] = CSV_COLUMNS) -> str:
+    """One CSV row of ``columns``; ``racks`` becomes ``sku=count;sku=count``."""
     from gigaplan.report import plain
 
     data = plain(line)
-    racks = ";".join(f"{sku}={count}" for sku, count in sorted(data.get("racks", {}).items()))
-    cells = ["" if data.get(column) is None else data[column] for column in CSV_COLUMNS]
-    cells[CSV_COLUMNS.index("racks")] = racks
+    data["racks"] = ";".join(f"{sku}={count}"
+                             for sku, count in sorted(data.get("racks", {}).items()))
+    cells = ["" if data.get(column) is None else data[column] for column in columns]
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(cells)
     return buffer.getvalue()

@@ -298,7 +298,7 @@ def load_catalog(extra: Sequence[str | Path] = (), *, bundled: bool = True) -> C
             skus[sku.id] = sku
             origin[sku.id] = str(path)
     if problems:
-        raise CatalogError(_summary(problems), problems)
+        raise CatalogError.listing(problems)
     return Catalog(skus=skus, origin=origin)
 
 
@@ -313,8 +313,3 @@ def validate_files(paths: Iterable[str | Path]) -> list[str]:
             continue
         problems.extend(parse_entries(str(path), data)[1])
     return problems
-
-
-def _summary(problems: list[str]) -> str:
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    return problems[0] + more

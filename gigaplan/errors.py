@@ -31,6 +31,12 @@ class InputError(GigaplanError):
         self.problems = problems or [message]
         super().__init__(message)
 
+    @classmethod
+    def listing(cls, problems: list[str]) -> InputError:
+        """One error for every problem: the first as the message, the count of the rest."""
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        return cls(problems[0] + more, problems)
+
 
 class UnitError(InputError):
     """A quantity string has the wrong dimension or an unknown unit."""

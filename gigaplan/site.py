@@ -416,8 +416,7 @@ def validate_site(raw: dict[str, Any], source: str) -> Site:
         return Site.model_validate(raw)
     except ValidationError as exc:
         problems = validation_problems(source, exc.errors())
-        raise SiteError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1
-                                       else ""), problems) from None
+        raise SiteError.listing(problems) from None
     except RecursionError:
         raise SiteError(f"{source}: nesting is too deep") from None
 
@@ -561,8 +560,7 @@ def bind(site: Site, catalog: Catalog, source: str = "site.toml") -> BoundSite:
         requirements.append(requirement)
 
     if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise SiteError(problems[0] + more, problems)
+        raise SiteError.listing(problems)
     return BoundSite(site=site, source=source, compute=tuple(compute), cpu_rack=cpu_rack,
                      storage_rack=storage_rack, switch=switch, optic=optic,
                      requirements=tuple(requirements))

@@ -130,8 +130,7 @@ def load_study(path: Path, catalog: Catalog, overrides: tuple[tuple[str, Any], .
         except SiteError as error:
             problems.extend(error.problems)
     if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise SiteError(problems[0] + more, problems)
+        raise SiteError.listing(problems)
     return Study(name=str(header.get("name", path.stem)), source=str(path), objective=objective,
                  capex_usd=capex, requirements=tuple(requirements), sites=tuple(bounds),
                  names=tuple(names))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -220,8 +220,7 @@ def sweep_command(
     elif format is OutputFormat.CSV:
         columns = [f"vary.{key}" for key in keys] + list(batch.CSV_COLUMNS)
         text = ",".join(columns) + "\n" + "".join(
-            ",".join(_csv_cell(record, column) for column in columns) + "\n"
-            for record in records)
+            batch.csv_line(record, columns) for record in records)
         write_output(text, output)
     elif format is OutputFormat.JSON:
         write_output(report.to_json({"schema": "gigaplan.sweep/1", "vary": keys,
@@ -233,20 +232,6 @@ def sweep_command(
     if failed:
         stderr_console().print(f"{failed} of {len(lines)} combinations were not planned optimally")
         raise typer.Exit(EXIT_REQUIREMENT_FAILED)
-
-
-def _csv_cell(record: dict[str, Any], column: str) -> str:
-    import csv
-    import io
-
-    from gigaplan.report import plain
-
-    value = plain(record.get(column))
-    if column == "racks" and isinstance(value, dict):
-        value = ";".join(f"{sku}={count}" for sku, count in sorted(value.items()))
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(["" if value is None else value])
-    return buffer.getvalue()
 
 
 MONTECARLO_EPILOG = """Examples:
