@@ -8,6 +8,8 @@ so each can be a requirement: ``ratio ≤ X`` is the linear row ``numerator − 
 
 from __future__ import annotations
 
+import math
+
 from gigaplan.model import Expr, Model, total
 
 HOURS_PER_YEAR = 8760.0  # 365 days, as EM §0 and §7.5 use for energy and GPU-hours
@@ -19,12 +21,13 @@ CRITICAL_PLANT_SHARE = 0.53  # electrical/mechanical share of C&W facility cost,
 def capital_recovery_factor(rate: float, years: float) -> float:
     """CRF(r, n) = r(1+r)ⁿ / ((1+r)ⁿ − 1): the annual payment per dollar of capex (EM §7.5).
 
-    With r = 0 it is 1/n (straight-line).
+    With r = 0 it is 1/n (straight-line). (1+r)ⁿ − 1 is computed as expm1(n·log1p(r)), so a
+    tiny rate (1e-20) tends to 1/n instead of dividing by a rounded-off zero.
     """
     if rate == 0:
         return 1.0 / years
-    growth = (1.0 + rate) ** years
-    return rate * growth / (growth - 1.0)
+    growth_minus_one = math.expm1(years * math.log1p(rate))
+    return rate * (growth_minus_one + 1.0) / growth_minus_one
 
 
 def facility_redundancy_factor(usable_frac: float) -> float:

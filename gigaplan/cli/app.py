@@ -115,7 +115,7 @@ def handles_errors(command: F) -> F:
         except Exception as error:  # a bug: one line, and how to see more
             if _state["debug"]:
                 err.print(traceback.format_exc())
-            err.print(f"internal error: {type(error).__name__}: {error} "
+            err.print(f"internal error: {type(error).__name__}: {_one_line(str(error))} "
                       "(a bug; rerun with --debug for the traceback)")
             raise typer.Exit(EXIT_INTERNAL) from None
 
@@ -123,8 +123,19 @@ def handles_errors(command: F) -> F:
 
 
 def _one_line(text: str) -> str:
-    """A message stays on one line whatever the input it quotes."""
-    return text.replace("\r", "\\r").replace("\n", "\\n")
+    """A message stays on one line whatever the input it quotes.
+
+    Every character that is not printable (C0/C1 controls such as ``\\x1e`` or ESC, and the
+    line and paragraph separators U+0085, U+2028, U+2029 that ``str.splitlines`` breaks on)
+    is shown as its escape, so quoted input can neither split the line nor drive the terminal.
+    """
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(
+        char, f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
 def write_output(text: str, output: Path | None) -> None:
