@@ -38,7 +38,7 @@ import tomli_w
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-SITE_TEXT = (ROOT / "gigaplan" / "default_site.toml").read_text(encoding="utf-8")
+SITE_TEXT = (ROOT / "gigaplan" / "inputs" / "default_site.toml").read_text(encoding="utf-8")
 CATALOG_FILES = sorted((ROOT / "catalogs").glob("*.toml"))
 
 # Values a user (or an attacker) might write; strings cover every dimension's units.

@@ -134,21 +134,20 @@ def batch_command(
     never stops the batch. Exit 0 when every row was planned optimally, 1 otherwise.
     """
     # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
+    from gigaplan.inputs import files
     from gigaplan.output import serialize
     from gigaplan.studies import batch
 
     if resume and output is None:
         raise InputError("--resume: needs --output FILE to know which rows are done")
     if input == "-":
-        text, source, base = sys.stdin.read(), "<stdin>", "."
+        source, base = "<stdin>", "."
+        data = files.read_stream(sys.stdin.buffer, source)
     else:
         path = Path(input)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise InputError(f"{path}: cannot be read ({error.__class__.__name__}: "
-                             f"{getattr(error, 'strerror', None) or error})") from None
         source, base = str(path), str(path.parent)
+        data = files.read_bytes(path, limit=files.MAX_BATCH_BYTES, kind="JSON Lines or CSV file")
+    text = files.decode(data, source)
     fmt_in = "csv" if input.lower().endswith(".csv") else None
     rows = [replace(row, catalogs=tuple(map(str, catalog or ())))
             for row in batch.read_rows(text, source, base, fmt_in)]

@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from gigaplan.errors import CatalogError, InputError, validation_problems
+from gigaplan.inputs.files import decode, read_bytes
 
 SkuId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)]
 Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
@@ -195,25 +196,12 @@ def bundled_catalog_paths() -> list[Path]:
 
 
 def read_toml(path: Path, error: type[InputError]) -> dict[str, Any]:
-    """Read a TOML file as data; every way it can fail is a one-line input error."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise error(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise error(f"{path}: is a directory, expected a TOML file") from None
-    except OSError as exc:
-        raise error(f"{path}: cannot be read ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise error(f"{path}: not a UTF-8 text file (is it binary?)") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise error(f"{path}: TOML syntax error: {exc}") from None
-    except RecursionError:
-        raise error(f"{path}: TOML nesting is too deep") from None
+    """Read a TOML file as data; every way it can fail is a one-line input error.
+
+    Only a regular file is read, and at most :data:`~gigaplan.inputs.files.MAX_FILE_BYTES`.
+    """
+    text = decode(read_bytes(path, error, kind="TOML file"), str(path), error, "text file")
+    data = parse_toml(text, str(path), error)
     if _depth(data) > MAX_DEPTH:
         raise error(f"{path}: tables and arrays are nested more than {MAX_DEPTH} levels deep; "
                     "no gigaplan file needs that")
@@ -221,6 +209,22 @@ def read_toml(path: Path, error: type[InputError]) -> dict[str, Any]:
 
 
 MAX_DEPTH = 32
+
+
+def parse_toml(text: str, source: str, error: type[InputError]) -> dict[str, Any]:
+    """``tomllib.loads``; a syntax error, deep nesting or a huge integer is one ``error`` line."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{source}: TOML syntax error: {exc}") from None
+    except RecursionError:
+        raise error(f"{source}: TOML nesting is too deep") from None
+    except ValueError:  # int() refuses more than sys.get_int_max_str_digits() digits
+        raise error(f"{source}: an integer has more than {MAX_DIGITS:,} digits; no gigaplan "
+                    "value needs that") from None
+
+
+MAX_DIGITS = 4300  # Python's default int/str conversion limit (sys.get_int_max_str_digits)
 
 
 def _depth(data: Any) -> int:

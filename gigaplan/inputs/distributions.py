@@ -8,19 +8,22 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from gigaplan.errors import SiteError
+from gigaplan.inputs.units import shorten
 from gigaplan.inputs.values import toml_value
 
 KINDS = {"uniform": 2, "normal": 2, "triangular": 3, "lognormal": 2, "choice": None}
 CATALOG_PREFIX = "catalog."
 _CALL = re.compile(r"^\s*(?P<kind>[a-z]+)\s*\((?P<args>.*)\)\s*$")
 _ARG = re.compile(r"^\s*(?P<sign>[+-]?)\s*(?P<cur>\$?)\s*(?P<num>\d[\d,]*(?:\.\d*)?"
-                  r"(?:[eE][+-]?\d+)?|\.\d+)\s*(?P<unit>.*?)\s*$")
+                  r"(?:[eE][+-]?\d+)?|\.\d+)\s*(?P<unit>.*)$")  # greedy: linear time
+MAX_CHARS = 300  # "triangular($3,500,000 USD, ...)" is far shorter
 
 
 @dataclass(frozen=True)
@@ -51,17 +54,23 @@ def parse_distribution(key: str, text: str) -> Distribution:
     """
     if key.startswith(CATALOG_PREFIX) and key.count(".") != 2:
         raise SiteError(f"uncertainty {key}: write catalog.<sku-id>.<field>")
+    if isinstance(text, str) and len(text) > MAX_CHARS:
+        raise SiteError(f"uncertainty {key}: {shorten(text)!r}: a distribution has at most "
+                        f"{MAX_CHARS} characters")
     match = _CALL.match(text) if isinstance(text, str) else None
     if not match or match["kind"] not in KINDS:
         raise SiteError(f"uncertainty {key}: expected one of "
-                        f"{', '.join(f'{k}(...)' for k in KINDS)}, got {text!r}")
+                        f"{', '.join(f'{k}(...)' for k in KINDS)}, got {shorten(repr(text))}")
     kind, raw = match["kind"], [arg for arg in match["args"].split(",") if arg.strip()]
     if kind == "choice":
         if not raw:
             raise SiteError(f"uncertainty {key}: choice(...) needs at least one value")
-        return Distribution(key, text, kind, choices=tuple(
-            toml_value(arg.strip()) if not key.startswith(CATALOG_PREFIX)
-            else _number(arg, key)[0] for arg in raw))
+        choices = tuple(toml_value(arg.strip(), f"uncertainty {key}")
+                        if not key.startswith(CATALOG_PREFIX) else _number(arg, key)[0]
+                        for arg in raw)
+        if any(isinstance(c, float) and not math.isfinite(c) for c in choices):
+            raise SiteError(f"uncertainty {key}: {text!r}: every choice must be finite")
+        return Distribution(key, text, kind, choices=choices)
     if len(raw) != KINDS[kind]:
         raise SiteError(f"uncertainty {key}: {kind}(...) takes {KINDS[kind]} values, "
                         f"got {len(raw)}")
@@ -82,7 +91,10 @@ def _number(arg: str, key: str) -> tuple[float, str]:
         number = float(Decimal(match["num"].replace(",", "")))
     except InvalidOperation:
         raise SiteError(f"uncertainty {key}: {arg.strip()!r} is not a number") from None
-    return (-number if match["sign"] == "-" else number), f"{match['cur']}|{match['unit']}"
+    if not abs(number) <= 1e300:  # also catches inf: "1e999" parses to infinity
+        raise SiteError(f"uncertainty {key}: {arg.strip()!r} is out of range (at most 1e300)")
+    return (-number if match["sign"] == "-" else number), \
+        f"{match['cur']}|{match['unit'].rstrip()}"
 
 
 def _check(key: str, kind: str, values: tuple[float, ...]) -> None:
@@ -93,5 +105,11 @@ def _check(key: str, kind: str, values: tuple[float, ...]) -> None:
         "lognormal": lambda median, sigma: (median <= 0 or sigma < 0) and
         "needs a positive median and sigma >= 0",
     }[kind](*values)
+    spread = max(values) - min(values) if kind != "lognormal" else values[1]
+    if not problem and (not math.isfinite(spread) or abs(spread) > 1e300 or
+                        (kind == "normal" and abs(values[0]) + 8 * values[1] > 1e300)):
+        problem = "the values are too far apart to sample (over 1e300)"
+    if kind == "lognormal" and not problem and values[1] > 100:
+        problem = "sigma of the log is over 100 (the samples overflow)"
     if problem:
         raise SiteError(f"uncertainty {key}: {kind}{values}: {problem}")

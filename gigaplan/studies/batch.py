@@ -15,14 +15,15 @@ import io
 import json
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from gigaplan.errors import EXIT_INTERNAL, GigaplanError, InputError
+from gigaplan.errors import EXIT_INTERNAL, GigaplanError, InputError, SiteError
 from gigaplan.inputs.catalog import load_catalog
 from gigaplan.inputs.scenario import Scenario
-from gigaplan.inputs.values import toml_value
+from gigaplan.inputs.units import shorten
+from gigaplan.inputs.values import MAX_DIGITS, toml_value
 from gigaplan.planner import plan
 from gigaplan.studies import executors
 from gigaplan.studies.check import field_value
@@ -47,68 +48,104 @@ class Row:
     problem: str = ""
     base_dir: str = "."
     catalogs: tuple[str, ...] = field(default=())
+    where: str = ""  # FILE:LINE of the input row, for messages
 
 
 def _row_from_mapping(data: Any, label: str, base_dir: str) -> Row:
     if not isinstance(data, dict):
-        return Row(id=label, problem=f"{label}: expected a JSON object with an id")
+        return Row(id="", where=label, problem=f"{label}: expected a JSON object with an id")
     row_id = data.get("id")
     if not isinstance(row_id, str | int) or isinstance(row_id, bool) or str(row_id) == "":
-        return Row(id=label, problem=f"{label}: id: expected a non-empty string")
+        return Row(id="", where=label, problem=f"{label}: id: expected a non-empty string")
     row_id = str(row_id)
     unknown = sorted(set(data) - {"id", "site", "set"})
     if unknown:
-        return Row(id=row_id, problem=f"{label}: unknown keys {', '.join(unknown)}; a row has "
-                                      "id, site and set")
+        return Row(id=row_id, where=label, problem=f"{label}: unknown keys "
+                   f"{', '.join(unknown)}; a row has id, site and set")
     site = data.get("site")
     if site is not None and not isinstance(site, str | dict):
-        return Row(id=row_id, problem=f"{label}: site: expected a path or an inline table")
+        return Row(id=row_id, where=label,
+                   problem=f"{label}: site: expected a path or an inline table")
     sets = data.get("set") or {}
     if not isinstance(sets, dict):
-        return Row(id=row_id, problem=f"{label}: set: expected a table of dotted keys")
-    return Row(id=row_id, site=site, sets=tuple(sorted(sets.items())), base_dir=base_dir)
+        return Row(id=row_id, where=label,
+                   problem=f"{label}: set: expected a table of dotted keys")
+    return Row(id=row_id, site=site, sets=tuple(sorted(sets.items())), base_dir=base_dir,
+               where=label)
+
+
+def _json_row(line: str, label: str, base_dir: str) -> Row:
+    """One JSON Lines row; a line that is not JSON (or too deep or too long to be) is a problem."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as error:
+        problem = f"not JSON ({error.msg})"
+    except RecursionError:
+        problem = "not a row: JSON nested too deeply"
+    except ValueError:  # int() refuses more than sys.get_int_max_str_digits() digits
+        problem = f"an integer has more than {MAX_DIGITS:,} digits"
+    else:
+        return _row_from_mapping(data, label, base_dir)
+    return Row(id="", where=label, problem=f"{label}: {problem}")
+
+
+def _csv_row(record: dict[str, Any], label: str, base_dir: str) -> Row:
+    if None in record:  # more cells than columns
+        return Row(id="", where=label, problem=f"{label}: more cells than columns")
+    values = {key: value for key, value in record.items()
+              if key not in ("id", "site") and value not in ("", None)}
+    try:
+        data = {"id": record["id"], "set": {k: toml_value(v, f"{label}: {k}")
+                                           for k, v in values.items()}}
+    except SiteError as error:
+        return Row(id=record["id"] or "", where=label, problem=str(error))
+    if record.get("site"):
+        data["site"] = record["site"]
+    return _row_from_mapping(data, label, base_dir)
 
 
 def read_rows(text: str, source: str, base_dir: str = ".", fmt: str | None = None) -> list[Row]:
     """Parse JSON Lines or CSV (by ``fmt``, else the first character) into rows.
 
-    Duplicate ids become error rows: ``--resume`` relies on ids being unique.
+    A row that cannot be read becomes an error row; one without an id of its own gets
+    ``line-N``, made unique against every id in the input. A duplicated id is an
+    :class:`InputError` naming both lines: ``--resume`` relies on ids being unique.
     """
     stripped = text.lstrip()
     fmt = fmt or ("jsonl" if not stripped or stripped[0] in "{[" else "csv")
     rows: list[Row] = []
     if fmt == "jsonl":
         for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            label = f"{source}:{number}"
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as error:
-                rows.append(Row(id=f"line-{number}", problem=f"{label}: not JSON ({error.msg})"))
-                continue
-            rows.append(_row_from_mapping(data, label, base_dir))
+            if line.strip():
+                rows.append(_json_row(line, f"{source}:{number}", base_dir))
     else:
         reader = csv.DictReader(io.StringIO(text))
         if not reader.fieldnames or "id" not in reader.fieldnames:
             raise InputError(f"{source}: a CSV batch needs an 'id' column")
-        for number, record in enumerate(reader, start=2):
-            values = {key: value for key, value in record.items()
-                      if key not in ("id", "site") and value not in ("", None)}
-            if None in record:  # more cells than columns
-                rows.append(Row(id=f"line-{number}", problem=f"{source}:{number}: more cells "
-                                                              "than columns"))
-                continue
-            data = {"id": record["id"], "set": {k: toml_value(v) for k, v in values.items()}}
-            if record.get("site"):
-                data["site"] = record["site"]
-            rows.append(_row_from_mapping(data, f"{source}:{number}", base_dir))
-    seen: set[str] = set()
+        for record in reader:
+            rows.append(_csv_row(record, f"{source}:{reader.line_num}", base_dir))
+    first: dict[str, str] = {}
+    problems = []
+    for row in rows:
+        if not row.id:
+            continue
+        if row.id in first:
+            problems.append(f"{first[row.id]} and {row.where}: id {shorten(row.id)!r} appears "
+                            "twice; ids must be unique (--resume relies on them)")
+        first.setdefault(row.id, row.where)
+    if problems:
+        raise InputError.listing(problems)
+    taken = set(first)
     unique = []
     for row in rows:
-        if row.id in seen and not row.problem:
-            row = Row(id=row.id, problem=f"{source}: id {row.id!r} appears more than once")
-        seen.add(row.id)
+        if not row.id:  # a synthetic id: line-N, never one of the user's
+            line = row.where.rsplit(":", 1)[-1]
+            candidate, suffix = f"line-{line}", 0
+            while candidate in taken:
+                suffix += 1
+                candidate = f"line-{line}-{suffix}"
+            taken.add(candidate)
+            row = replace(row, id=candidate)
         unique.append(row)
     return unique
 
@@ -202,7 +239,10 @@ class LineWriter:
 
     def __init__(self, path: Path, *, append: bool) -> None:
         flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
-        self._fd = os.open(path, flags, 0o644)
+        try:
+            self._fd = os.open(path, flags, 0o666)  # the umask applies, as for any new file
+        except OSError as error:
+            raise InputError(f"{path}: cannot be written ({error.strerror or error})") from None
 
     def write(self, text: str) -> None:
         data = text.encode("utf-8")
