@@ -75,3 +75,53 @@ def test_pre_commit_hook_fails_a_failing_requirement_and_passes_a_passing_one(tm
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert re.search(r"gigaplan check\.+Passed", passing.stdout), passing.stdout
     assert "all requirements hold" in passing.stdout
+
+
+WORKFLOW = ROOT / "docs" / "examples" / "github-actions.yml"
+
+
+def test_ci_doc_shows_the_workflow_file_verbatim():
+    assert WORKFLOW.read_text() in (ROOT / "docs" / "ci.md").read_text()
+
+
+def _workflow_steps() -> tuple[dict, list[dict]]:
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    (job,) = workflow["jobs"].values()
+    return workflow["env"], job["steps"]
+
+
+def test_workflow_installs_gigaplan_and_keeps_plan_and_junit_even_when_the_check_fails():
+    env, steps = _workflow_steps()
+    runs = [step["run"] for step in steps if "run" in step]
+    assert any("pip install" in run and "$GIGAPLAN" in run for run in runs)
+    assert "gigaplan" in env["GIGAPLAN"]
+    upload = next(step for step in steps if step.get("uses", "").startswith(
+        "actions/upload-artifact@"))
+    assert upload["if"] == "always()"
+    assert set(upload["with"]["path"].split()) == {"plan.json", "check.xml"}
+
+
+@pytest.mark.parametrize(("floor", "exit_code"), [(1_000, 0), (10_000_000, 1)])
+def test_workflow_run_steps_gate_the_site_and_write_the_artifacts(tmp_path, floor, exit_code):
+    """The workflow's own ``run:`` steps (after the install) on a site in a fresh folder."""
+    env, steps = _workflow_steps()
+    site = tmp_path / env["SITE"]
+    site.parent.mkdir(parents=True)
+    site.write_text(SITE.format(floor=floor))
+    shell_env = {**os.environ, **env,
+                 "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    codes = []
+    for step in steps:
+        if "run" in step and "pip install" not in step["run"]:
+            done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path,
+                                  env=shell_env, capture_output=True, text=True, timeout=300)
+            codes.append(done.returncode)
+    assert codes == [exit_code]
+    import json
+    from xml.etree import ElementTree
+
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    assert plan["schema"] == "gigaplan.plan/1" and plan["totals"]["gpus"] > 1_000
+    (case,) = ElementTree.parse(tmp_path / "check.xml").getroot().iter("testcase")
+    assert case.get("name") == f"totals.gpus >= {floor}"
+    assert (case.find("failure") is not None) == (exit_code == 1)
