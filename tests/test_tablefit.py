@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from gigaplan.tablefit import Fit
+from gigaplan.output.tablefit import Fit
 
 
 def render(renderable, width: int) -> str:
