@@ -125,3 +125,26 @@ def test_workflow_run_steps_gate_the_site_and_write_the_artifacts(tmp_path, floo
     (case,) = ElementTree.parse(tmp_path / "check.xml").getroot().iter("testcase")
     assert case.get("name") == f"totals.gpus >= {floor}"
     assert (case.find("failure") is not None) == (exit_code == 1)
+
+
+def test_check_takes_several_sites_and_exits_with_the_highest_code(run, tmp_path):
+    from xml.etree import ElementTree
+
+    passing, failing, empty = (tmp_path / name for name in ("a-site.toml", "b-site.toml",
+                                                              "c-site.toml"))
+    passing.write_text(SITE.format(floor=1_000))
+    failing.write_text(SITE.format(floor=10_000_000))
+    empty.write_text('[power]\nbudget = "20 MW"\n')
+    junit = tmp_path / "check.xml"
+    result = run("check", str(passing), str(failing), "--junit", str(junit))
+    assert result.exit_code == 1
+    assert result.stdout.count("gigaplan check:") == 2
+    assert "all requirements hold" in result.stdout and "a requirement is not met" in result.stdout
+    assert f"{failing}: 1 of 1 requirements not met" in result.stderr
+    suites = ElementTree.parse(junit).getroot().findall("testsuite")
+    assert [suite.get("failures") for suite in suites] == ["0", "1"]
+    both = run("check", str(passing), str(empty))
+    assert both.exit_code == 3 and "nothing to check" in both.stderr
+    assert "all requirements hold" in both.stdout
+    refused = run("check", str(passing), str(failing), "--plan-json", str(tmp_path / "p.json"))
+    assert refused.exit_code == 3 and "--plan-json: takes one SITE, got 2" in refused.stderr
