@@ -97,6 +97,7 @@ def check_command(
                 stderr_console().print(f"error: {one_line(line)}")
             codes.append(EXIT_INPUT)
     if junit is not None:
+        # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
         from gigaplan.studies import check
 
         write_output(check.junit_suites(suites), junit)
