@@ -11,18 +11,16 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from gigaplan.errors import SiteError
-from gigaplan.inputs.units import shorten
+from gigaplan.inputs.units import shorten, split_number
 from gigaplan.inputs.values import toml_value
 
 KINDS = {"uniform": 2, "normal": 2, "triangular": 3, "lognormal": 2, "choice": None}
 CATALOG_PREFIX = "catalog."
 _CALL = re.compile(r"^\s*(?P<kind>[a-z]+)\s*\((?P<args>.*)\)\s*$")
-_ARG = re.compile(r"^\s*(?P<sign>[+-]?)\s*(?P<cur>\$?)\s*(?P<num>\d[\d,]*(?:\.\d*)?"
-                  r"(?:[eE][+-]?\d+)?|\.\d+)\s*(?P<unit>.*)$")  # greedy: linear time
 MAX_CHARS = 300  # "triangular($3,500,000 USD, ...)" is far shorter
 
 
@@ -84,17 +82,13 @@ def parse_distribution(key: str, text: str) -> Distribution:
 
 
 def _number(arg: str, key: str) -> tuple[float, str]:
-    match = _ARG.match(arg)
-    if not match:
+    parts = split_number(arg)
+    if parts is None:
         raise SiteError(f"uncertainty {key}: {arg.strip()!r} is not a number")
-    try:
-        number = float(Decimal(match["num"].replace(",", "")))
-    except InvalidOperation:
-        raise SiteError(f"uncertainty {key}: {arg.strip()!r} is not a number") from None
-    if not abs(number) <= 1e300:  # also catches inf: "1e999" parses to infinity
+    number, currency, unit = parts
+    if not abs(number) <= Decimal("1e300"):
         raise SiteError(f"uncertainty {key}: {arg.strip()!r} is out of range (at most 1e300)")
-    return (-number if match["sign"] == "-" else number), \
-        f"{match['cur']}|{match['unit'].rstrip()}"
+    return float(number), f"{currency}|{unit}"
 
 
 def _check(key: str, kind: str, values: tuple[float, ...]) -> None:

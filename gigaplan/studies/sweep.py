@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from gigaplan.errors import SiteError
 from gigaplan.inputs.site import check_key, parse_set
-from gigaplan.inputs.units import MAX_QUANTITY_CHARS, shorten
+from gigaplan.inputs.units import MAX_QUANTITY_CHARS, shorten, split_number
 from gigaplan.studies.batch import Row
 
-_QUANTITY = re.compile(r"^\s*(?P<sign>[+-]?)\s*(?P<cur>\$?)\s*(?P<num>\d[\d,]*(?:\.\d*)?"
-                       r"(?:[eE][+-]?\d+)?|\.\d+)\s*(?P<unit>.*)$")  # greedy: linear time
 MAX_POINTS = 100_000
 MAX_EXPONENT = 300  # range ends and steps stay well inside float range (about 1e308)
 
@@ -33,18 +30,14 @@ class Vary:
 
 
 def _split(text: str, spec: str) -> tuple[Decimal, str]:
-    match = _QUANTITY.match(text)
-    if not match:
+    parts = split_number(text)
+    if parts is None:
         raise SiteError(f"--vary {spec}: {text!r} is not a number with an optional unit")
-    try:
-        number = Decimal(match["num"].replace(",", ""))
-    except InvalidOperation:
-        raise SiteError(f"--vary {spec}: {text!r} is not a number") from None
+    number, currency, unit = parts
     if number and not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT:
         raise SiteError(f"--vary {spec}: {text.strip()!r} is out of range (between "
                         f"1e-{MAX_EXPONENT} and 1e{MAX_EXPONENT})")
-    return (-number if match["sign"] == "-" else number), \
-        match["cur"] + "|" + match["unit"].rstrip()
+    return number, currency + "|" + unit
 
 
 def parse_vary(spec: str) -> Vary:
