@@ -17,6 +17,7 @@ matplotlib is imported here and only here: this module is loaded on the report p
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -24,6 +25,7 @@ from datetime import date
 from typing import Any
 
 import matplotlib
+from matplotlib.dates import date2num
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -515,8 +517,6 @@ def timeline(plan: dict[str, Any]) -> Figure:
         fig = Figure(figsize=(WIDTH_IN, 1.4 + 0.32 * len(phases) + 2.2), layout="constrained")
         gantt, growth = fig.subplots(2, 1, height_ratios=[0.5 + 0.3 * len(phases), 2.0],
                                      sharex=True)
-    from matplotlib.dates import date2num
-
     for y, phase in enumerate(phases):
         start, service = date2num(_day(phase["date"])), date2num(_day(phase["in_service"]))
         gantt.barh(y, service - start, left=start, color=SERIES[1], height=0.55)
@@ -675,7 +675,7 @@ def montecarlo_histogram(mc: dict[str, Any]) -> Figure:
     stats = optimal["fields"]["objective.value"]
     edges, counts = histogram["edges"], histogram["counts"]
     fig, ax = _figure(2.6)
-    widths = [b - a for a, b in zip(edges, edges[1:], strict=False)]
+    widths = [b - a for a, b in itertools.pairwise(edges)]
     ax.bar(edges[:-1], counts, width=widths, align="edge", color=SERIES[5], edgecolor=FG,
            linewidth=0.4)
     top = max(counts) if counts else 1

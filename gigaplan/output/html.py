@@ -9,21 +9,24 @@ are untrusted data. Charts come from :mod:`gigaplan.output.charts` as inline SVG
 glyph paths, so no string from the input reaches the SVG as markup). The page has no script,
 no external stylesheet, font or image: opening it makes no network request.
 
-Jinja2 and matplotlib are imported only here and in ``charts``: the report path alone pays for
-them.
+Jinja2 and matplotlib are imported only by this module and ``charts``, which only the report
+command loads: ``plan`` and ``--help`` never pay for them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from gigaplan.errors import InputError
+import jinja2
+from markupsafe import Markup
 
-SCHEMAS = ("gigaplan.plan/1", "gigaplan.study/1", "gigaplan.reference/1", "gigaplan.sweep/1",
-           "gigaplan.montecarlo/1")
+from gigaplan.errors import InputError
+from gigaplan.output import charts
+from gigaplan.output.documents import SCHEMAS, flatten, lookup
+
 GENERATOR = "gigaplan report"
 
 
@@ -54,7 +57,7 @@ def fmt_usd_small(value: float) -> str:
 def fmt_rate(value: float) -> str:
     for limit, suffix in ((1e12, " trillion"), (1e9, " billion"), (1e6, " million")):
         if abs(value) >= limit:
-            return f"{value / limit:,.2f}{suffix}"
+            return f"{value / limit:.3g}{suffix}"
     return f"{value:,.0f}"
 
 
@@ -116,26 +119,6 @@ def headline(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
                             "note": "facility build, then rack and network install, from "
                                     "notice to proceed (schedule inputs)"})
     return figures
-
-
-def lookup(data: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        if not isinstance(data, Mapping) or part not in data:
-            return None
-        data = data[part]
-    return data
-
-
-def flatten(data: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
-    """Dotted key / value pairs of the resolved site, skipping empty values."""
-    if isinstance(data, Mapping):
-        for key in sorted(data):
-            yield from flatten(data[key], f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(data, list) and data and all(isinstance(item, Mapping) for item in data):
-        for index, item in enumerate(data):
-            yield from flatten(item, f"{prefix}[{item.get('name', index)}]")
-    elif data not in (None, [], {}):
-        yield prefix, ", ".join(map(str, data)) if isinstance(data, list) else data
 
 
 def _safe_url(url: str) -> str | None:
@@ -284,11 +267,6 @@ def render_html(doc: dict[str, Any], *, catalog: list[dict[str, Any]] | None = N
     explain
         A ``gigaplan.explain/1`` document of the same site, for the marginal values; optional.
     """
-    import jinja2
-    from markupsafe import Markup
-
-    from gigaplan.output import charts
-
     schema = doc.get("schema") if isinstance(doc, dict) else None
     if schema not in SCHEMAS:
         raise InputError(f"cannot make a report of {schema or 'this document'!s}: expected one "

@@ -3,7 +3,8 @@
 :func:`render_xlsx` takes the same serialised documents as the HTML report (``gigaplan.plan/1``,
 ``study/1``, ``reference/1``, ``sweep/1``, ``montecarlo/1``) or a list of ``batch`` rows, and
 returns the ``.xlsx`` file as bytes. Numbers are written as numbers (never as text) with a
-display format; every header names its unit. openpyxl is imported only on this path.
+display format; every header names its unit. Only the report command loads this module (and
+so openpyxl).
 """
 
 from __future__ import annotations
@@ -12,8 +13,12 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
 from gigaplan.errors import InputError
-from gigaplan.output.html import SCHEMAS, flatten, lookup
+from gigaplan.output.documents import SCHEMAS, flatten, lookup
 
 INT = "#,##0"
 DEC = "#,##0.0##"
@@ -34,16 +39,11 @@ class _Book:
     """A thin helper over an openpyxl workbook: typed rows, bold frozen header, widths."""
 
     def __init__(self) -> None:
-        from openpyxl import Workbook
-
         self.book = Workbook()
         self._first = True
 
     def sheet(self, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]],
               formats: Sequence[str | None] | None = None) -> None:
-        from openpyxl.styles import Font
-        from openpyxl.utils import get_column_letter
-
         if self._first:
             sheet = self.book.active
             sheet.title = title
