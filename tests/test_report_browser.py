@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from report_fixtures import EXAMPLES, doc
 from typer.testing import CliRunner
 
 from gigaplan.cli import app
-from tests.report_fixtures import EXAMPLES, doc
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = os.environ.get("GIGAPLAN_CHROMIUM") or next(

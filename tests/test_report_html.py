@@ -11,10 +11,11 @@ import pytest
 pytest.importorskip("matplotlib", reason="the report extra is not installed")
 pytest.importorskip("jinja2", reason="the report extra is not installed")
 
+from report_fixtures import doc
+
 from gigaplan.errors import InputError
 from gigaplan.output import charts
 from gigaplan.output.html import fmt_usd, headline, render_html
-from tests.report_fixtures import doc
 
 PLAN_CHARTS = {"power", "racks", "fabric", "floor", "constraints", "cost"}
 

@@ -11,11 +11,11 @@ import pytest
 openpyxl = pytest.importorskip("openpyxl", reason="the report extra is not installed")
 pytest.importorskip("matplotlib", reason="the report extra is not installed")
 
+from report_fixtures import doc  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from gigaplan.cli import app  # noqa: E402
 from gigaplan.output.xlsx import render_xlsx  # noqa: E402
-from tests.report_fixtures import doc  # noqa: E402
 
 
 def sheets(data: bytes) -> dict[str, list[tuple]]:
