@@ -5,7 +5,8 @@ each constraint family is one ``define_*`` function in :mod:`gigaplan.formulatio
 that adds :class:`Row`\\ s and result :attr:`Model.fields`; :mod:`gigaplan.formulation.build`
 assembles them. Every result field a plan reports is a linear :class:`Expr` over the
 variables, so the same expression serves the JSON output, requirements and the re-check.
-Pure Python: numpy arrays are built only in :mod:`gigaplan.solve`.
+Pure Python: numpy arrays (a scipy.sparse CSR matrix of the rows) are built only in
+:mod:`gigaplan.solve`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from gigaplan.inputs.requirements import within
 from gigaplan.inputs.site import BoundSite
 
 INF = math.inf
@@ -27,12 +29,7 @@ class Expr:
     const: float = 0.0
 
     def __add__(self, other: Expr | float) -> Expr:
-        if not isinstance(other, Expr):
-            return Expr(dict(self.coefs), self.const + float(other))
-        coefs = dict(self.coefs)
-        for index, coef in other.coefs.items():
-            coefs[index] = coefs.get(index, 0.0) + coef
-        return Expr({i: c for i, c in coefs.items() if c != 0.0}, self.const + other.const)
+        return total((self, other))
 
     __radd__ = __add__
 
@@ -59,10 +56,23 @@ class Expr:
 
 
 def total(exprs: Iterable[Expr | float]) -> Expr:
-    result = Expr()
+    """``Σ exprs`` accumulated in place in one dict: time and memory linear in the terms.
+
+    (Adding pairwise, ``a + b + c + …``, copies the growing sum once per term: quadratic in
+    the number of sites or phases a study sums over.) Coefficients that cancel to exactly
+    zero are dropped, as a pairwise sum would.
+    """
+    coefs: dict[int, float] = {}
+    const = 0.0
+    get = coefs.get
     for expr in exprs:
-        result = result + expr
-    return result
+        if isinstance(expr, Expr):
+            for index, coef in expr.coefs.items():
+                coefs[index] = get(index, 0.0) + coef
+            const += expr.const
+        else:
+            const += float(expr)
+    return Expr({i: c for i, c in coefs.items() if c != 0.0}, const)
 
 
 @dataclass
@@ -115,6 +125,10 @@ class Row:
     step: float = 0.0
     shown_used: Expr | None = None
     shown_limit: Expr | None = None
+
+    def holds(self, x: Sequence[float]) -> bool:
+        """Whether the point ``x`` meets this row within the relative tolerance."""
+        return within(self.expr.value(x), self.lower, self.upper)
 
 
 @dataclass
