@@ -26,9 +26,9 @@ from gigaplan.errors import VerificationError
 from gigaplan.formulation.constraints import OBJECTIVE_FIELDS
 from gigaplan.formulation.model import INF, Expr, Model, Row
 from gigaplan.inputs.site import BoundSite
+from gigaplan.kinds import TOLERANCE
 from gigaplan.result import ConstraintRow, PlanResult, RackLine, SolverInfo
 
-TOLERANCE = 1e-6  # relative feasibility tolerance of the re-check
 SOLVER_NAME = "HiGHS (scipy.optimize.milp)"
 
 
@@ -140,10 +140,8 @@ def verify(model: Model, x: list[float], rows: list[Row]) -> None:
         if value < layout.lower[i] - TOLERANCE or value > layout.upper[i] + TOLERANCE:
             problems.append(f"{layout.names[i]} = {value} is outside its bounds")
     for row in rows:
-        value = row.expr.value(x)
-        if value < row.lower - TOLERANCE * max(1.0, abs(row.lower)) or \
-                value > row.upper + TOLERANCE * max(1.0, abs(row.upper)):
-            problems.append(f"row {row.block} ({row.name}) = {value} is outside "
+        if not row.holds(x):
+            problems.append(f"row {row.block} ({row.name}) = {row.expr.value(x)} is outside "
                             f"[{row.lower}, {row.upper}]")
     if problems:
         raise VerificationError("the solver returned a point that breaks the model: "

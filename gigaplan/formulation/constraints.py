@@ -12,8 +12,8 @@ import math
 
 from gigaplan.formulation.economics import facility_capex_per_mw
 from gigaplan.formulation.model import INF, Expr, Model, Row, total
-from gigaplan.inputs.catalog import PRECISIONS
 from gigaplan.inputs.requirements import FIELDS
+from gigaplan.kinds import PRECISIONS
 
 
 def _zero(model: Model, *names: str) -> None:

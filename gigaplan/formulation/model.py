@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from gigaplan.inputs.requirements import within
 from gigaplan.inputs.site import BoundSite
 
 INF = math.inf
@@ -124,6 +125,10 @@ class Row:
     step: float = 0.0
     shown_used: Expr | None = None
     shown_limit: Expr | None = None
+
+    def holds(self, x: Sequence[float]) -> bool:
+        """Whether the point ``x`` meets this row within the relative tolerance."""
+        return within(self.expr.value(x), self.lower, self.upper)
 
 
 @dataclass

@@ -39,7 +39,6 @@ Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 PositiveCount = Annotated[int, Field(gt=0, le=10**7)]
 Count = Annotated[int, Field(ge=0, le=10**7)]
 
-PRECISIONS = ("fp4", "fp8", "bf16", "tf32", "fp64")
 
 
 class Sku(BaseModel):
@@ -71,9 +70,6 @@ class Sku(BaseModel):
             if low > high:
                 raise ValueError(f"ranges.{key}: low {low} is above high {high}")
         return self
-
-    def is_estimate(self, field_name: str) -> bool:
-        return field_name in self.estimates
 
 
 class ComputeRack(Sku):

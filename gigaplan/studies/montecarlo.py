@@ -124,7 +124,7 @@ def run_sample(task: SampleTask) -> dict[str, Any]:
                             "radix or planes); the fixed plan cannot be evaluated")
         x = list(task.nominal_x)
         violated = sorted({row_.group for row_ in model.rows if row_.group and
-                           not _holds(row_, x)})
+                           not row_.holds(x)})
         fixed = {name: model.value(name, x) if name in model.fields or name in model.ratios
                  else None for name in FIELDS if name != "objective.value"}
         fixed["objective.value"] = model.objective.value(x)
@@ -138,12 +138,6 @@ def run_sample(task: SampleTask) -> dict[str, Any]:
         row.update({"status": "error", "exit_code": EXIT_INTERNAL,
                     "error": f"internal error: {type(error).__name__}: {error}"})
     return row
-
-
-def _holds(row: Any, x: list[float]) -> bool:
-    value = row.expr.value(x)
-    return row.lower - 1e-6 * max(1.0, abs(row.lower)) <= value <= \
-        row.upper + 1e-6 * max(1.0, abs(row.upper))
 
 
 # --- the whole run -------------------------------------------------------------------------------

@@ -8,19 +8,17 @@ sweeps run in parallel exactly like ``gigaplan batch``.
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from gigaplan.errors import SiteError
 from gigaplan.inputs.catalog import read_toml
 from gigaplan.inputs.site import check_key, parse_set
+from gigaplan.inputs.units import split_number
 from gigaplan.studies.batch import Row
 
-_QUANTITY = re.compile(r"^\s*(?P<sign>[+-]?)\s*(?P<cur>\$?)\s*(?P<num>\d[\d,]*(?:\.\d*)?"
-                       r"(?:[eE][+-]?\d+)?|\.\d+)\s*(?P<unit>.*?)\s*$")
 MAX_POINTS = 100_000
 
 
@@ -31,14 +29,11 @@ class Vary:
 
 
 def _split(text: str, spec: str) -> tuple[Decimal, str]:
-    match = _QUANTITY.match(text)
-    if not match:
+    parts = split_number(text)
+    if parts is None:
         raise SiteError(f"--vary {spec}: {text!r} is not a number with an optional unit")
-    try:
-        number = Decimal(match["num"].replace(",", ""))
-    except InvalidOperation:
-        raise SiteError(f"--vary {spec}: {text!r} is not a number") from None
-    return (-number if match["sign"] == "-" else number), match["cur"] + "|" + match["unit"]
+    number, currency, unit = parts
+    return number, currency + "|" + unit
 
 
 def parse_vary(spec: str) -> Vary:
