@@ -295,6 +295,8 @@ def _section(values: dict[str, float], prefix: str, counts: tuple[str, ...] = ()
 def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInfo) -> PlanResult:
     """Every result field of ``model`` at ``x``, as plain Python values."""
     bound = model.bound
+    parts = model.parts
+    assert parts is not None, "read_plan needs a model from formulation.build"
     values = {name: expr.value(x) for name, expr in model.fields.items()}
     racks = []
     for sku in bound.compute:
@@ -318,19 +320,19 @@ def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInf
         "switch": bound.switch.id if bound.switch else None,
         "optic": bound.optic.id if bound.optic else None,
         "planes": bound.site.network.planes,
-        "endpoints_per_plane": _count(values["_endpoints"]),
-        "radix": int(model.context.get("fabric_radix", 0)),
-        "port_gbps": model.context.get("fabric_rate_gbps", 0.0),
+        "endpoints_per_plane": _count(parts.fabric.endpoints_per_plane.value(x)),
+        "radix": parts.fabric.radix,
+        "port_gbps": parts.fabric.port_gbps,
     })
     power = _section(values, "power_mw")
-    power["redundancy_reserve"] = values["_redundancy_reserve_mw"]
-    power["headroom_reserve"] = values["_headroom_reserve_mw"]
+    power["redundancy_reserve"] = parts.power.redundancy_reserve_mw
+    power["headroom_reserve"] = parts.power.headroom_reserve_mw
     storage = _section(values, "storage", ("racks",))
-    storage.update({"required_pb": values.get("_storage_required_pb", 0.0),
-                    "read_gb_per_s": values["_storage_read_gb_per_s"],
-                    "required_read_gb_per_s": values.get("_storage_required_read_gb_per_s", 0.0)})
+    storage.update({"required_pb": parts.storage.required_pb.value(x),
+                    "read_gb_per_s": parts.storage.read_gb_per_s.value(x),
+                    "required_read_gb_per_s": parts.storage.required_read_gb_per_s.value(x)})
     cpu = _section(values, "cpu", ("racks", "cores"))
-    cpu["required_cores"] = values.get("_cpu_required_cores", 0.0)
+    cpu["required_cores"] = parts.cpu.required_cores.value(x)
     ratios = {name: model.value(name, x) for name in model.ratios}
     cost = _section(values, "cost")
     for part in ("capex_breakdown_usd", "annualised_capex_usd_per_year",

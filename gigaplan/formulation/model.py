@@ -131,6 +131,55 @@ class Row:
         return within(self.expr.value(x), self.lower, self.upper)
 
 
+@dataclass(frozen=True)
+class ComputeParts:
+    """What :func:`~gigaplan.formulation.constraints.define_compute` hands the later blocks."""
+
+    gpus_max: float  # the most GPUs the budget could feed: bounds the pools sized by GPUs
+    cpus: Expr  # CPUs inside the compute racks
+    cpu_cores: Expr
+    liquid_kw: Expr  # heat of the compute racks that goes to the liquid loop
+
+
+@dataclass(frozen=True)
+class CpuPoolParts:
+    required_cores: Expr  # cores_per_gpu x GPUs + cores (zero without a CPU rack)
+    liquid_kw: Expr
+
+
+@dataclass(frozen=True)
+class StorageParts:
+    required_pb: Expr
+    read_gb_per_s: Expr
+    required_read_gb_per_s: Expr
+    liquid_kw: Expr
+
+
+@dataclass(frozen=True)
+class FabricParts:
+    endpoints_per_plane: Expr
+    radix: int  # ports per switch at the fabric's port speed (0 without a fabric)
+    port_gbps: float
+    liquid_kw: Expr
+
+
+@dataclass(frozen=True)
+class PowerParts:
+    redundancy_reserve_mw: float  # budget x (1 - usable_frac)
+    headroom_reserve_mw: float  # budget x usable_frac x headroom_frac
+
+
+@dataclass(frozen=True)
+class SiteParts:
+    """The typed results of one site's blocks that a plan reports beside its fields."""
+
+    compute: ComputeParts
+    cpu: CpuPoolParts
+    storage: StorageParts
+    fabric: FabricParts
+    power: PowerParts
+
+
 @dataclass
 class Model:
     """Everything :mod:`gigaplan.solve` needs, and how to read results back."""
@@ -146,7 +195,7 @@ class Model:
     maximize: bool = True
     # (expr, maximise?) after the objective; empty means least capex, then least IT power
     tie_breaks: list[tuple[Expr, bool]] = field(default_factory=list)
-    context: dict[str, float] = field(default_factory=dict)
+    parts: SiteParts | None = None  # set by build(): what the blocks returned
 
     def add_row(self, row: Row) -> None:
         self.rows.append(row)

@@ -87,7 +87,7 @@ def build_phased(bound: BoundSite) -> PhasedModel:
     layout.prefix = ""
     final = models[-1]
     combined = Model(bound=bound, layout=layout, fields=dict(final.fields),
-                     rack_vars=final.rack_vars, ratios=final.ratios, context=final.context,
+                     rack_vars=final.rack_vars, ratios=final.ratios, parts=final.parts,
                      objective_unit=final.objective_unit, maximize=final.maximize)
     for phase, model in zip(site.phases, models, strict=True):
         for row in model.rows:

@@ -8,6 +8,7 @@ Catalog strings are data, not markup: every cell is a :class:`rich.text.Text`, s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -36,35 +37,6 @@ def field_unit(name: str) -> str:
         if name.endswith(suffix):
             return unit
     return ""
-
-
-def catalog_table(entries: list[dict[str, Any]], kind: str | None = None) -> Fit:
-    """Key figures of catalog entries (``model_dump`` dicts); * marks an estimate."""
-    table = Table(title="gigaplan catalog", title_justify="left")
-    for header, justify in (("id", "left"), ("kind", "left"), ("status", "left"),
-                            ("available", "left"), ("GPUs", "right"), ("power", "right"),
-                            ("FP4 dense", "right"), ("price", "right"), ("name", "left")):
-        table.add_column(header, justify=justify,  # type: ignore[arg-type]
-                         no_wrap=header in ("id", "kind", "available"))
-    for sku in sorted(entries, key=lambda entry: entry["id"]):
-        if kind and sku["kind"] != kind:
-            continue
-        compute = sku["kind"] == "compute_rack"
-        power_w = sku["power_kw"] * 1e3 if "power_kw" in sku else float(sku.get("power_w", 0))
-        table.add_row(*map(Text, (
-            sku["id"], sku["kind"], sku["status"], str(sku["available_from"]),
-            str(sku["gpu_count"]) if compute else "",
-            format_quantity(power_w, Dimension.POWER) + _mark(sku, "power_kw", "power_w"),
-            f"{sku['gpu_count'] * sku['fp4_dense_pflops_per_gpu']:,.0f} PF" if compute else "",
-            format_quantity(sku["price_usd"], Dimension.MONEY) + _mark(sku, "price_usd"),
-            sku["name"],
-        )))
-    table.caption = "* an estimate, not a vendor datasheet figure (see `gigaplan catalog show ID`)"
-    return Fit(table, drop=(8, 1, 2, 6))  # narrow: without name, kind, status, FP4
-
-
-def _mark(sku: dict[str, Any], *fields: str) -> str:
-    return "*" if any(name in sku.get("estimates", ()) for name in fields) else ""
 
 
 def sku_table(sku: dict[str, Any], origin: str = "") -> RenderableType:
@@ -119,8 +91,6 @@ def _mw(value: float) -> str:
 def _in_mw(value: float) -> str:
     """A power in MW, as a bare number for a column headed MW: 4 significant digits, no
     exponent (195.8 kW -> 0.1958)."""
-    import math
-
     if value == 0:
         return "0"
     decimals = min(6, max(0, 3 - math.floor(math.log10(abs(value)))))
