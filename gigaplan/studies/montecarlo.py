@@ -24,12 +24,12 @@ from typing import Any
 
 from gigaplan.errors import EXIT_INTERNAL, GigaplanError, SiteError
 from gigaplan.formulation.build import build
-from gigaplan.inputs.catalog import SKU_CLASSES, Catalog, load_catalog
+from gigaplan.inputs.catalog import SKU_CLASSES, Catalog, load_catalog, shipped_catalog
 from gigaplan.inputs.distributions import CATALOG_PREFIX, Distribution
 from gigaplan.inputs.site import parse_uncertainty
 from gigaplan.inputs.units import Dimension, parse
 from gigaplan.planner import plan
-from gigaplan.solve import optimize
+from gigaplan.solve import optimize, solve
 from gigaplan.studies import executors
 from gigaplan.studies.batch import summarize
 
@@ -78,7 +78,9 @@ class SampleTask:
 
 def _catalog(task: SampleTask) -> Any:
     """The catalog with this sample's ``catalog.<id>.<field>`` values, re-validated."""
-    base = load_catalog(task.scenario.catalogs)
+    scenario = task.scenario  # shipped: the base catalog is parsed once per process
+    base = shipped_catalog(scenario.catalog_texts) if not scenario.catalogs else \
+        load_catalog(scenario.catalogs, texts=scenario.catalog_texts)
     updates: dict[str, dict[str, Any]] = {}
     for key, value in task.values:
         if key.startswith(CATALOG_PREFIX):
@@ -127,7 +129,7 @@ def run_sample(task: SampleTask) -> dict[str, Any]:
                  else None for name in FIELDS if name != "objective.value"}
         fixed["objective.value"] = model.objective.value(x)
         row["fixed"] = {"fields": fixed, "violated": violated}
-        result = plan(bound).to_dict()
+        result = solve(model)[0].to_dict()  # the model built above: one build per sample
         row["optimal"] = ({"status": result["status"], **summarize(result)}
                           if "totals" in result else {"status": result["status"]})
     except GigaplanError as error:
@@ -168,6 +170,7 @@ def montecarlo(scenario: Any, uncertain: dict[str, str], samples: int, seed: int
                jobs: int = 1, executor: str = "local", scheduler: str | None = None,
                progress: Any = None) -> dict[str, Any]:
     """Run the study; ``progress`` wraps the result iterator (the CLI's progress bar)."""
+    scenario = scenario.shipped()  # files read once, here; tasks carry their contents
     bound = scenario.bind()
     specs = dict(bound.site.uncertainty)
     specs.update(uncertain)

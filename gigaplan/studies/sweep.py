@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gigaplan.errors import SiteError
+from gigaplan.inputs.catalog import read_toml
 from gigaplan.inputs.site import check_key, parse_set
 from gigaplan.inputs.units import split_number
 from gigaplan.studies.batch import Row
@@ -80,10 +81,14 @@ def rows(site: str | Path | None, varies: list[Vary], sets: list[tuple[str, Any]
         total *= len(vary.values)
     if total > MAX_POINTS:
         raise SiteError(f"--vary: {total:,} combinations is more than {MAX_POINTS:,}")
-    site_value = None if site is None else str(site)
+    # the site file is read here, once: a missing or invalid file is one error before any
+    # row runs, and every row carries the table (a Dask worker has none of our files)
+    table = None if site is None else read_toml(Path(site), SiteError)
+    source = "" if site is None else str(site)
     result = []
     for number, combo in enumerate(itertools.product(*(v.values for v in varies)), start=1):
         assignment = tuple(sets) + tuple((v.key, value) for v, value in
                                          zip(varies, combo, strict=True))
-        result.append(Row(id=str(number), site=site_value, sets=assignment, catalogs=catalogs))
+        result.append(Row(id=str(number), site=table, sets=assignment, catalogs=catalogs,
+                          source=source))
     return result
