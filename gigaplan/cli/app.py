@@ -52,6 +52,7 @@ ROOT_EPILOG = """Examples, one per command:
   gigaplan explain site.toml             # binding limits and marginal values
   gigaplan diff a.toml b.toml            # two sites or plan JSON files side by side
   gigaplan montecarlo site.toml --samples 1000 --seed 7   # percentiles under uncertainty
+  gigaplan report site.toml -o plan.html # an HTML report with charts (or -f xlsx)
 
 Run 'gigaplan COMMAND --help' for each command's options and more examples."""
 
