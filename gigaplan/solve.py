@@ -4,9 +4,10 @@ It takes a :class:`~gigaplan.formulation.model.Model` and returns a
 :class:`~gigaplan.result.PlanResult`; which model to build (one site, phases, a study) is
 :mod:`gigaplan.planner`'s choice.
 
-Lexicographic objective (DESIGN.md §4): maximise the site's objective; among plans equal on
-it, least capex; then least IT power. Each stage is one exact HiGHS solve
-(``mip_rel_gap = 0``) with the previous stage's optimum fixed as a constraint.
+Lexicographic objective (docs/model.md, "Objective and ties"): maximise the site's
+objective; among plans equal on it, least capex; then least IT power. Each stage is one
+exact HiGHS solve (``mip_rel_gap = 0``) with the previous stage's optimum fixed as a
+constraint.
 
 After every solve the returned point is checked in plain Python against every bound,
 integrality and row (scipy has reported "optimal" for points that break a bound); a

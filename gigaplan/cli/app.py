@@ -1,7 +1,7 @@
 """The Typer app, error mapping, output helpers and the options commands share.
 
 Each command parses its arguments, calls one core function, renders, and maps errors to exit
-codes (DESIGN.md §5). numpy and scipy are imported only by commands that solve.
+codes (docs/json.md). numpy and scipy are imported only by commands that solve.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ ROOT_EPILOG = """Examples, one per command:
   gigaplan explain site.toml             # binding limits and marginal values
   gigaplan diff a.toml b.toml            # two sites or plan JSON files side by side
   gigaplan montecarlo site.toml --samples 1000 --seed 7   # percentiles under uncertainty
+  gigaplan report site.toml -o plan.html # an HTML report with charts (or -f xlsx)
 
 Run 'gigaplan COMMAND --help' for each command's options and more examples."""
 
