@@ -1,7 +1,7 @@
 """The Typer app, error mapping, output helpers and the options commands share.
 
 Each command parses its arguments, calls one core function, renders, and maps errors to exit
-codes (DESIGN.md §5). numpy and scipy are imported only by commands that solve.
+codes (docs/json.md). numpy and scipy are imported only by commands that solve.
 """
 
 from __future__ import annotations

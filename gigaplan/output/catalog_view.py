@@ -1,6 +1,6 @@
 """The ``catalog list`` table, apart from the plan renderers.
 
-``catalog list`` is a start-up path (DESIGN.md §6: at most 1.5× a bare Typer app), so this
+``catalog list`` is a start-up path (docs/benchmarks.md: at most 1.5× a bare Typer app), so this
 module imports only rich's table and the unit formatter: not the plan result types, the
 serializers or tomli_w that :mod:`gigaplan.output.report` needs.
 """
