@@ -182,7 +182,8 @@ def test_deep_nesting_through_set(run):
 def test_deep_nesting_in_a_batch_line_is_an_error_row(run, tmp_path):
     rows = tmp_path / "rows.jsonl"
     rows.write_text("[" * 100_000 + "\n" + '{"id": "ok"}\n' +
-                    '{"id": "deep", "set": {"power.budget": ' + "[" * 5000 + "]" * 5000 + "}}\n")
+                    '{"id": "deep", "set": {"power.budget": ' + "[" * 100_000 + "]" * 100_000 +
+                    "}}\n")
     result = run("batch", str(rows))
     assert result.exit_code == 1, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
