@@ -323,11 +323,14 @@ def test_milp_equals_exhaustive_enumeration_with_the_whole_model():
 # --- 3. stdout carries data only, whatever the solver prints --------------------------------
 
 
-CHATTER = ("import os, sys, scipy.optimize as so\n"
+# Inject solver chatter inside every solve: a raw write to descriptor 1 and a C printf left
+# in stdio's buffer (as HiGHS does, ERGO-Code/HiGHS issue 2783).
+CHATTER = ("import ctypes, os, sys, scipy.optimize as so\n"
            "orig = so.milp\n"
            "def noisy(*a, **k):\n"
            "    os.write(1, b'HighsMipSolverData::transformNewIntegerFeasibleSolution "
            "tmpSolver.run();\\n')\n"
+           "    ctypes.CDLL(None).printf(b'printf chatter\\n')\n"
            "    return orig(*a, **k)\n"
            "so.milp = noisy\n"
            "from gigaplan.cli import app\n"
