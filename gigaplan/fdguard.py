@@ -9,21 +9,19 @@ points descriptor 1 itself elsewhere around each solve and restores it afterward
 
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+
 
 def _flush_c_stdio() -> None:
     """Flush C's stdio buffers (``fflush(NULL)``): text HiGHS left in the buffer of a piped
     stdout must reach the redirected descriptor, not the restored one at exit."""
-    try:
-        import ctypes  # only on the solve path
-
+    with suppress(OSError, AttributeError, TypeError):
         ctypes.CDLL(None).fflush(None)
-    except (OSError, AttributeError, TypeError):
-        pass
 
 
 _LOCK = threading.RLock()  # descriptor 1 is process-wide: one redirection at a time
@@ -44,10 +42,8 @@ def solver_output_off() -> Iterator[None]:
     raises or is interrupted.
     """
     with _LOCK:
-        try:
+        with suppress(AttributeError, ValueError, OSError):
             sys.stdout.flush()
-        except (AttributeError, ValueError, OSError):
-            pass
         try:
             saved = os.dup(1)
         except OSError:  # no descriptor 1 at all (a closed stdout): nothing to protect
@@ -65,9 +61,7 @@ def solver_output_off() -> Iterator[None]:
             yield
         finally:
             _flush_c_stdio()
-            try:
+            with suppress(AttributeError, ValueError, OSError):
                 sys.stdout.flush()
-            except (AttributeError, ValueError, OSError):
-                pass
             os.dup2(saved, 1)
             os.close(saved)

@@ -45,6 +45,7 @@ class SolverInfo:
     mip_gap: float | None
     stages: int
     seconds: float | None = None  # only with --timings, so plain output stays byte-identical
+    timings: dict[str, float] | None = None  # import_s, build_s, solve_s (with --timings)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class PlanResult:
     conflicts: list[str] = field(default_factory=list)
     phases: list[dict[str, Any]] = field(default_factory=list)
     schedule: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
@@ -78,8 +80,9 @@ class PlanResult:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["schema"] = SCHEMA
-        if data["solver"]["seconds"] is None:
-            del data["solver"]["seconds"]
+        for key in ("seconds", "timings"):
+            if data["solver"][key] is None:
+                del data["solver"][key]
         if not self.found:
             for key in ("racks", "totals", "power_mw", "network", "storage", "cpu", "space",
                         "cooling", "cost", "energy", "workload", "constraints"):

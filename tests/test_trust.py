@@ -24,9 +24,9 @@ from helpers import bound_site, catalog_with, rack, switch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gigaplan.catalog import load_catalog
-from gigaplan.economics import facility_redundancy_factor
-from gigaplan.solve import plan
+from gigaplan.formulation.economics import facility_redundancy_factor
+from gigaplan.inputs.catalog import load_catalog
+from gigaplan.planner import plan
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEEDS = (200, 400, 800, 1600)
@@ -504,7 +504,7 @@ def test_check_writes_junit_on_exit_3_and_4(run, tmp_path):
     assert run("check", str(bad), "--junit", str(junit)).exit_code == 3
     assert "<error" in junit.read_text()
     infeasible = tmp_path / "inf.toml"
-    infeasible.write_text('[power]\nbudget = "1 MW"\n'
+    infeasible.write_text('requirements = ["totals.gpus >= 1"]\n[power]\nbudget = "1 MW"\n'
                           '[compute]\nmin_racks = { "gb300-nvl72" = 100 }\n')
     junit2 = tmp_path / "b.xml"
     assert run("check", str(infeasible), "--junit", str(junit2)).exit_code == 4

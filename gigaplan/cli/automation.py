@@ -33,6 +33,7 @@ from gigaplan.errors import (
     EXIT_INFEASIBLE,
     EXIT_REQUIREMENT_FAILED,
     EXIT_SOLVER_LIMIT,
+    GigaplanError,
     InputError,
 )
 from gigaplan.kinds import OutputFormat, TableOrJson
@@ -76,14 +77,22 @@ def check_command(
     from gigaplan.studies import check
 
     scenario = Scenario(site, tuple(set_ or ()), (), tuple(require or ()), tuple(catalog or ()))
-    bound = scenario.bind()
-    if not bound.requirements:
-        raise InputError(f"{bound.source}: requirements: nothing to check; add requirements "
-                         "to the site or give --require")
+    try:
+        bound = scenario.bind()
+        if not bound.requirements:
+            raise InputError(f"{bound.source}: requirements: nothing to check; add "
+                             "requirements to the site or give --require")
+    except GigaplanError as error:  # the JUnit file is written whatever the exit
+        if junit is not None:
+            write_output(check.junit_error_xml(str(site), error.exit_code, str(error)), junit)
+        raise
     result = plan(replace(bound, requirements=()))
     if not result.found:
+        code = EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_SOLVER_LIMIT
+        if junit is not None:
+            write_output(check.junit_error_xml(bound.source, code, result.message), junit)
         stderr_console().print(f"error: {result.message}")
-        raise typer.Exit(EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_SOLVER_LIMIT)
+        raise typer.Exit(code)
     data = result.to_dict()
     outcomes = check.evaluate(data, bound.requirements)
     if junit is not None:

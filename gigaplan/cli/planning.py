@@ -109,6 +109,8 @@ def plan_command(
         write_output(rendered, output)
     else:
         render_table(rendered, output)
+    for warning in result.warnings:
+        err.print(f"warning: {warning}")
     if result.status != "optimal":
         err.print(f"warning: the solver stopped at its time limit ({result.status}); the plan "
                   f"shown is the best found, gap {result.solver.mip_gap}")

@@ -174,10 +174,16 @@ def plan_renderable(result: PlanResult) -> RenderableType:
         ("  network", _mw(power["network"]), "switches and optics"),
     ], right=(1,))
     net = result.network
+    trees = [(f"  fabric at {plain(tree['port_gbps'])} Gb/s", _int(tree["switches"]),
+              f"radix {tree['radix']}, {tree['tiers']} tiers, "
+              f"{_int(tree['endpoints_per_plane'])} endpoints: {', '.join(tree['skus'])}")
+             for tree in net.get("fabrics", [])] if len(net.get("fabrics", [])) > 1 else []
     fabric = _table("Fabric bill of materials", ("item", "count", "note"), [
         ("switch", str(net["switch"] or "-"),
          f"radix {net['radix']} at {plain(net['port_gbps'])} Gb/s, {net['tiers']} tiers, "
-         f"{net['planes']} plane(s)"),
+         f"{net['planes']} plane(s)" if len(net.get("fabrics", [])) <= 1 else
+         f"{len(net['fabrics'])} fabrics (one per NIC rate), {net['planes']} plane(s)"),
+        *trees,
         ("endpoints per plane", _int(net["endpoints_per_plane"]), ""),
         ("leaf switches", _int(net["leaf_switches"]), ""),
         ("spine switches", _int(net["spine_switches"]), ""),
@@ -232,6 +238,14 @@ def _timeline(result: PlanResult) -> list[RenderableType]:
         chart(points)))]
 
 
+def _token_gap(work: dict[str, Any]) -> str:
+    """Why there is no cost per token: the TCO over some GPUs' tokens would understate it."""
+    covered = work.get("tokens_covered_gpu_frac")
+    if not covered:
+        return "n/a: no built rack has a reference token rate"
+    return f"n/a: only {covered:.0%} of the GPUs have a reference token rate"
+
+
 def _economics_tables(result: PlanResult, money: Any) -> list[Table]:
     """Cost per year, energy and environment, and what the plan delivers."""
     cost, energy, work = result.cost, result.energy, result.workload
@@ -253,7 +267,8 @@ def _economics_tables(result: PlanResult, money: Any) -> list[Table]:
          f"at {site['economics']['utilization']:.0%} utilisation"),
         ("per million tokens", optional(cost["usd_per_million_tokens"],
                                         f"${plain(cost['usd_per_million_tokens'] or 0):.3f}"),
-         "at the reference token rate"),
+         "at the reference token rate" if cost["usd_per_million_tokens"] is not None
+         else _token_gap(result.workload)),
     ], right=(1,))
     environment = _table("Energy, carbon, water", ("item", "per year"), [
         ("energy", format_quantity(energy["mwh_per_year"], Dimension.ENERGY, "MWh",
@@ -263,8 +278,11 @@ def _economics_tables(result: PlanResult, money: Any) -> list[Table]:
     ], right=(1,))
     train = work["train_days"]
     delivers = _table("What it delivers", ("item", "value", "note"), [
-        ("inference", f"{work['tokens_per_second']:,.0f} tokens/s",
-         "reference SKUs: " + (", ".join(work["tokens_reference_skus"]) or "none")),
+        ("inference", optional(work["tokens_per_second"],
+                               f"{work['tokens_per_second'] or 0:,.0f} tokens/s"),
+         "reference SKUs: " + (", ".join(work["tokens_reference_skus"]) or "none")
+         + ("" if work.get("tokens_covered_gpu_frac") in (None, 1) else
+            f"; covers {work['tokens_covered_gpu_frac']:.0%} of the GPUs")),
         ("inference per facility MW", optional(work["tokens_per_second_per_mw"],
                                                f"{work['tokens_per_second_per_mw'] or 0:,.0f}"),
          "tokens/s per MW"),

@@ -79,3 +79,23 @@ def junit_xml(outcomes: Sequence[Outcome], source: str) -> str:
     tree.getroot().append(suite)
     ElementTree.indent(tree)
     return ElementTree.tostring(tree.getroot(), encoding="unicode", xml_declaration=True) + "\n"
+
+
+def junit_error_xml(source: str, exit_code: int, message: str) -> str:
+    """JUnit XML for a check that could not run: one test case with an ``<error>``.
+
+    Written on exit 3 (invalid input), 4 (infeasible) and 5 (time limit), so a CI job always
+    finds the report it was told to expect.
+    """
+    kinds = {3: "InvalidInput", 4: "Infeasible", 5: "SolverLimit"}
+    suite = ElementTree.Element("testsuite", name="gigaplan check", tests="1", failures="0",
+                                errors="1", skipped="0")
+    case = ElementTree.SubElement(suite, "testcase", classname=f"gigaplan.{source}",
+                                  name="plan the site", time="0")
+    error = ElementTree.SubElement(case, "error", message=message,
+                                   type=kinds.get(exit_code, "Error"))
+    error.text = f"exit {exit_code}: {message}"
+    tree = ElementTree.ElementTree(ElementTree.Element("testsuites"))
+    tree.getroot().append(suite)
+    ElementTree.indent(tree)
+    return ElementTree.tostring(tree.getroot(), encoding="unicode", xml_declaration=True) + "\n"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from gigaplan.model import Expr, Model, Row, total
+from gigaplan.formulation.model import Expr, Model, Row, total
 
 
 @dataclass(frozen=True)
