@@ -79,7 +79,8 @@ def plan_study(study: Study, time_limit_s: float | None = None) -> dict[str, Any
     x = outcome.x
     sites = []
     for name, model in zip(study.names, built.sites, strict=True):
-        plan = read_plan(model, x, outcome.status, info).to_dict()
+        site_plan = read_plan(model, x, outcome.status, info)
+        plan = replace(site_plan, warnings=plan_warnings(model.bound, site_plan)).to_dict()
         plan["name"] = name
         sites.append(plan)
     totals = {field.split(".", 1)[1]: built.model.fields[field].value(x)

@@ -91,6 +91,9 @@ def define_cpu_pool(model: Model) -> None:
                           shown_used=pool,
                           shown_limit=required))
         model.context["cpu_rack_cores"] = rack.cpu_core_count
+        for sku in model.bound.compute:
+            model.add_support(sku.id, racks, site.cpu.cores_per_gpu * sku.gpu_count
+                              / rack.cpu_core_count)
         fields["cpu.racks"] = racks
         fields[f"racks.{rack.id}"] = racks
         fields["cpu.cores"] = pool
@@ -123,6 +126,9 @@ def define_storage(model: Model) -> None:
                           need_read * gpus_max / rack.read_gb_per_s)) + 1
     (racks,) = model.layout.add("storage-rack-count", upper=upper)
     capacity, bandwidth = rack.capacity_pb * racks, rack.read_gb_per_s * racks
+    for sku in model.bound.compute:
+        model.add_support(sku.id, racks, sku.gpu_count * max(
+            need_pb / rack.capacity_pb, need_read / rack.read_gb_per_s))
     model.add_row(Row("storage-capacity", "storage capacity", capacity - need_pb * gpus,
                       lower=0.0, unit="PB", group="storage.pb_per_1000_gpus", step=rack.capacity_pb,
                       shown_used=capacity, shown_limit=need_pb * gpus))

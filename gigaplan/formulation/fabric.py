@@ -79,9 +79,13 @@ class FabricTree:
     endpoints_max: float
     switches_max: float
     links_max: float
+    # per endpoint and plane at the margin, in the shape the group may need (3 tiers when its
+    # most leaves exceed the radix): switches, and links with both ends optical
+    switches_per_endpoint: float
+    links_per_endpoint: float
 
 
-def define_tree(model: Model, group: FabricGroup) -> FabricTree:
+def define_tree(model: Model, group: FabricGroup, several: bool = False) -> FabricTree:
     """One group's fat tree per plane, with ``E`` endpoints, radix ``k``, split ``d``/``u``.
 
     - leaves: ``d·L ≥ E``;
@@ -130,14 +134,17 @@ def define_tree(model: Model, group: FabricGroup) -> FabricTree:
             upper=0.0, report=False),
         Row("fabric-3tier-only", f"{name} no third tier without leaves", tier3 - leaf,
             upper=0.0, report=False),
-        Row("fabric-capacity", f"fabric endpoints per plane ({tag} ports, radix {k})",
+        Row("fabric-capacity", "fabric endpoints per plane" + (f", {tag}" if several else ""),
             endpoints, upper=float(down * leaves_cap_3), unit="ports", group="network.planes"),
     ):
         model.add_row(row)
     links = endpoints + up * leaf + (k // 2) * agg
+    three = leaf_max > k
+    per_switch = 1 / down + (3 if three else 1) * up / (down * k)
+    per_link = 1 + (2 if three else 1) * up / down
     return FabricTree(group, endpoints, leaf, spine2 + agg, core, tier3, links, endpoints_max,
                       leaf_max + up + agg_max + core_max,
-                      endpoints_max + up * leaf_max + (k // 2) * agg_max)
+                      endpoints_max + up * leaf_max + (k // 2) * agg_max, per_switch, per_link)
 
 
 NETWORK_FIELDS = ("network.tiers", "network.leaf_switches", "network.spine_switches",
@@ -168,7 +175,8 @@ def define_fabric(model: Model) -> None:
         return
     planes = bound.site.network.planes
     layout = model.layout
-    trees = [define_tree(model, group) for group in fabric_groups(model)]
+    groups = fabric_groups(model)
+    trees = [define_tree(model, group, len(groups) > 1) for group in groups]
     model.context["fabric_trees"] = trees  # type: ignore[assignment]
     leaf = total(tree.leaf for tree in trees)
     spine = total(tree.spine for tree in trees)
@@ -196,6 +204,14 @@ def define_fabric(model: Model) -> None:
     model.add_row(Row("network-racks", "network rack units", rack_u * racks
                       - switch.height_u * switches, lower=0.0, upper=float(rack_u - 1),
                       unit="U", report=False))
+    for tree in trees:  # what one more rack needs of the fabric at the margin (binds rule)
+        for sku_id, ports in tree.group.ports:
+            model.add_support(sku_id, tree.leaf, ports * tree.switches_per_endpoint)
+            model.add_support(sku_id, racks, planes * ports * tree.switches_per_endpoint
+                              * switch.height_u / rack_u)
+            if optic is not None:
+                model.add_support(sku_id, fields["network.optics"], 2 * planes * ports
+                                  * tree.links_per_endpoint / optic.port_end_count)
     if trees:
         (tiers,) = layout.add("fabric-tiers", upper=3)
         for tree in trees:
