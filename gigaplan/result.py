@@ -45,6 +45,7 @@ class SolverInfo:
     mip_gap: float | None
     stages: int
     seconds: float | None = None  # only with --timings, so plain output stays byte-identical
+    stages_total: int | None = None  # only when a time limit stopped a stage: stages < total
     timings: dict[str, float] | None = None  # import_s, build_s, solve_s (with --timings)
 
 
@@ -80,7 +81,7 @@ class PlanResult:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["schema"] = SCHEMA
-        for key in ("seconds", "timings"):
+        for key in ("seconds", "stages_total", "timings"):
             if data["solver"][key] is None:
                 del data["solver"][key]
         if not self.found:

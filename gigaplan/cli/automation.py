@@ -6,7 +6,7 @@ import sys
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -23,6 +23,7 @@ from gigaplan.cli.app import (
     SiteArg,
     app,
     handles_errors,
+    one_line,
     render_table,
     run_rows,
     stderr_console,
@@ -31,6 +32,7 @@ from gigaplan.cli.app import (
 )
 from gigaplan.errors import (
     EXIT_INFEASIBLE,
+    EXIT_INPUT,
     EXIT_REQUIREMENT_FAILED,
     EXIT_SOLVER_LIMIT,
     GigaplanError,
@@ -51,25 +53,69 @@ CHECK_EPILOG = """Examples:
 \b
   gigaplan check site.toml                                   # the site's own requirements
   gigaplan check site.toml --require 'totals.gpus >= 400000' --junit check.xml
+  gigaplan check site.toml --junit check.xml --plan-json plan.json   # CI: keep the plan
+  gigaplan check sites/*.toml                                # several sites (pre-commit)
   gigaplan check site.toml --format json | jq .passed"""
 
 
 @app.command("check", epilog=CHECK_EPILOG)
 @handles_errors
 def check_command(
-    site: Annotated[Path, typer.Argument(metavar="SITE", help="A site TOML file.")],
+    sites: Annotated[list[Path], typer.Argument(
+        metavar="SITE...", help="Site TOML files (one or more).")],
     require: RequireOpt = None,
     set_: SetOpt = None,
     catalog: CatalogFiles = None,
     junit: Annotated[Path | None, typer.Option(metavar="FILE", help="Also write JUnit XML, "
                                                "one test case per requirement.")] = None,
+    plan_json: Annotated[Path | None, typer.Option(
+        metavar="FILE", help="Also write the plan as JSON (gigaplan.plan/1), for an artifact "
+        "or gigaplan diff; one SITE only.")] = None,
     format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.TABLE,
 ) -> None:
-    """Plan a site, then assert its requirements on the optimal plan (a CI gate).
+    """Plan each site, then assert its requirements on the optimal plan (a CI gate).
 
     Requirements (the site's own plus --require) are assertions here, not constraints.
-    Exit 0 when all hold, 1 when any fails, 3 on invalid input, 4 when infeasible.
+    Exit 0 when all hold, 1 when any fails, 3 on invalid input, 4 when infeasible; with
+    several sites, each is checked and the exit code is the highest of theirs.
     """
+    if len(sites) > 1:
+        for flag, given in (("--plan-json", plan_json), ("--format json",
+                                                         format is TableOrJson.JSON)):
+            if given:
+                raise InputError(f"{flag}: takes one SITE, got {len(sites)}; run "
+                                 "gigaplan check once per site")
+    suites: list[tuple[Any, ...]] = []
+    codes = []
+    for site in sites:
+        try:
+            codes.append(_check_site(site, require, set_, catalog,
+                                     plan_json if len(sites) == 1 else None, format, suites))
+        except GigaplanError as error:  # recorded in the JUnit file, which is always written
+            suites.append((str(site), [], (error.exit_code, one_line(str(error)))))
+            if len(sites) == 1 or not isinstance(error, InputError):
+                _write_junit(junit, suites)
+                raise
+            for line in error.problems:
+                stderr_console().print(f"error: {one_line(line)}")
+            codes.append(EXIT_INPUT)
+    _write_junit(junit, suites)
+    if max(codes):
+        raise typer.Exit(max(codes))
+
+
+def _write_junit(junit: Path | None, suites: list[tuple[Any, ...]]) -> None:
+    if junit is not None:
+        # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
+        from gigaplan.studies import check
+
+        write_output(check.junit_suites(suites), junit)
+
+
+def _check_site(site: Path, require: list[str] | None, set_: list[str] | None,
+                catalog: list[Path] | None, plan_json: Path | None, format: TableOrJson,
+                suites: list[tuple[Any, ...]]) -> int:
+    """Check one site: render its report and return its exit code."""
     # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
     from gigaplan.inputs.scenario import Scenario
     from gigaplan.output import report, serialize
@@ -77,26 +123,21 @@ def check_command(
     from gigaplan.studies import check
 
     scenario = Scenario(site, tuple(set_ or ()), (), tuple(require or ()), tuple(catalog or ()))
-    try:
-        bound = scenario.bind()
-        if not bound.requirements:
-            raise InputError(f"{bound.source}: requirements: nothing to check; add "
-                             "requirements to the site or give --require")
-    except GigaplanError as error:  # the JUnit file is written whatever the exit
-        if junit is not None:
-            write_output(check.junit_error_xml(str(site), error.exit_code, str(error)), junit)
-        raise
+    bound = scenario.bind()
+    if not bound.requirements:
+        raise InputError(f"{bound.source}: requirements: nothing to check; add requirements "
+                         "to the site or give --require")
     result = plan(replace(bound, requirements=()))
     if not result.found:
-        code = EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_SOLVER_LIMIT
-        if junit is not None:
-            write_output(check.junit_error_xml(bound.source, code, result.message), junit)
         stderr_console().print(f"error: {result.message}")
-        raise typer.Exit(code)
+        code = EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_SOLVER_LIMIT
+        suites.append((bound.source, [], (code, result.message)))
+        return code
     data = result.to_dict()
+    if plan_json is not None:
+        write_output(serialize.to_json(data), plan_json)
     outcomes = check.evaluate(data, bound.requirements)
-    if junit is not None:
-        write_output(check.junit_xml(outcomes, bound.source), junit)
+    suites.append((bound.source, outcomes))
     summary = check.report_dict(data, outcomes)
     if format is TableOrJson.JSON:
         write_output(serialize.to_json(summary), None)
@@ -104,8 +145,10 @@ def check_command(
         render_table(report.check_table(summary), None)
     if not summary["passed"]:
         failed = sum(not outcome.passed for outcome in outcomes)
-        stderr_console().print(f"{failed} of {len(outcomes)} requirements not met")
-        raise typer.Exit(EXIT_REQUIREMENT_FAILED)
+        stderr_console().print(f"{bound.source}: {failed} of {len(outcomes)} requirements "
+                               "not met")
+        return EXIT_REQUIREMENT_FAILED
+    return 0
 
 
 # --- batch and sweep ------------------------------------------------------------------------

@@ -12,9 +12,19 @@ import math
 
 from gigaplan.formulation.economics import facility_capex_per_mw
 from gigaplan.formulation.fabric import define_fabric as define_fabric
-from gigaplan.formulation.model import INF, Expr, Model, Row, total
-from gigaplan.inputs.catalog import PRECISIONS
+from gigaplan.formulation.model import (
+    INF,
+    ComputeParts,
+    CpuPoolParts,
+    Expr,
+    Model,
+    PowerParts,
+    Row,
+    StorageParts,
+    total,
+)
 from gigaplan.inputs.requirements import FIELDS
+from gigaplan.kinds import PRECISIONS
 
 
 def _zero(model: Model, *names: str) -> None:
@@ -35,7 +45,7 @@ def it_cap_kw(model: Model) -> float:
     return usable_mw(model) * 1000.0 / pue
 
 
-def define_compute(model: Model) -> None:
+def define_compute(model: Model) -> ComputeParts:
     """Racks per compute SKU, ``n_i ∈ ℤ≥0``, and what they hold.
 
     ``n_i ≤ ⌊P_IT,max ÷ P_rack,i⌋`` bounds each count (no rack can exceed the IT power the
@@ -46,14 +56,11 @@ def define_compute(model: Model) -> None:
     cap = it_cap_kw(model)
     uppers = [math.floor(cap / sku.power_kw + 1e-9) for sku in skus]
     variables = model.layout.add("rack-count", [sku.id for sku in skus], upper=uppers)
-    model.context["it_cap_kw"] = cap
-    model.context["usable_mw"] = usable_mw(model)
     gpus_max = 0.0
     for sku, var, upper in zip(skus, variables, uppers, strict=True):
         model.rack_vars[sku.id] = var
         model.fields[f"racks.{sku.id}"] = var
         gpus_max += sku.gpu_count * upper
-    model.context["gpus_max"] = gpus_max
     pairs = list(zip(skus, variables, strict=True))
     fields = model.fields
     fields["totals.compute_racks"] = total(var for _, var in pairs)
@@ -65,12 +72,14 @@ def define_compute(model: Model) -> None:
                                                            for sku, var in pairs)
     fields["power_mw.compute"] = total(sku.power_kw / 1000 * var for sku, var in pairs)
     fields["cost.capex_breakdown_usd.compute"] = total(sku.price_usd * var for sku, var in pairs)
-    fields["_liquid_kw"] = total(sku.liquid_frac * sku.power_kw * var for sku, var in pairs)
-    fields["_compute_cpus"] = total(sku.cpu_count * var for sku, var in pairs)
-    fields["_compute_cores"] = total(sku.cpu_core_count * var for sku, var in pairs)
+    return ComputeParts(
+        gpus_max=gpus_max,
+        cpus=total(sku.cpu_count * var for sku, var in pairs),
+        cpu_cores=total(sku.cpu_core_count * var for sku, var in pairs),
+        liquid_kw=total(sku.liquid_frac * sku.power_kw * var for sku, var in pairs))
 
 
-def define_cpu_pool(model: Model) -> None:
+def define_cpu_pool(model: Model, compute: ComputeParts) -> CpuPoolParts:
     """CPU racks ``c`` for data preparation and orchestration.
 
     ``cores_rack·c ≥ cores_per_gpu·GPUs + cores`` (engineering-model.md §5.4: one management
@@ -78,10 +87,11 @@ def define_cpu_pool(model: Model) -> None:
     """
     site, rack = model.bound.site, model.bound.cpu_rack
     fields = model.fields
+    parts = CpuPoolParts(required_cores=Expr(), liquid_kw=Expr())
     if rack is None:
         _zero(model, "cpu.racks", "cpu.cores", "power_mw.cpu", "cost.capex_breakdown_usd.cpu")
     else:
-        need_max = site.cpu.cores_per_gpu * model.context["gpus_max"] + site.cpu.cores
+        need_max = site.cpu.cores_per_gpu * compute.gpus_max + site.cpu.cores
         (racks,) = model.layout.add("cpu-rack-count",
                                     upper=math.ceil(need_max / rack.cpu_core_count) + 1)
         required = site.cpu.cores_per_gpu * fields["totals.gpus"] + site.cpu.cores
@@ -90,23 +100,23 @@ def define_cpu_pool(model: Model) -> None:
                           unit="cores", group="cpu.cores_per_gpu", step=rack.cpu_core_count,
                           shown_used=pool,
                           shown_limit=required))
-        model.context["cpu_rack_cores"] = rack.cpu_core_count
         for sku in model.bound.compute:
             model.add_support(sku.id, racks, site.cpu.cores_per_gpu * sku.gpu_count
                               / rack.cpu_core_count)
         fields["cpu.racks"] = racks
         fields[f"racks.{rack.id}"] = racks
         fields["cpu.cores"] = pool
-        fields["_cpu_required_cores"] = required
         fields["power_mw.cpu"] = rack.power_kw / 1000 * racks
         fields["cost.capex_breakdown_usd.cpu"] = rack.price_usd * racks
-        fields["_liquid_kw"] = fields["_liquid_kw"] + rack.liquid_frac * rack.power_kw * racks
+        parts = CpuPoolParts(required_cores=required,
+                             liquid_kw=rack.liquid_frac * rack.power_kw * racks)
     pool_cpus = rack.cpu_count * fields["cpu.racks"] if rack else Expr()
-    fields["totals.cpus"] = fields["_compute_cpus"] + pool_cpus
-    fields["totals.cpu_cores"] = fields["_compute_cores"] + fields["cpu.cores"]
+    fields["totals.cpus"] = compute.cpus + pool_cpus
+    fields["totals.cpu_cores"] = compute.cpu_cores + fields["cpu.cores"]
+    return parts
 
 
-def define_storage(model: Model) -> None:
+def define_storage(model: Model, compute: ComputeParts) -> StorageParts:
     """Storage racks ``s``: capacity and read bandwidth both cover the GPUs.
 
     ``cap_rack·s ≥ c_store·GPUs/1000`` [PB] and ``bw_rack·s ≥ b_read·GPUs`` [GB/s]
@@ -116,10 +126,10 @@ def define_storage(model: Model) -> None:
     fields = model.fields
     if rack is None:
         _zero(model, "storage.racks", "storage.capacity_pb", "power_mw.storage",
-              "cost.capex_breakdown_usd.storage", "_storage_read_gb_per_s")
-        return
+              "cost.capex_breakdown_usd.storage")
+        return StorageParts(Expr(), Expr(), Expr(), Expr())
     gpus = fields["totals.gpus"]
-    gpus_max = model.context["gpus_max"]
+    gpus_max = compute.gpus_max
     need_pb = site.storage.pb_per_1000_gpus / 1000
     need_read = site.storage.read_gb_per_s_per_gpu
     upper = math.ceil(max(need_pb * gpus_max / rack.capacity_pb,
@@ -139,15 +149,14 @@ def define_storage(model: Model) -> None:
     fields["storage.racks"] = racks
     fields[f"racks.{rack.id}"] = racks
     fields["storage.capacity_pb"] = rack.capacity_pb * racks
-    fields["_storage_required_pb"] = need_pb * gpus
-    fields["_storage_read_gb_per_s"] = rack.read_gb_per_s * racks
-    fields["_storage_required_read_gb_per_s"] = need_read * gpus
     fields["power_mw.storage"] = rack.power_kw / 1000 * racks
     fields["cost.capex_breakdown_usd.storage"] = rack.price_usd * racks
-    fields["_liquid_kw"] = fields["_liquid_kw"] + rack.liquid_frac * rack.power_kw * racks
+    return StorageParts(required_pb=need_pb * gpus, read_gb_per_s=bandwidth,
+                        required_read_gb_per_s=need_read * gpus,
+                        liquid_kw=rack.liquid_frac * rack.power_kw * racks)
 
 
-def define_power(model: Model) -> None:
+def define_power(model: Model) -> PowerParts:
     """The power budget (engineering-model.md §0, §1.4, §2.2).
 
     ``P_IT = P_compute + P_cpu + P_storage + P_network`` and, on a facility basis,
@@ -158,7 +167,7 @@ def define_power(model: Model) -> None:
     it = (fields["power_mw.compute"] + fields["power_mw.cpu"] + fields["power_mw.storage"]
           + fields["power_mw.network"])
     facility = site.power.pue * it
-    limit = model.context["usable_mw"]
+    limit = usable_mw(model)
     budget = site.power.budget_mw
     drawn = facility if site.power.basis == "facility" else it
     name = "facility power" if site.power.basis == "facility" else "IT power"
@@ -171,10 +180,10 @@ def define_power(model: Model) -> None:
         "power_mw.facility": facility,
         "power_mw.overhead": facility - it,
         "power_mw.headroom": limit - drawn,
-        "_redundancy_reserve_mw": Expr(const=budget * (1 - site.power.usable_frac)),
-        "_headroom_reserve_mw": Expr(const=budget * site.power.usable_frac
-                                     * site.power.headroom_frac),
     })
+    return PowerParts(
+        redundancy_reserve_mw=budget * (1 - site.power.usable_frac),
+        headroom_reserve_mw=budget * site.power.usable_frac * site.power.headroom_frac)
 
 
 def define_space(model: Model) -> None:
@@ -200,7 +209,7 @@ def define_space(model: Model) -> None:
                           unit="m2", group="space.white_space", step=model.compute_step(area)))
 
 
-def define_cooling(model: Model) -> None:
+def define_cooling(model: Model, liquid_kw: Expr) -> None:
     """Heat rejection: ``Σ f_liq,i·P_i ≤ Q_liquid`` and ``Σ (1 − f_liq,i)·P_i ≤ Q_air``.
 
     All IT power becomes heat; each SKU's ``liquid_frac`` goes to the liquid loop and the
@@ -208,7 +217,7 @@ def define_cooling(model: Model) -> None:
     """
     cooling = model.bound.site.cooling
     fields = model.fields
-    liquid = fields["_liquid_kw"] / 1000
+    liquid = liquid_kw / 1000
     air = fields["power_mw.it"] - liquid
     fields["cooling.liquid_mw"] = liquid
     fields["cooling.air_mw"] = air

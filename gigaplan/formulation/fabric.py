@@ -9,25 +9,16 @@ optimum (issue 11). Formulas: docs/model.md, "Fabric"; engineering-model.md §5.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
-from gigaplan.formulation.model import Expr, Model, Row, total
-
-
-@dataclass(frozen=True)
-class FabricGroup:
-    """One fat tree: the port rate, its radix and leaf split, and the racks it connects.
-
-    ``ports`` maps each compute SKU id of the group to its endpoint ports per rack and plane:
-    ``nic_count·⌈(nic_gbps ÷ planes) ÷ rate⌉``.
-    """
-
-    label: str
-    rate_gbps: float
-    radix: int
-    down: int
-    up: int
-    ports: tuple[tuple[str, int], ...]
+from gigaplan.formulation.model import (
+    Expr,
+    FabricGroup,
+    FabricParts,
+    FabricTree,
+    Model,
+    Row,
+    total,
+)
 
 
 def fabric_groups(model: Model) -> list[FabricGroup]:
@@ -63,26 +54,6 @@ def fabric_groups(model: Model) -> list[FabricGroup]:
 
 def divisors(number: int) -> list[int]:
     return [d for d in range(1, number + 1) if number % d == 0]
-
-
-@dataclass(frozen=True)
-class FabricTree:
-    """The expressions of one group's fat tree (per plane)."""
-
-    group: FabricGroup
-    endpoints: Expr
-    leaf: Expr
-    spine: Expr  # 2-tier spines plus 3-tier aggregation switches
-    core: Expr
-    tier3: Expr
-    links: Expr  # links per plane whose both ends are optical
-    endpoints_max: float
-    switches_max: float
-    links_max: float
-    # per endpoint and plane at the margin, in the shape the group may need (3 tiers when its
-    # most leaves exceed the radix): switches, and links with both ends optical
-    switches_per_endpoint: float
-    links_per_endpoint: float
 
 
 def define_tree(model: Model, group: FabricGroup, several: bool = False) -> FabricTree:
@@ -150,11 +121,10 @@ def define_tree(model: Model, group: FabricGroup, several: bool = False) -> Fabr
 NETWORK_FIELDS = ("network.tiers", "network.leaf_switches", "network.spine_switches",
                   "network.core_switches", "network.switches", "network.optics",
                   "network.racks", "network.power_kw", "power_mw.network",
-                  "cost.capex_breakdown_usd.network_switches", "cost.capex_breakdown_usd.optics",
-                  "_endpoints")
+                  "cost.capex_breakdown_usd.network_switches", "cost.capex_breakdown_usd.optics")
 
 
-def define_fabric(model: Model) -> None:
+def define_fabric(model: Model) -> FabricParts:
     """The compute fabric: one fat tree per group (:func:`define_tree`), its optics and racks.
 
     - optics: ``ends·O ≥ 2·p·Σ_g (E_g + u_g·L_g + (k_g/2)·A_g)``: both ends of every link;
@@ -171,13 +141,11 @@ def define_fabric(model: Model) -> None:
     if switch is None or not bound.compute:
         for name in NETWORK_FIELDS:
             fields[name] = Expr()
-        model.context["fabric_trees"] = []  # type: ignore[assignment]
-        return
+        return FabricParts(Expr(), (), Expr())
     planes = bound.site.network.planes
     layout = model.layout
     groups = fabric_groups(model)
     trees = [define_tree(model, group, len(groups) > 1) for group in groups]
-    model.context["fabric_trees"] = trees  # type: ignore[assignment]
     leaf = total(tree.leaf for tree in trees)
     spine = total(tree.spine for tree in trees)
     core = total(tree.core for tree in trees)
@@ -231,17 +199,17 @@ def define_fabric(model: Model) -> None:
         "network.power_kw": network_kw,
         "power_mw.network": network_kw / 1000,
         "cost.capex_breakdown_usd.network_switches": switch.price_usd * switches,
-        "_endpoints": total(tree.endpoints for tree in trees),
     })
-    fields["_liquid_kw"] = fields["_liquid_kw"] + switch.liquid_frac * switch.power_w / 1000 \
-        * switches
+    return FabricParts(endpoints_per_plane=total(tree.endpoints for tree in trees),
+                       trees=tuple(trees),
+                       liquid_kw=switch.liquid_frac * switch.power_w / 1000 * switches)
 
 
 def fabric_report(model: Model, x: list[float]) -> dict:
     """The per-group fabrics of a solved plan, and the headline geometry (largest built)."""
     planes = model.bound.site.network.planes
     fabrics = []
-    for tree in model.context.get("fabric_trees", []):  # type: ignore[union-attr]
+    for tree in model.parts.fabric.trees if model.parts is not None else ():
         endpoints = round(tree.endpoints.value(x))
         if endpoints == 0:
             continue

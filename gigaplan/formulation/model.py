@@ -5,7 +5,8 @@ each constraint family is one ``define_*`` function in :mod:`gigaplan.formulatio
 that adds :class:`Row`\\ s and result :attr:`Model.fields`; :mod:`gigaplan.formulation.build`
 assembles them. Every result field a plan reports is a linear :class:`Expr` over the
 variables, so the same expression serves the JSON output, requirements and the re-check.
-Pure Python: numpy arrays are built only in :mod:`gigaplan.solve`.
+Pure Python: numpy arrays (a scipy.sparse CSR matrix of the rows) are built only in
+:mod:`gigaplan.solve`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from gigaplan.inputs.requirements import within
 from gigaplan.inputs.site import BoundSite
 
 INF = math.inf
@@ -27,12 +29,7 @@ class Expr:
     const: float = 0.0
 
     def __add__(self, other: Expr | float) -> Expr:
-        if not isinstance(other, Expr):
-            return Expr(dict(self.coefs), self.const + float(other))
-        coefs = dict(self.coefs)
-        for index, coef in other.coefs.items():
-            coefs[index] = coefs.get(index, 0.0) + coef
-        return Expr({i: c for i, c in coefs.items() if c != 0.0}, self.const + other.const)
+        return total((self, other))
 
     __radd__ = __add__
 
@@ -59,10 +56,23 @@ class Expr:
 
 
 def total(exprs: Iterable[Expr | float]) -> Expr:
-    result = Expr()
+    """``Σ exprs`` accumulated in place in one dict: time and memory linear in the terms.
+
+    (Adding pairwise, ``a + b + c + …``, copies the growing sum once per term: quadratic in
+    the number of sites or phases a study sums over.) Coefficients that cancel to exactly
+    zero are dropped, as a pairwise sum would.
+    """
+    coefs: dict[int, float] = {}
+    const = 0.0
+    get = coefs.get
     for expr in exprs:
-        result = result + expr
-    return result
+        if isinstance(expr, Expr):
+            for index, coef in expr.coefs.items():
+                coefs[index] = get(index, 0.0) + coef
+            const += expr.const
+        else:
+            const += float(expr)
+    return Expr({i: c for i, c in coefs.items() if c != 0.0}, const)
 
 
 @dataclass
@@ -116,6 +126,94 @@ class Row:
     shown_used: Expr | None = None
     shown_limit: Expr | None = None
 
+    def holds(self, x: Sequence[float]) -> bool:
+        """Whether the point ``x`` meets this row within the relative tolerance."""
+        return within(self.expr.value(x), self.lower, self.upper)
+
+
+@dataclass(frozen=True)
+class ComputeParts:
+    """What :func:`~gigaplan.formulation.constraints.define_compute` hands the later blocks."""
+
+    gpus_max: float  # the most GPUs the budget could feed: bounds the pools sized by GPUs
+    cpus: Expr  # CPUs inside the compute racks
+    cpu_cores: Expr
+    liquid_kw: Expr  # heat of the compute racks that goes to the liquid loop
+
+
+@dataclass(frozen=True)
+class CpuPoolParts:
+    required_cores: Expr  # cores_per_gpu x GPUs + cores (zero without a CPU rack)
+    liquid_kw: Expr
+
+
+@dataclass(frozen=True)
+class StorageParts:
+    required_pb: Expr
+    read_gb_per_s: Expr
+    required_read_gb_per_s: Expr
+    liquid_kw: Expr
+
+
+@dataclass(frozen=True)
+class FabricGroup:
+    """One fat tree: the port rate, its radix and leaf split, and the racks it connects.
+
+    ``ports`` maps each compute SKU id of the group to its endpoint ports per rack and plane:
+    ``nic_count·⌈(nic_gbps ÷ planes) ÷ rate⌉``.
+    """
+
+    label: str
+    rate_gbps: float
+    radix: int
+    down: int
+    up: int
+    ports: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class FabricTree:
+    """The expressions of one group's fat tree (per plane)."""
+
+    group: FabricGroup
+    endpoints: Expr
+    leaf: Expr
+    spine: Expr  # 2-tier spines plus 3-tier aggregation switches
+    core: Expr
+    tier3: Expr
+    links: Expr  # links per plane whose both ends are optical
+    endpoints_max: float
+    switches_max: float
+    links_max: float
+    # per endpoint and plane at the margin, in the shape the group may need (3 tiers when its
+    # most leaves exceed the radix): switches, and links with both ends optical
+    switches_per_endpoint: float
+    links_per_endpoint: float
+
+
+@dataclass(frozen=True)
+class FabricParts:
+    endpoints_per_plane: Expr
+    trees: tuple[FabricTree, ...]  # one fat tree per port-rate group (formulation.fabric)
+    liquid_kw: Expr
+
+
+@dataclass(frozen=True)
+class PowerParts:
+    redundancy_reserve_mw: float  # budget x (1 - usable_frac)
+    headroom_reserve_mw: float  # budget x usable_frac x headroom_frac
+
+
+@dataclass(frozen=True)
+class SiteParts:
+    """The typed results of one site's blocks that a plan reports beside its fields."""
+
+    compute: ComputeParts
+    cpu: CpuPoolParts
+    storage: StorageParts
+    fabric: FabricParts
+    power: PowerParts
+
 
 @dataclass
 class Model:
@@ -132,7 +230,7 @@ class Model:
     maximize: bool = True
     # (expr, maximise?) after the objective; empty means least capex, then least IT power
     tie_breaks: list[tuple[Expr, bool]] = field(default_factory=list)
-    context: dict[str, float] = field(default_factory=dict)
+    parts: SiteParts | None = None  # set by build(): what the blocks returned
     # per compute SKU: (variable index, amount per rack) of the CPU pool, storage, switches,
     # optics and network racks one more rack needs at the margin; see compute_step
     support: dict[str, list[tuple[int, float]]] = field(default_factory=dict)

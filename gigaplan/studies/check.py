@@ -62,40 +62,41 @@ def report_dict(plan: Mapping[str, Any], outcomes: Sequence[Outcome]) -> dict[st
 
 def junit_xml(outcomes: Sequence[Outcome], source: str) -> str:
     """JUnit XML: one test case per requirement, failures carrying the measured value."""
-    failures = sum(not o.passed for o in outcomes)
-    suite = ElementTree.Element("testsuite", name="gigaplan check", tests=str(len(outcomes)),
-                                failures=str(failures), errors="0", skipped="0")
-    for outcome in outcomes:
-        case = ElementTree.SubElement(suite, "testcase", classname=f"gigaplan.{source}",
-                                      name=outcome.requirement.text, time="0")
-        if not outcome.passed:
-            measured = "no value" if outcome.value is None else f"{outcome.value:g}"
-            message = (f"{outcome.requirement.field} = {measured}, required "
-                       f"{outcome.requirement.op} {outcome.requirement.value:g}")
-            failure = ElementTree.SubElement(case, "failure", message=message,
-                                             type="RequirementNotMet")
-            failure.text = message
-    tree = ElementTree.ElementTree(ElementTree.Element("testsuites"))
-    tree.getroot().append(suite)
+    return junit_suites([(source, outcomes)])
+
+
+ERROR_TYPES = {3: "InvalidInput", 4: "Infeasible", 5: "SolverLimit"}
+
+
+def junit_suites(suites: Sequence[tuple[Any, ...]]) -> str:
+    """JUnit XML with one test suite per checked site: ``(source, outcomes)``, or
+    ``(source, [], (exit_code, message))`` for a site that could not be checked (exit 3, 4
+    or 5): one test case with an ``<error>``, so the file is written whatever the exit."""
+    root = ElementTree.Element("testsuites")
+    for source, outcomes, *problem in suites:
+        failures = sum(not o.passed for o in outcomes)
+        name = "gigaplan check" if len(suites) == 1 else f"gigaplan check {source}"
+        suite = ElementTree.SubElement(root, "testsuite", name=name,
+                                       tests=str(len(outcomes) or int(bool(problem))),
+                                       failures=str(failures), errors=str(int(bool(problem))),
+                                       skipped="0")
+        if problem:
+            code, text = problem[0]
+            case = ElementTree.SubElement(suite, "testcase", classname=f"gigaplan.{source}",
+                                          name="plan the site", time="0")
+            error = ElementTree.SubElement(case, "error", message=text,
+                                           type=ERROR_TYPES.get(code, "Error"))
+            error.text = f"exit {code}: {text}"
+        for outcome in outcomes:
+            case = ElementTree.SubElement(suite, "testcase", classname=f"gigaplan.{source}",
+                                          name=outcome.requirement.text, time="0")
+            if not outcome.passed:
+                measured = "no value" if outcome.value is None else f"{outcome.value:g}"
+                message = (f"{outcome.requirement.field} = {measured}, required "
+                           f"{outcome.requirement.op} {outcome.requirement.value:g}")
+                failure = ElementTree.SubElement(case, "failure", message=message,
+                                                 type="RequirementNotMet")
+                failure.text = message
+    tree = ElementTree.ElementTree(root)
     ElementTree.indent(tree)
-    return ElementTree.tostring(tree.getroot(), encoding="unicode", xml_declaration=True) + "\n"
-
-
-def junit_error_xml(source: str, exit_code: int, message: str) -> str:
-    """JUnit XML for a check that could not run: one test case with an ``<error>``.
-
-    Written on exit 3 (invalid input), 4 (infeasible) and 5 (time limit), so a CI job always
-    finds the report it was told to expect.
-    """
-    kinds = {3: "InvalidInput", 4: "Infeasible", 5: "SolverLimit"}
-    suite = ElementTree.Element("testsuite", name="gigaplan check", tests="1", failures="0",
-                                errors="1", skipped="0")
-    case = ElementTree.SubElement(suite, "testcase", classname=f"gigaplan.{source}",
-                                  name="plan the site", time="0")
-    error = ElementTree.SubElement(case, "error", message=message,
-                                   type=kinds.get(exit_code, "Error"))
-    error.text = f"exit {exit_code}: {message}"
-    tree = ElementTree.ElementTree(ElementTree.Element("testsuites"))
-    tree.getroot().append(suite)
-    ElementTree.indent(tree)
-    return ElementTree.tostring(tree.getroot(), encoding="unicode", xml_declaration=True) + "\n"
+    return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
