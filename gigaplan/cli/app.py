@@ -1,7 +1,7 @@
 """The Typer app, error mapping, output helpers and the options commands share.
 
 Each command parses its arguments, calls one core function, renders, and maps errors to exit
-codes (DESIGN.md §5). numpy and scipy are imported only by commands that solve.
+codes (docs/json.md). numpy and scipy are imported only by commands that solve.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ ROOT_EPILOG = """Examples, one per command:
   gigaplan explain site.toml             # binding limits and marginal values
   gigaplan diff a.toml b.toml            # two sites or plan JSON files side by side
   gigaplan montecarlo site.toml --samples 1000 --seed 7   # percentiles under uncertainty
+  gigaplan report site.toml -o plan.html # an HTML report with charts (or -f xlsx)
 
 Run 'gigaplan COMMAND --help' for each command's options and more examples."""
 
@@ -164,11 +165,12 @@ def write_output(text: str, output: Path | None) -> None:
 
 def render_table(renderable: Any, output: Path | None) -> None:
     if output is None:
-        stdout_console().print(renderable)
+        # crop=False: a line left long on purpose (a URL) is printed whole, never cut
+        stdout_console().print(renderable, crop=False)
         return
     buffer = io.StringIO()
     Console(file=buffer, width=120, markup=False, highlight=False, color_system=None).print(
-        renderable
+        renderable, crop=False
     )
     write_output(buffer.getvalue(), output)
 
