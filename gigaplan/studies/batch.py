@@ -9,6 +9,7 @@ and come back in input order, so the output is identical for every ``jobs``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -141,8 +142,6 @@ def _csv_rows(stream: Iterable[str], source: str, base_dir: str) -> Iterator[Row
 def count_lines(path: Path) -> int:
     """Non-blank lines of a UTF-8 file, read in blocks (a progress total, and an early
     one-line error for a file that is not UTF-8, before any row runs)."""
-    import codecs
-
     decoder = codecs.getincrementaldecoder("utf-8")()
     count, partial = 0, ""
     try:
