@@ -130,9 +130,19 @@ def test_a_file_over_the_size_limit_is_refused_unread(tmp_path):
     with big.open("wb") as stream:  # sparse: 4 GiB of nothing, instantly
         stream.truncate(4 * 2**30)
     for args in (("plan", str(big)), ("catalog", "validate", str(big)),
-                 ("plan", "--catalog", str(big)), ("batch", str(big))):
+                 ("plan", "--catalog", str(big))):
         done = gigaplan(*args, timeout=60)
         input_error(done, str(big), "MiB")
+
+
+def test_a_batch_line_over_the_size_limit_is_an_error_row(tmp_path):
+    rows = tmp_path / "rows.jsonl"  # a batch streams; each line is bounded (16 MiB)
+    rows.write_bytes(b'{"id": "big", "site": "' + b"x" * (17 * 2**20) + b'"}\n{"id": "ok"}\n')
+    for args in (("batch", str(rows)), ("batch", "-")):
+        done = gigaplan(*args, timeout=120, stdin=rows.read_text() if "-" in args else None)
+        lines = [json.loads(line) for line in done.stdout.splitlines()]
+        assert [(line["id"], line["exit_code"]) for line in lines] == [("line-1", 3), ("ok", 0)]
+        assert "MiB" in lines[0]["error"]
 
 
 def test_batch_from_stdin_still_works():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
@@ -192,19 +193,31 @@ def batch_command(
 
     if resume and output is None:
         raise InputError("--resume: needs --output FILE to know which rows are done")
+    fmt_in = "csv" if input.lower().endswith(".csv") else None
     if input == "-":
-        source, base = "<stdin>", "."
-        data = files.read_stream(sys.stdin.buffer, source)
+        stream, source, base, total = sys.stdin.buffer, "<stdin>", ".", None
+        taken = None  # standard input is read once: a repeated id becomes an error row
     else:
         path = Path(input)
         source, base = str(path), str(path.parent)
-        data = files.read_bytes(path, limit=files.MAX_BATCH_BYTES, kind="JSON Lines or CSV file")
-    text = files.decode(data, source)
-    fmt_in = "csv" if input.lower().endswith(".csv") else None
-    rows = [replace(row, catalogs=tuple(map(str, catalog or ())))
-            for row in batch.read_rows(text, source, base, fmt_in)]
+        total = batch.count_lines(path)  # an unreadable or non-UTF-8 file fails here, once
+        with files.open_regular(path, kind="JSON Lines or CSV file") as first_pass:
+            taken = batch.user_ids(files.lines(first_pass, source), source, fmt_in)
+        stream = files.open_regular(path, kind="JSON Lines or CSV file")
+    if fmt_in == "csv" and total:
+        total -= 1  # the header
     statuses = batch.done_ids(output, format.value) if resume and output else {}
-    todo = [row for row in rows if row.id not in statuses]
+    counts = {"rows": 0, "todo": 0}
+
+    def todo() -> Iterator[Any]:
+        """Rows as they are read (a batch streams: memory does not grow with its length)."""
+        for row in batch.iter_rows(files.lines(stream, source), source, base, fmt_in,
+                                   taken=taken):
+            counts["rows"] += 1
+            if row.id not in statuses:
+                counts["todo"] += 1
+                yield replace(row, catalogs=tuple(map(str, catalog or ())))
+
     writer = None
     if output is not None:
         writer = batch.LineWriter(output, append=resume)
@@ -214,7 +227,8 @@ def batch_command(
         sys.stdout.write(serialize.csv_header(batch.CSV_COLUMNS))
     failed = sum(status != "optimal" for status in statuses.values())
     try:
-        for line in run_rows(todo, jobs, executor, scheduler):
+        remaining = None if total is None else max(0, total - len(statuses))
+        for line in run_rows(todo(), jobs, executor, scheduler, total=remaining):
             failed += line["status"] != "optimal"
             text_line = serialize.format_line(line, format.value, batch.CSV_COLUMNS)
             if writer is None:
@@ -225,10 +239,13 @@ def batch_command(
     finally:
         if writer is not None:
             writer.close()
+        if stream is not sys.stdin.buffer:
+            stream.close()
     if resume:
-        stderr_console().print(f"{len(rows) - len(todo)} rows already done, {len(todo)} planned")
+        stderr_console().print(f"{counts['rows'] - counts['todo']} rows already done, "
+                               f"{counts['todo']} planned")
     if failed:
-        stderr_console().print(f"{failed} of {len(rows)} rows were not planned optimally")
+        stderr_console().print(f"{failed} of {counts['rows']} rows were not planned optimally")
         raise typer.Exit(EXIT_REQUIREMENT_FAILED)
 
 

@@ -9,8 +9,10 @@ and come back in input order, so the output is identical for every ``jobs``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,6 +22,7 @@ from typing import Any
 
 from gigaplan.errors import EXIT_INTERNAL, GigaplanError, InputError, SiteError
 from gigaplan.inputs.catalog import read_toml, ship_catalogs
+from gigaplan.inputs.files import MIB, LongLine, open_regular
 from gigaplan.inputs.scenario import Scenario
 from gigaplan.inputs.units import shorten
 from gigaplan.inputs.values import MAX_DIGITS, toml_value
@@ -114,43 +117,122 @@ def read_rows(text: str, source: str, base_dir: str = ".", fmt: str | None = Non
     ``line-N``, made unique against every id in the input. A duplicated id is an
     :class:`InputError` naming both lines: ``--resume`` relies on ids being unique.
     """
-    stripped = text.lstrip()
-    fmt = fmt or ("jsonl" if not stripped or stripped[0] in "{[" else "csv")
-    rows: list[Row] = []
-    if fmt == "jsonl":
-        for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                rows.append(_json_row(line, f"{source}:{number}", base_dir))
-    else:
-        reader = csv.DictReader(io.StringIO(text))
-        if not reader.fieldnames or "id" not in reader.fieldnames:
-            raise InputError(f"{source}: a CSV batch needs an 'id' column")
-        for record in reader:
-            rows.append(_csv_row(record, f"{source}:{reader.line_num}", base_dir))
+    return list(iter_rows(io.StringIO(text), source, base_dir, fmt,
+                          taken=user_ids(io.StringIO(text), source, fmt)))
+
+
+def iter_rows(lines: Iterable[str], source: str, base_dir: str = ".", fmt: str | None = None,
+              taken: set[str] | None = None) -> Iterator[Row]:
+    """:func:`read_rows` over a stream of lines (an open file): one row at a time.
+
+    ``taken`` holds every user id of the input when it is known up front (a file is read
+    twice: :func:`user_ids` first), so a synthetic ``line-N`` id never equals a user's id.
+    Without it (standard input, read once) synthetic ids avoid the ids seen so far, and a
+    repeated id becomes an error row naming both lines. Only ids are kept, so a batch of any
+    length is read in bounded memory.
+    """
+    first: dict[str, str] = {}
+    reserved = set(taken or ())
+    for row in _raw_rows(lines, source, base_dir, fmt):
+        if not row.id:
+            row = replace(row, id=_synthetic(row.where, reserved, first))
+        elif row.id in first:
+            row = Row(id=row.id, where=row.where, problem=_duplicate(row, first[row.id]))
+        first.setdefault(row.id, row.where)
+        yield row
+
+
+def user_ids(lines: Iterable[str], source: str, fmt: str | None = None) -> set[str]:
+    """Every id the input's rows give; a repeated id is an :class:`InputError` naming both
+    lines (``--resume`` relies on ids being unique)."""
     first: dict[str, str] = {}
     problems = []
-    for row in rows:
-        if not row.id:
-            continue
+    for row in _raw_rows(lines, source, ".", fmt):
         if row.id in first:
-            problems.append(f"{first[row.id]} and {row.where}: id {shorten(row.id)!r} appears "
-                            "twice; ids must be unique (--resume relies on them)")
-        first.setdefault(row.id, row.where)
+            problems.append(_duplicate(row, first[row.id]))
+        elif row.id:
+            first[row.id] = row.where
     if problems:
         raise InputError.listing(problems)
-    taken = set(first)
-    unique = []
-    for row in rows:
-        if not row.id:  # a synthetic id: line-N, never one of the user's
-            line = row.where.rsplit(":", 1)[-1]
-            candidate, suffix = f"line-{line}", 0
-            while candidate in taken:
-                suffix += 1
-                candidate = f"line-{line}-{suffix}"
-            taken.add(candidate)
-            row = replace(row, id=candidate)
-        unique.append(row)
-    return unique
+    return set(first)
+
+
+def _duplicate(row: Row, first: str) -> str:
+    return (f"{first} and {row.where}: id {shorten(row.id)!r} appears twice; ids must be "
+            "unique (--resume relies on them)")
+
+
+def _synthetic(where: str, reserved: set[str], seen: dict[str, str]) -> str:
+    """``line-N`` for the row at ``FILE:N``, suffixed until it is no user's id."""
+    line = where.rsplit(":", 1)[-1]
+    candidate, suffix = f"line-{line}", 0
+    while candidate in reserved or candidate in seen:
+        suffix += 1
+        candidate = f"line-{line}-{suffix}"
+    return candidate
+
+
+def _raw_rows(lines: Iterable[str], source: str, base_dir: str, fmt: str | None
+              ) -> Iterator[Row]:
+    """Rows as written: an unreadable row has an empty id and its problem."""
+    stream = iter(lines)
+    buffered: list[str] = []
+    if fmt is None:
+        for line in stream:
+            buffered.append(line)
+            if line.strip():
+                break
+        head = "".join(buffered).lstrip()
+        fmt = "jsonl" if not head or head[0] in "{[" else "csv"
+    rows = _jsonl_rows if fmt == "jsonl" else _csv_rows
+    yield from rows(itertools.chain(buffered, stream), source, base_dir)
+
+
+def _jsonl_rows(stream: Iterable[str], source: str, base_dir: str) -> Iterator[Row]:
+    number = 0
+    for physical in stream:
+        if isinstance(physical, LongLine):
+            number += 1
+            yield Row(id="", where=f"{source}:{number}", problem=f"{source}:{number}: "
+                      f"a line of more than {physical.limit // MIB} MiB")
+            continue
+        for line in physical.splitlines():  # as str.splitlines() splits the whole text
+            number += 1
+            if line.strip():
+                yield _json_row(line, f"{source}:{number}", base_dir)
+
+
+def _csv_rows(stream: Iterable[str], source: str, base_dir: str) -> Iterator[Row]:
+    def checked() -> Iterator[str]:
+        for line in stream:
+            if isinstance(line, LongLine):
+                raise InputError(f"{source}: a CSV line of more than {line.limit // MIB} MiB")
+            yield line
+
+    reader = csv.DictReader(checked())
+    if not reader.fieldnames or "id" not in reader.fieldnames:
+        raise InputError(f"{source}: a CSV batch needs an 'id' column")
+    for record in reader:
+        yield _csv_row(record, f"{source}:{reader.line_num}", base_dir)
+
+
+def count_lines(path: Path) -> int:
+    """Non-blank lines of a UTF-8 file, read in blocks (a progress total, and an early
+    one-line error for a file that is not UTF-8, before any row runs)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    count, partial = 0, ""
+    try:
+        with open_regular(path, kind="JSON Lines or CSV file") as stream:
+            while block := stream.read(1 << 20):
+                text = partial + decoder.decode(block)
+                lines = text.split("\n")
+                partial = lines.pop()
+                count += sum(1 for line in lines if line.strip())
+            partial += decoder.decode(b"", final=True)
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot be read ({error.__class__.__name__}: "
+                         f"{getattr(error, 'strerror', None) or error})") from None
+    return count + bool(partial.strip())
 
 
 def ship(rows: Iterable[Row]) -> Iterator[Row]:
