@@ -165,11 +165,12 @@ def write_output(text: str, output: Path | None) -> None:
 
 def render_table(renderable: Any, output: Path | None) -> None:
     if output is None:
-        stdout_console().print(renderable)
+        # crop=False: a line left long on purpose (a URL) is printed whole, never cut
+        stdout_console().print(renderable, crop=False)
         return
     buffer = io.StringIO()
     Console(file=buffer, width=120, markup=False, highlight=False, color_system=None).print(
-        renderable
+        renderable, crop=False
     )
     write_output(buffer.getvalue(), output)
 
