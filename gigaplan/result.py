@@ -46,11 +46,12 @@ class SolverInfo:
     stages: int
     seconds: float | None = None  # only with --timings, so plain output stays byte-identical
     stages_total: int | None = None  # only when a time limit stopped a stage: stages < total
+    timings: dict[str, float] | None = None  # import_s, build_s, solve_s (with --timings)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``solver`` table: ``seconds`` and ``stages_total`` only when they are set."""
+        """The ``solver`` table: ``seconds``, ``stages_total`` and ``timings`` only when set."""
         return {key: value for key, value in asdict(self).items()
-                if value is not None or key not in ("seconds", "stages_total")}
+                if value is not None or key not in ("seconds", "stages_total", "timings")}
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class PlanResult:
     conflicts: list[str] = field(default_factory=list)
     phases: list[dict[str, Any]] = field(default_factory=list)
     schedule: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
