@@ -65,8 +65,9 @@ def startup(quick: bool) -> None:
 
 
 def _solve_times(bound, repeat: int) -> tuple[float, float]:
-    from gigaplan.model import build
-    from gigaplan.solve import optimize, plan
+    from gigaplan.formulation.build import build
+    from gigaplan.planner import plan
+    from gigaplan.solve import optimize
 
     solves, ends = [], []
     for _ in range(repeat):
@@ -83,7 +84,7 @@ def _solve_times(bound, repeat: int) -> tuple[float, float]:
 def planning(quick: bool) -> None:
     from helpers import bound_site
 
-    from gigaplan.scenario import Scenario
+    from gigaplan.inputs.scenario import Scenario
 
     repeat = 5 if quick else 20
     default = Scenario().bind()
@@ -110,7 +111,7 @@ def planning(quick: bool) -> None:
             "compute.skus": skus, "compute.allow_announced": True, "phases": listing,
             "requirements": ["totals.gpus >= 100000", "power_mw.network <= 150",
                              "cost.usd_per_gpu_hour <= 3"]})
-        from gigaplan.solve import plan
+        from gigaplan.planner import plan
 
         start = time.perf_counter()
         result = plan(bound)
@@ -120,9 +121,9 @@ def planning(quick: bool) -> None:
 
 
 def batch(quick: bool) -> None:
-    from gigaplan import batch as core
-    from gigaplan.scenario import Scenario
-    from gigaplan.solve import plan
+    from gigaplan.inputs.scenario import Scenario
+    from gigaplan.planner import plan
+    from gigaplan.studies import batch as core
 
     count = 100 if quick else 400
     rows = [core.Row(id=str(i), sets=(("power.budget", f"{50 + i} MW"),))
@@ -172,9 +173,9 @@ def quality(quick: bool) -> None:
 
 
 def scale(quick: bool) -> None:
-    from gigaplan import batch as core
-    from gigaplan.montecarlo import montecarlo
-    from gigaplan.scenario import Scenario
+    from gigaplan.inputs.scenario import Scenario
+    from gigaplan.studies import batch as core
+    from gigaplan.studies.montecarlo import montecarlo
 
     count = 1000 if quick else 10_000
     rows = [core.Row(id=str(i), sets=(("power.budget", f"{10 + (i % 1000) * 2} MW"),

@@ -7,22 +7,22 @@ nor numpy/scipy.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+from gigaplan.version import __version__
+
 __all__ = ["PlanResult", "__version__", "load_catalog", "load_site", "plan"]
 
 _LAZY = {
-    "load_catalog": "gigaplan.catalog",
-    "load_site": "gigaplan.site",
-    "plan": "gigaplan.solve",
+    "load_catalog": "gigaplan.inputs.catalog",
+    "load_site": "gigaplan.inputs.site",
+    "plan": "gigaplan.planner",
     "PlanResult": "gigaplan.result",
 }
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        import importlib
-
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'gigaplan' has no attribute {name!r}")

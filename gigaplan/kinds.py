@@ -6,7 +6,8 @@ from enum import StrEnum
 
 
 class SkuKind(StrEnum):
-    """The kinds of SKU a catalog holds (``gigaplan.catalog.SKU_CLASSES`` has one model each)."""
+    """The kinds of SKU a catalog holds (``gigaplan.inputs.catalog.SKU_CLASSES`` has one model
+    each)."""
 
     COMPUTE_RACK = "compute_rack"
     CPU_RACK = "cpu_rack"
@@ -37,8 +38,8 @@ class Basis(StrEnum):
 
 
 class Objective(StrEnum):
-    """What the planner optimises (``gigaplan.site.OBJECTIVES``): the most GPUs, dense PFLOPS,
-    HBM or tokens per second, or the least capex or TCO subject to the requirements."""
+    """What the planner optimises (``gigaplan.inputs.site.OBJECTIVES``): the most GPUs, dense
+    PFLOPS, HBM or tokens per second, or the least capex or TCO subject to the requirements."""
 
     GPUS = "gpus"
     FP4 = "fp4"

@@ -1,4 +1,8 @@
-"""Solve the build-out MILP with scipy's ``milp`` (HiGHS), re-check the point, read the plan.
+"""The engine: solve a built MILP with scipy's ``milp`` (HiGHS), re-check the point, read the plan.
+
+It takes a :class:`~gigaplan.formulation.model.Model` and returns a
+:class:`~gigaplan.result.PlanResult`; which model to build (one site, phases, a study) is
+:mod:`gigaplan.planner`'s choice.
 
 Lexicographic objective (DESIGN.md §4): maximise the site's objective; among plans equal on
 it, least capex; then least IT power. Each stage is one exact HiGHS solve
@@ -16,11 +20,11 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 
-from gigaplan.constraints import OBJECTIVE_FIELDS
 from gigaplan.errors import VerificationError
-from gigaplan.model import INF, Expr, Model, Row, build
+from gigaplan.formulation.constraints import OBJECTIVE_FIELDS
+from gigaplan.formulation.model import INF, Expr, Model, Row
+from gigaplan.inputs.site import BoundSite
 from gigaplan.result import ConstraintRow, PlanResult, RackLine, SolverInfo
-from gigaplan.site import BoundSite
 
 TOLERANCE = 1e-6  # relative feasibility tolerance of the re-check
 SOLVER_NAME = "HiGHS (scipy.optimize.milp)"
@@ -48,8 +52,8 @@ _MILP_STATUS = {0: SolveStatus.OPTIMAL, 1: SolveStatus.TIME_LIMIT, 2: SolveStatu
 def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
              time_limit_s: float | None) -> StageResult:
     """One HiGHS solve of ``objective`` subject to ``rows`` and the variable bounds."""
-    import numpy as np
-    from scipy.optimize import Bounds, LinearConstraint, milp
+    import numpy as np  # lazily: keeps numpy and scipy off the start-up path
+    from scipy.optimize import Bounds, LinearConstraint, milp  # lazily, as numpy above
 
     layout = model.layout
     cost = np.zeros(layout.size)
@@ -298,20 +302,17 @@ def plan_inputs(bound: BoundSite) -> dict:
             "catalog_ids": bound.catalog_ids()}
 
 
-def plan(bound: BoundSite, *, time_limit_s: float | None = None,
-         timings: bool = False) -> PlanResult:
-    """The provably best build-out of ``bound`` (or the best found within the time limit)."""
-    started = time.perf_counter()
-    phased = None
-    if bound.site.phases:
-        from gigaplan.phases import build_phased
+def solve(model: Model, *, time_limit_s: float | None = None, started: float | None = None
+          ) -> tuple[PlanResult, list[float] | None]:
+    """The provably best point of ``model`` (or the best found within the time limit), read
+    as a plan, and the point itself (None when no plan was found).
 
-        phased = build_phased(bound)
-        model = phased.model
-    else:
-        model = build(bound)
+    ``started`` is a :func:`time.perf_counter` reading: when given, the solver info reports
+    the seconds since then.
+    """
+    bound = model.bound
     outcome, stages = optimize(model, time_limit_s)
-    seconds = round(time.perf_counter() - started, 6) if timings else None
+    seconds = round(time.perf_counter() - started, 6) if started is not None else None
     if outcome.x is None:
         conflicts: list[str] = []
         if outcome.status is SolveStatus.INFEASIBLE:
@@ -322,17 +323,9 @@ def plan(bound: BoundSite, *, time_limit_s: float | None = None,
                                      "unit": model.objective_unit},
                           inputs=plan_inputs(bound), solver=info,
                           message=_infeasible_message(bound, outcome.status, conflicts),
-                          conflicts=conflicts)
+                          conflicts=conflicts), None
     info = SolverInfo(SOLVER_NAME, outcome.status.value, outcome.mip_gap, stages, seconds)
-    result = read_plan(model, outcome.x, outcome.status, info)
-    if phased is not None:
-        from dataclasses import replace
-
-        from gigaplan.phases import timeline
-
-        phases, schedule = timeline(phased, outcome.x)
-        result = replace(result, phases=phases, schedule=schedule)
-    return result
+    return read_plan(model, outcome.x, outcome.status, info), outcome.x
 
 
 def _infeasible_message(bound: BoundSite, status: SolveStatus, conflicts: list[str]) -> str:

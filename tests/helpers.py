@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from gigaplan.catalog import Catalog, ComputeRack, Switch, load_catalog
-from gigaplan.site import BoundSite, apply_overrides, bind, validate_site
+from gigaplan.inputs.catalog import Catalog, ComputeRack, Switch, load_catalog
+from gigaplan.inputs.site import BoundSite, apply_overrides, bind, validate_site
 
 BARE = {
     "power": {"budget": 10, "basis": "it"},

@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from gigaplan.catalog import KINDS, ComputeRack, load_catalog, validate_files
 from gigaplan.errors import CatalogError
+from gigaplan.inputs.catalog import KINDS, ComputeRack, load_catalog, validate_files
 from gigaplan.kinds import SkuKind
 
 GOOD = """
@@ -44,8 +44,8 @@ def write(tmp_path, text, name="cat.toml"):
 
 
 def test_kind_enum_matches_models():
+    from gigaplan.inputs.site import OBJECTIVES
     from gigaplan.kinds import Objective
-    from gigaplan.site import OBJECTIVES
 
     assert set(KINDS) == {kind.value for kind in SkuKind}
     assert set(OBJECTIVES) == {objective.value for objective in Objective}
@@ -79,7 +79,7 @@ def test_every_bundled_sku_has_sources_and_marks_estimated_prices():
 
 
 def test_bundled_files_validate():
-    from gigaplan.catalog import bundled_catalog_paths
+    from gigaplan.inputs.catalog import bundled_catalog_paths
 
     assert validate_files(bundled_catalog_paths()) == []
 
@@ -169,7 +169,9 @@ def test_unknown_id_suggests_close_ids():
 
 
 def test_precompiled_bundled_catalog_is_up_to_date():
-    """bundled_catalog.json must equal the validated TOML; rebuild: python -m gigaplan.bundled"""
-    from gigaplan.bundled import JSON_PATH, compile_bundled
+    """bundled_catalog.json must equal the validated TOML; rebuild it with
+    python -m gigaplan.output.serialize"""
+    from gigaplan.inputs.bundled import JSON_PATH
+    from gigaplan.output.serialize import compile_bundled
 
-    assert JSON_PATH.read_text() == compile_bundled()
+    assert JSON_PATH.read_text() == compile_bundled(load_catalog())

@@ -67,7 +67,7 @@ def test_catalog_show_unknown_id_exits_3_with_suggestion(run):
 
 
 def test_catalog_validate(run, tmp_path):
-    from gigaplan.catalog import bundled_catalog_paths
+    from gigaplan.inputs.catalog import bundled_catalog_paths
 
     paths = [str(path) for path in bundled_catalog_paths()]
     ok = run("catalog", "validate", *paths)

@@ -196,12 +196,12 @@ def test_time_limit_exits_5_with_the_best_plan(run, monkeypatch):
 
 
 def test_internal_error_exits_70_with_a_hint(run, monkeypatch):
-    from gigaplan import solve
+    from gigaplan import planner
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(solve, "plan", broken)
+    monkeypatch.setattr(planner, "plan", broken)
     result = run("plan")
     assert result.exit_code == 70
     assert result.stderr.strip() == ("internal error: RuntimeError: boom (a bug; rerun with "
@@ -211,10 +211,10 @@ def test_internal_error_exits_70_with_a_hint(run, monkeypatch):
 
 
 def test_verification_failure_is_an_internal_error(monkeypatch):
-    from gigaplan import solve
-    from gigaplan.catalog import load_catalog
+    from gigaplan import planner, solve
     from gigaplan.errors import VerificationError
-    from gigaplan.site import bind, load_site
+    from gigaplan.inputs.catalog import load_catalog
+    from gigaplan.inputs.site import bind, load_site
 
     real = solve.run_milp
 
@@ -225,7 +225,7 @@ def test_verification_failure_is_an_internal_error(monkeypatch):
     monkeypatch.setattr(solve, "run_milp", cheating)
     site, source = load_site()
     with pytest.raises(VerificationError, match="breaks the model"):
-        solve.plan(bind(site, load_catalog(), source))
+        planner.plan(bind(site, load_catalog(), source))
 
 
 def test_verification_failure_through_the_cli_exits_70(run, monkeypatch):

@@ -25,8 +25,8 @@ def test_readme_set_up_is_two_commands_and_ci_runs_its_test_command():
 
 
 def test_model_doc_names_every_constraint_family():
-    import gigaplan.constraints as constraints
-    import gigaplan.economics as economics
+    import gigaplan.formulation.constraints as constraints
+    import gigaplan.formulation.economics as economics
 
     model_doc = (ROOT / "docs" / "model.md").read_text()
     for module in (constraints, economics):

@@ -10,12 +10,12 @@ import pytest
 from conftest import parse_json
 from helpers import BARE, bound_site, catalog_with, rack
 
-from gigaplan.economics import (
+from gigaplan.formulation.economics import (
     capital_recovery_factor,
     facility_redundancy_factor,
     training_days,
 )
-from gigaplan.solve import plan
+from gigaplan.planner import plan
 
 
 def test_capital_recovery_factor_by_hand():

@@ -14,8 +14,8 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gigaplan.catalog import bundled_catalog_paths
-from gigaplan.site import default_site_text
+from gigaplan.inputs.catalog import bundled_catalog_paths
+from gigaplan.inputs.site import default_site_text
 
 DEFAULT = tomllib.loads(default_site_text())
 GB300 = next(entry for entry in tomllib.loads(bundled_catalog_paths()[-1].read_text())["sku"]
@@ -194,6 +194,6 @@ def test_a_tiny_cost_of_capital_is_straight_line_depreciation(run, rate):
                  "--set", f"economics.it_cost_of_capital={rate}",
                  "--set", f"economics.facility_cost_of_capital={rate}")
     assert result.exit_code == 0, result.stderr
-    from gigaplan.economics import capital_recovery_factor
+    from gigaplan.formulation.economics import capital_recovery_factor
     assert capital_recovery_factor(rate, 5.0) == pytest.approx(0.2)
     assert capital_recovery_factor(rate, 20.0) == pytest.approx(0.05)

@@ -8,7 +8,8 @@ import pytest
 from conftest import parse_json
 
 from gigaplan.errors import SiteError
-from gigaplan.montecarlo import draw, parse_distribution
+from gigaplan.inputs.site import parse_uncertainty as parse_distribution
+from gigaplan.studies.montecarlo import draw
 
 PUE = "power.pue=uniform(1.1, 1.3)"
 RACK = "catalog.gb300-nvl72.power_kw=triangular(130 kW, 142 kW, 150 kW)"
@@ -125,7 +126,7 @@ def test_dask_without_the_extra_exits_3_and_says_how_to_install(run, monkeypatch
 
 def test_a_failed_dask_task_becomes_error_rows(monkeypatch):
     pytest.importorskip("distributed")
-    from gigaplan import executors
+    from gigaplan.studies import executors
 
     def on_error(item, error):
         return {"id": item, "status": "error", "error": str(error)}

@@ -11,8 +11,8 @@ from conftest import ROOT, parse_json
 from helpers import BARE, bound_site, catalog_with, rack
 
 from gigaplan.errors import SiteError
-from gigaplan.solve import plan
-from gigaplan.study import load_study, plan_study
+from gigaplan.inputs.study import load_study
+from gigaplan.planner import plan, plan_study
 
 
 def two_phases(**extra):

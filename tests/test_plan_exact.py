@@ -7,7 +7,7 @@ import math
 import pytest
 from helpers import BARE, bound_site, catalog_with, rack, switch
 
-from gigaplan.solve import plan
+from gigaplan.planner import plan
 
 
 def gb300_only(**overrides):

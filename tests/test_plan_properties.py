@@ -9,8 +9,8 @@ from helpers import BARE, bound_site, catalog_with, rack
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gigaplan.report import to_json
-from gigaplan.solve import plan
+from gigaplan.output.serialize import to_json
+from gigaplan.planner import plan
 
 FACILITY_USD_PER_KW = 12.7e6 * 0.8675 / 1000  # EM §7.1 default, redundancy N
 

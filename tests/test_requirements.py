@@ -6,9 +6,9 @@ import pytest
 from helpers import bound_site
 
 from gigaplan.errors import SiteError
-from gigaplan.model import build
-from gigaplan.requirements import FIELDS, parse_requirement
-from gigaplan.solve import plan
+from gigaplan.formulation.build import build
+from gigaplan.inputs.requirements import FIELDS, parse_requirement
+from gigaplan.planner import plan
 
 
 @pytest.mark.parametrize(

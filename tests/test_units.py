@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gigaplan.errors import UnitError
-from gigaplan.units import Dimension, format_quantity, parse
+from gigaplan.inputs.units import Dimension, format_quantity, parse
 
 D = Dimension
 

@@ -42,15 +42,16 @@ def explain_command(
     Each limit is moved about 1 % looser and the site re-planned. For an infeasible site,
     an elastic re-solve says how far each conflicting limit must move (exit 4).
     """
-    from gigaplan import report
-    from gigaplan.explain import explain
-    from gigaplan.scenario import Scenario, flag_overrides
+    # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
+    from gigaplan.inputs.scenario import Scenario, flag_overrides
+    from gigaplan.output import report, serialize
+    from gigaplan.studies.explain import explain
 
     scenario = Scenario(site, tuple(set_ or ()), flag_overrides({"power.budget": power}),
                         tuple(require or ()), tuple(catalog or ()))
     data = explain(scenario)
     if format is TableOrJson.JSON:
-        write_output(report.to_json(data), None)
+        write_output(serialize.to_json(data), None)
     else:
         render_table(report.explain_renderable(data), None)
     if "conflicts" in data:
@@ -67,13 +68,14 @@ def diff_command(
     format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.TABLE,
 ) -> None:
     """Changed inputs and results of two sites or plans, with absolute and relative deltas."""
-    from gigaplan import report
-    from gigaplan.diff import compare, load_side
+    # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
+    from gigaplan.output import report, serialize
+    from gigaplan.studies.diff import compare, load_side
 
     catalogs = tuple(map(str, catalog or ()))
     data = compare(load_side(a, catalogs), load_side(b, catalogs), (str(a), str(b)))
     if format is TableOrJson.JSON:
-        write_output(report.to_json(data), None)
+        write_output(serialize.to_json(data), None)
     else:
         render_table(report.diff_table(data), None)
 

@@ -7,6 +7,7 @@ codes (DESIGN.md §5). numpy and scipy are imported only by commands that solve.
 from __future__ import annotations
 
 import functools
+import io
 import os
 import sys
 import tempfile
@@ -19,7 +20,6 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from gigaplan import __version__
 from gigaplan.errors import (
     EXIT_INPUT,
     EXIT_INTERNAL,
@@ -28,6 +28,7 @@ from gigaplan.errors import (
     InputError,
 )
 from gigaplan.kinds import Basis, Objective, OutputFormat
+from gigaplan.version import __version__
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 a check requirement is not met; 2 usage error; "
@@ -165,8 +166,6 @@ def render_table(renderable: Any, output: Path | None) -> None:
     if output is None:
         stdout_console().print(renderable)
         return
-    import io
-
     buffer = io.StringIO()
     Console(file=buffer, width=120, markup=False, highlight=False, color_system=None).print(
         renderable
@@ -250,6 +249,7 @@ def progress_bar(total: int) -> Any:
     """A rich progress bar on stderr (rows done, rate, ETA), or None off a terminal."""
     if not sys.stderr.isatty() or total < 2:
         return None
+    # lazily: rich's progress module is needed only on a terminal, never for --help
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -283,7 +283,8 @@ def with_progress(lines: Iterator[dict[str, Any]], total: int) -> Iterator[dict[
 
 def run_rows(rows: list[Any], jobs: int, executor: Executor = Executor.LOCAL,
               scheduler: str | None = None) -> Iterator[dict[str, Any]]:
-    from gigaplan import batch
+    # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
+    from gigaplan.studies import batch
 
     yield from with_progress(batch.run(rows, jobs, executor.value, scheduler), len(rows))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -68,11 +69,11 @@ def check_command(
     Requirements (the site's own plus --require) are assertions here, not constraints.
     Exit 0 when all hold, 1 when any fails, 3 on invalid input, 4 when infeasible.
     """
-    from dataclasses import replace
-
-    from gigaplan import check, report
-    from gigaplan.scenario import Scenario
-    from gigaplan.solve import plan
+    # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
+    from gigaplan.inputs.scenario import Scenario
+    from gigaplan.output import report, serialize
+    from gigaplan.planner import plan
+    from gigaplan.studies import check
 
     scenario = Scenario(site, tuple(set_ or ()), (), tuple(require or ()), tuple(catalog or ()))
     bound = scenario.bind()
@@ -89,7 +90,7 @@ def check_command(
         write_output(check.junit_xml(outcomes, bound.source), junit)
     summary = check.report_dict(data, outcomes)
     if format is TableOrJson.JSON:
-        write_output(report.to_json(summary), None)
+        write_output(serialize.to_json(summary), None)
     else:
         render_table(report.check_table(summary), None)
     if not summary["passed"]:
@@ -132,9 +133,9 @@ def batch_command(
     A bad row becomes a row with "status": "error", its message and exit-code class; it
     never stops the batch. Exit 0 when every row was planned optimally, 1 otherwise.
     """
-    from dataclasses import replace
-
-    from gigaplan import batch
+    # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
+    from gigaplan.output import serialize
+    from gigaplan.studies import batch
 
     if resume and output is None:
         raise InputError("--resume: needs --output FILE to know which rows are done")
@@ -157,14 +158,14 @@ def batch_command(
     if output is not None:
         writer = batch.LineWriter(output, append=resume)
         if format is BatchFormat.CSV and not statuses:
-            writer.write(batch.csv_header())
+            writer.write(serialize.csv_header(batch.CSV_COLUMNS))
     elif format is BatchFormat.CSV:
-        sys.stdout.write(batch.csv_header())
+        sys.stdout.write(serialize.csv_header(batch.CSV_COLUMNS))
     failed = sum(status != "optimal" for status in statuses.values())
     try:
         for line in run_rows(todo, jobs, executor, scheduler):
             failed += line["status"] != "optimal"
-            text_line = batch.format_line(line, format.value)
+            text_line = serialize.format_line(line, format.value, batch.CSV_COLUMNS)
             if writer is None:
                 sys.stdout.write(text_line)
                 sys.stdout.flush()
@@ -204,8 +205,10 @@ def sweep_command(
     output: OutputOpt = None,
 ) -> None:
     """Plan every combination of the varied keys; table and chart of the objective."""
-    from gigaplan import batch, report, sweep
-    from gigaplan.site import parse_set
+    # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
+    from gigaplan.inputs.site import parse_set
+    from gigaplan.output import report, serialize
+    from gigaplan.studies import batch, sweep
 
     varies = [sweep.parse_vary(spec) for spec in vary]
     sets = [parse_set(item) for item in set_ or ()]
@@ -219,14 +222,14 @@ def sweep_command(
         render_table(report.sweep_table(keys, lines, combos), output)
     elif format is OutputFormat.CSV:
         columns = [f"vary.{key}" for key in keys] + list(batch.CSV_COLUMNS)
-        text = ",".join(columns) + "\n" + "".join(
-            batch.csv_line(record, columns) for record in records)
+        text = serialize.csv_header(columns) + "".join(
+            serialize.csv_line(record, columns) for record in records)
         write_output(text, output)
     elif format is OutputFormat.JSON:
-        write_output(report.to_json({"schema": "gigaplan.sweep/1", "vary": keys,
+        write_output(serialize.to_json({"schema": "gigaplan.sweep/1", "vary": keys,
                                      "rows": records}), output)
     else:
-        write_output(report.to_toml({"schema": "gigaplan.sweep/1", "vary": keys,
+        write_output(serialize.to_toml({"schema": "gigaplan.sweep/1", "vary": keys,
                                      "rows": records}), output)
     failed = sum(line["status"] != "optimal" for line in lines)
     if failed:
@@ -267,9 +270,10 @@ def montecarlo_command(
     output: OutputOpt = None,
 ) -> None:
     """Percentiles of a plan under uncertain inputs: the fixed plan, and re-planned optima."""
-    from gigaplan import report
-    from gigaplan.montecarlo import montecarlo
-    from gigaplan.scenario import Scenario
+    # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
+    from gigaplan.inputs.scenario import Scenario
+    from gigaplan.output import report, serialize
+    from gigaplan.studies.montecarlo import montecarlo
 
     specs = {}
     for item in uncertain or ():
@@ -282,7 +286,7 @@ def montecarlo_command(
     data = montecarlo(scenario, specs, samples, seed, jobs, executor.value, scheduler,
                       progress=with_progress)
     if format is TableOrJson.JSON:
-        write_output(report.to_json(data), output)
+        write_output(serialize.to_json(data), output)
     else:
         render_table(report.montecarlo_renderable(data), output)
     if data["errors"]:

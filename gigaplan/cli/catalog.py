@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,21 +18,20 @@ from gigaplan.cli.app import (
 from gigaplan.errors import (
     InputError,
 )
+from gigaplan.inputs.bundled import entries
 from gigaplan.kinds import SkuKind, TableOrJson
+from gigaplan.output.serialize import catalog_entries, to_json
 
 
 def _catalog_entries(files: list[Path] | None) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """SKU dicts and their files: precompiled when only the bundled catalog is asked for."""
     if not files:
-        from gigaplan.bundled import entries
-
         return entries()
-    from gigaplan.catalog import load_catalog
-    from gigaplan.report import plain
+    # lazily: the catalog module imports pydantic, which listing the bundled catalog skips
+    from gigaplan.inputs.catalog import load_catalog
 
     loaded = load_catalog(files)
-    return ([plain(sku.model_dump(mode="json")) for sku in loaded.sorted()],
-            dict(loaded.origin))
+    return catalog_entries(loaded), dict(loaded.origin)
 
 
 @catalog_app.command("list", epilog="Examples:\n\n\b\n  gigaplan catalog list\n  gigaplan "
@@ -43,13 +43,14 @@ def catalog_list(
     catalog: CatalogFiles = None,
 ) -> None:
     """List the SKUs of the catalog with their key figures (* marks an estimate)."""
-    from gigaplan import report
 
     entries, _ = _catalog_entries(catalog)
     if format is TableOrJson.JSON:
         rows = [entry for entry in entries if kind in (None, entry["kind"])]
-        write_output(report.to_json(rows), None)
+        write_output(to_json(rows), None)
     else:
+        from gigaplan.output import report  # lazily: keeps rich's tables off --help
+
         render_table(report.catalog_table(entries, kind), None)
 
 
@@ -62,19 +63,18 @@ def catalog_show(
     catalog: CatalogFiles = None,
 ) -> None:
     """Show every field of one SKU with its unit, estimate markers and sources."""
-    from gigaplan import report
 
     entries, origin = _catalog_entries(catalog)
     found = {entry["id"]: entry for entry in entries}
     if sku_id not in found:
-        import difflib
-
         close = difflib.get_close_matches(sku_id, sorted(found), n=3, cutoff=0.4)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise InputError(f"unknown SKU id {sku_id!r}{hint}")
     if format is TableOrJson.JSON:
-        write_output(report.to_json(found[sku_id]), None)
+        write_output(to_json(found[sku_id]), None)
     else:
+        from gigaplan.output import report  # lazily: keeps rich's tables off --help
+
         render_table(report.sku_table(found[sku_id], origin.get(sku_id, "")), None)
 
 
@@ -85,7 +85,8 @@ def catalog_validate(
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Catalog files.")],
 ) -> None:
     """Check catalog files; list every problem as FILE: dotted.key: message (exit 3)."""
-    from gigaplan.catalog import validate_files
+    # lazily: the catalog module imports pydantic, which listing the bundled catalog skips
+    from gigaplan.inputs.catalog import validate_files
 
     problems = validate_files(files)
     if problems:

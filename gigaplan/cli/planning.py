@@ -82,9 +82,10 @@ def plan_command(
     Exit 0 when optimal, 4 when infeasible (naming the limits in conflict), 5 when the
     time limit stops the solver (the best plan found is printed with its gap).
     """
-    from gigaplan import report
-    from gigaplan.scenario import Scenario, flag_overrides
-    from gigaplan.solve import plan
+    # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
+    from gigaplan.inputs.scenario import Scenario, flag_overrides
+    from gigaplan.output import report
+    from gigaplan.planner import plan
 
     flags = {"power.budget": power, "power.basis": basis and basis.value, "power.pue": pue,
              "compute.skus": sku or None, "objective": objective and objective.value,
@@ -115,7 +116,8 @@ def plan_command(
 
 
 def _is_study(path: Path) -> bool:
-    from gigaplan.study import is_study
+    # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
+    from gigaplan.inputs.study import is_study
 
     return is_study(path)
 
@@ -123,10 +125,12 @@ def _is_study(path: Path) -> bool:
 def _plan_study(scenario: Any, reference: str | None, format: OutputFormat,
                 output: Path | None, time_limit: float | None) -> None:
     """``plan`` on a study file: the joint plan of its sites, or a reference design."""
-    from gigaplan import report
-    from gigaplan.catalog import load_catalog
-    from gigaplan.site import parse_set
-    from gigaplan.study import load_study, plan_study, reference_copies
+    # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
+    from gigaplan.inputs.catalog import load_catalog
+    from gigaplan.inputs.site import parse_set
+    from gigaplan.inputs.study import load_study
+    from gigaplan.output import report, serialize
+    from gigaplan.planner import plan_study, reference_copies
 
     if scenario.require:
         raise InputError("--require: a study's requirements go in its [study] table")
@@ -137,7 +141,7 @@ def _plan_study(scenario: Any, reference: str | None, format: OutputFormat,
     if format is OutputFormat.TABLE:
         render_table(report.study_renderable(data), output)
     else:
-        write_output(str(report.render_data(data, format.value)), output)
+        write_output(str(serialize.render_data(data, format.value)), output)
     if data.get("status", "optimal") != "optimal":
         stderr_console().print(f"error: {data.get('message', data['status'])}")
         raise typer.Exit(EXIT_INFEASIBLE if data["status"] == "infeasible"
@@ -153,7 +157,8 @@ def init_command(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write the embedded default site as a commented TOML file to start from."""
-    from gigaplan.site import default_site_text
+    # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
+    from gigaplan.inputs.site import default_site_text
 
     text = default_site_text()
     if str(path) == "-":

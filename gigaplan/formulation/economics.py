@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from gigaplan.model import Expr, Model, total
+from gigaplan.formulation.model import Expr, Model, total
 
 HOURS_PER_YEAR = 8760.0  # 365 days, as EM §0 and §7.5 use for energy and GPU-hours
 SECONDS_PER_DAY = 86_400.0

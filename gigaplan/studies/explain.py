@@ -13,11 +13,14 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from gigaplan.model import Expr, Layout, Model, Row, build
-from gigaplan.requirements import FIELDS
-from gigaplan.scenario import Scenario
-from gigaplan.site import BoundSite
-from gigaplan.units import Dimension, format_quantity
+from gigaplan.formulation.build import build
+from gigaplan.formulation.model import Expr, Layout, Model, Row
+from gigaplan.inputs.requirements import FIELDS, parse_requirement
+from gigaplan.inputs.scenario import Scenario
+from gigaplan.inputs.site import BoundSite
+from gigaplan.inputs.units import Dimension, format_quantity
+from gigaplan.planner import plan
+from gigaplan.solve import SolveStatus, run_milp
 
 SCHEMA = "gigaplan.explain/1"
 
@@ -104,8 +107,6 @@ def _sentence(limit: Limit, step: float, delta: dict[str, Any] | None, unit: str
 
 def marginals(scenario: Scenario, base: dict[str, Any], bound: BoundSite) -> list[dict[str, Any]]:
     """Re-plan with each limit moved one step looser; report the change in physical terms."""
-    from gigaplan.solve import plan
-
     unit = base["objective"]["unit"]
     rows = []
     for limit in site_limits(bound):
@@ -127,9 +128,6 @@ def marginals(scenario: Scenario, base: dict[str, Any], bound: BoundSite) -> lis
 
 def _requirement_marginal(scenario: Scenario, base: dict[str, Any], bound: BoundSite,
                           text: str, unit: str) -> dict[str, Any]:
-    from gigaplan.requirements import parse_requirement
-    from gigaplan.solve import plan
-
     requirement = parse_requirement(text, bound.rack_ids)
     step = nice_step(requirement.value)
     loosened = requirement.value + (step if requirement.op == "<=" else -step)
@@ -183,8 +181,6 @@ def elastic(model: Model, time_limit_s: float | None = None) -> list[dict[str, A
     cooling) gets a slack variable eᵣ ≥ 0 in its relaxing direction; the re-solve minimises
     Σ eᵣ ÷ max(1, |boundᵣ|), the total relative violation.
     """
-    from gigaplan.solve import SolveStatus, run_milp
-
     layout = Layout(list(model.layout.names), list(model.layout.lower),
                     list(model.layout.upper), list(model.layout.integer),
                     dict(model.layout.blocks))
@@ -234,8 +230,6 @@ def elastic_sentences(moves: list[dict[str, Any]]) -> list[str]:
 
 def explain(scenario: Scenario) -> dict[str, Any]:
     """The explanation of a site: binding limits and marginal values, or its conflicts."""
-    from gigaplan.solve import plan
-
     bound = scenario.bind()
     base = plan(bound).to_dict()
     if "totals" not in base:

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from gigaplan.errors import InputError
+from gigaplan.inputs.scenario import Scenario
+from gigaplan.planner import plan
 from gigaplan.result import SCHEMA as PLAN_SCHEMA
 
 SCHEMA = "gigaplan.diff/1"
@@ -23,9 +25,6 @@ RESULT_SECTIONS = ("objective", "totals", "power_mw", "network", "storage", "cpu
 
 def load_side(path: Path, catalogs: tuple[str, ...] = ()) -> dict[str, Any]:
     """A plan dict from a saved plan JSON file, or by planning a site file."""
-    from gigaplan.scenario import Scenario
-    from gigaplan.solve import plan
-
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gigaplan.catalog import Catalog, load_catalog
-from gigaplan.site import BoundSite, bind, check_key, load_site, parse_set
+from gigaplan.inputs.catalog import Catalog, load_catalog
+from gigaplan.inputs.site import BoundSite, bind, check_key, load_site, parse_set
 
 
 @dataclass(frozen=True)

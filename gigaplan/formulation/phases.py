@@ -21,9 +21,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from gigaplan.errors import SiteError
-from gigaplan.model import Expr, Layout, Model, Row, build, total
-from gigaplan.requirements import parse_requirement
-from gigaplan.site import BoundSite
+from gigaplan.formulation.build import build
+from gigaplan.formulation.model import Expr, Layout, Model, Row, total
+from gigaplan.inputs.requirements import parse_requirement
+from gigaplan.inputs.site import BoundSite
 
 MONOTONE_FIELDS = ("cpu.racks", "storage.racks", "network.switches", "network.optics")
 DAYS_PER_YEAR = 365.25

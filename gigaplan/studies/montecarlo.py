@@ -19,101 +19,29 @@ Two questions, both answered:
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gigaplan.errors import EXIT_INTERNAL, GigaplanError, SiteError
+from gigaplan.formulation.build import build
+from gigaplan.inputs.catalog import SKU_CLASSES, Catalog, load_catalog
+from gigaplan.inputs.distributions import CATALOG_PREFIX, Distribution
+from gigaplan.inputs.site import parse_uncertainty
+from gigaplan.inputs.units import Dimension, parse
+from gigaplan.planner import plan
+from gigaplan.solve import optimize
+from gigaplan.studies import executors
+from gigaplan.studies.batch import summarize
 
 SCHEMA = "gigaplan.montecarlo/1"
-KINDS = {"uniform": 2, "normal": 2, "triangular": 3, "lognormal": 2, "choice": None}
-CATALOG_PREFIX = "catalog."
 FIELDS = ("objective.value", "totals.gpus", "power_mw.facility", "power_mw.it",
           "cost.capex_usd", "cost.tco_usd_per_year", "cost.usd_per_gpu_hour",
           "energy.mwh_per_year", "workload.train_days", "workload.tokens_per_second")
-_CALL = re.compile(r"^\s*(?P<kind>[a-z]+)\s*\((?P<args>.*)\)\s*$")
-_ARG = re.compile(r"^\s*(?P<sign>[+-]?)\s*(?P<cur>\$?)\s*(?P<num>\d[\d,]*(?:\.\d*)?"
-                  r"(?:[eE][+-]?\d+)?|\.\d+)\s*(?P<unit>.*?)\s*$")
-
-
-@dataclass(frozen=True)
-class Distribution:
-    """A parsed distribution: numeric ``args`` in one ``unit`` (or raw ``choices``)."""
-
-    key: str
-    text: str
-    kind: str
-    args: tuple[float, ...] = ()
-    unit: str = ""  # "$|M", "|kW": currency mark and unit, as written
-    choices: tuple[Any, ...] = ()
-
-    def render(self, number: float) -> Any:
-        """A sampled number as the value to set: a quantity string when it had a unit."""
-        currency, unit = self.unit.split("|", 1)
-        if not currency and not unit:
-            return number
-        text = repr(round(number, 12))
-        return f"{currency}{text} {unit}".strip() if unit else f"{currency}{text}"
-
-
-def parse_distribution(key: str, text: str) -> Distribution:
-    """Parse ``kind(args)``; an error names the key and what would fix it."""
-    from gigaplan.site import check_key, parse_set
-
-    if not key.startswith(CATALOG_PREFIX):
-        check_key(key, "uncertainty")
-    elif key.count(".") != 2:
-        raise SiteError(f"uncertainty {key}: write catalog.<sku-id>.<field>")
-    match = _CALL.match(text) if isinstance(text, str) else None
-    if not match or match["kind"] not in KINDS:
-        raise SiteError(f"uncertainty {key}: expected one of "
-                        f"{', '.join(f'{k}(...)' for k in KINDS)}, got {text!r}")
-    kind, raw = match["kind"], [arg for arg in match["args"].split(",") if arg.strip()]
-    if kind == "choice":
-        if not raw:
-            raise SiteError(f"uncertainty {key}: choice(...) needs at least one value")
-        return Distribution(key, text, kind, choices=tuple(
-            parse_set(f"{key}={arg.strip()}")[1] if not key.startswith(CATALOG_PREFIX)
-            else _number(arg, key)[0] for arg in raw))
-    if len(raw) != KINDS[kind]:
-        raise SiteError(f"uncertainty {key}: {kind}(...) takes {KINDS[kind]} values, "
-                        f"got {len(raw)}")
-    numbers, units = zip(*(_number(arg, key) for arg in raw), strict=True)
-    if kind == "lognormal":
-        units = units[:1]  # the second value (sigma of the log) has no unit
-    if len(set(units)) != 1:
-        raise SiteError(f"uncertainty {key}: write every value of {text!r} in one unit")
-    _check(key, kind, numbers)
-    return Distribution(key, text, kind, tuple(numbers), units[0])
-
-
-def _number(arg: str, key: str) -> tuple[float, str]:
-    match = _ARG.match(arg)
-    if not match:
-        raise SiteError(f"uncertainty {key}: {arg.strip()!r} is not a number")
-    try:
-        number = float(Decimal(match["num"].replace(",", "")))
-    except InvalidOperation:
-        raise SiteError(f"uncertainty {key}: {arg.strip()!r} is not a number") from None
-    return (-number if match["sign"] == "-" else number), f"{match['cur']}|{match['unit']}"
-
-
-def _check(key: str, kind: str, values: tuple[float, ...]) -> None:
-    problem = {
-        "uniform": lambda a, b: a > b and "low is above high",
-        "normal": lambda mean, sd: sd < 0 and "the standard deviation is negative",
-        "triangular": lambda lo, mode, hi: not lo <= mode <= hi and "needs low <= mode <= high",
-        "lognormal": lambda median, sigma: (median <= 0 or sigma < 0) and
-        "needs a positive median and sigma >= 0",
-    }[kind](*values)
-    if problem:
-        raise SiteError(f"uncertainty {key}: {kind}{values}: {problem}")
 
 
 def draw(distributions: list[Distribution], samples: int, seed: int) -> list[dict[str, Any]]:
     """Every sample's values, drawn key by key in sorted order from one seeded Generator."""
-    import numpy as np
+    import numpy as np  # lazily: keeps numpy off the start-up path
 
     rng = np.random.default_rng(seed)
     columns: dict[str, list[Any]] = {}
@@ -150,9 +78,6 @@ class SampleTask:
 
 def _catalog(task: SampleTask) -> Any:
     """The catalog with this sample's ``catalog.<id>.<field>`` values, re-validated."""
-    from gigaplan.catalog import SKU_CLASSES, Catalog, load_catalog
-    from gigaplan.units import parse
-
     base = load_catalog(task.scenario.catalogs)
     updates: dict[str, dict[str, Any]] = {}
     for key, value in task.values:
@@ -173,8 +98,6 @@ def _catalog(task: SampleTask) -> Any:
 
 def _catalog_value(field: str, value: Any, parse: Any) -> Any:
     """A sampled catalog value in the unit the field's name carries."""
-    from gigaplan.units import Dimension
-
     if not isinstance(value, str):
         return value
     for suffix, dim, unit in (("_kw", Dimension.POWER, "kW"), ("_w", Dimension.POWER, "W"),
@@ -188,12 +111,6 @@ def _catalog_value(field: str, value: Any, parse: Any) -> Any:
 
 def run_sample(task: SampleTask) -> dict[str, Any]:
     """(a) the nominal plan under this sample, and (b) this sample's own optimal plan."""
-    from dataclasses import replace
-
-    from gigaplan.batch import summarize
-    from gigaplan.model import build
-    from gigaplan.solve import plan
-
     row: dict[str, Any] = {"sample": task.index}
     try:
         site_values = tuple((k, v) for k, v in task.values if not k.startswith(CATALOG_PREFIX))
@@ -232,7 +149,7 @@ def _holds(row: Any, x: list[float]) -> bool:
 
 def percentiles(values: list[float]) -> dict[str, float] | None:
     """P10, P50, P90 (linear interpolation, numpy's default), mean, min and max."""
-    import numpy as np
+    import numpy as np  # lazily: keeps numpy off the start-up path
 
     clean = [v for v in values if v is not None]
     if not clean:
@@ -244,7 +161,7 @@ def percentiles(values: list[float]) -> dict[str, float] | None:
 
 
 def histogram(values: list[float], bins: int = 10) -> dict[str, list[float]]:
-    import numpy as np
+    import numpy as np  # lazily: keeps numpy off the start-up path
 
     clean = [v for v in values if v is not None]
     if not clean:
@@ -257,18 +174,13 @@ def montecarlo(scenario: Any, uncertain: dict[str, str], samples: int, seed: int
                jobs: int = 1, executor: str = "local", scheduler: str | None = None,
                progress: Any = None) -> dict[str, Any]:
     """Run the study; ``progress`` wraps the result iterator (the CLI's progress bar)."""
-    from gigaplan import executors
-    from gigaplan.batch import summarize
-    from gigaplan.model import build
-    from gigaplan.solve import optimize, plan
-
     bound = scenario.bind()
     specs = dict(bound.site.uncertainty)
     specs.update(uncertain)
     if not specs:
         raise SiteError(f"{bound.source}: uncertainty: nothing is uncertain; add an "
                         "[uncertainty] table or --uncertain KEY=DIST")
-    distributions = [parse_distribution(key, text) for key, text in sorted(specs.items())]
+    distributions = [parse_uncertainty(key, text) for key, text in sorted(specs.items())]
     if bound.site.phases:
         raise SiteError(f"{bound.source}: phases: montecarlo plans a site at one date")
     model = build(bound)

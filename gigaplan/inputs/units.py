@@ -11,6 +11,7 @@ NIST SP 811, appendix B); a year is the Julian year of 365.25 days and a month a
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -227,8 +228,6 @@ def parse(value: object, dim: Dimension, unit: str | None = None, *, key: str = 
 def _show(value: object) -> str:
     """A user's value in a message: strings quoted, control characters escaped."""
     if isinstance(value, str):
-        import json
-
         return json.dumps(value, ensure_ascii=False)
     return repr(value)
 
@@ -292,8 +291,8 @@ def quantity_type(dim: Dimension, unit: str) -> Any:
     Errors carry the expected dimension; the loader adds file and key from the error's path.
     pydantic is imported here, not at module level, so that formatting stays cheap.
     """
-    from pydantic import BeforeValidator
-    from pydantic_core import PydanticCustomError
+    from pydantic import BeforeValidator  # lazily: keeps pydantic off `catalog list`
+    from pydantic_core import PydanticCustomError  # lazily, as pydantic above
 
     def convert(value: object) -> object:
         try:
@@ -306,8 +305,8 @@ def quantity_type(dim: Dimension, unit: str) -> Any:
 
 def count_type() -> Any:
     """A pydantic field type for a whole number: ``6000``, ``"6,000"`` or ``"6k"``."""
-    from pydantic import BeforeValidator
-    from pydantic_core import PydanticCustomError
+    from pydantic import BeforeValidator  # lazily: keeps pydantic off `catalog list`
+    from pydantic_core import PydanticCustomError  # lazily, as pydantic above
 
     def convert(value: object) -> object:
         try:

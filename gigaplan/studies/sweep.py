@@ -14,9 +14,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from gigaplan.batch import Row
 from gigaplan.errors import SiteError
-from gigaplan.site import check_key, parse_set
+from gigaplan.inputs.site import check_key, parse_set
+from gigaplan.studies.batch import Row
 
 _QUANTITY = re.compile(r"^\s*(?P<sign>[+-]?)\s*(?P<cur>\$?)\s*(?P<num>\d[\d,]*(?:\.\d*)?"
                        r"(?:[eE][+-]?\d+)?|\.\d+)\s*(?P<unit>.*?)\s*$")
@@ -92,19 +92,3 @@ def rows(site: str | Path | None, varies: list[Vary], sets: list[tuple[str, Any]
                                          zip(varies, combo, strict=True))
         result.append(Row(id=str(number), site=site_value, sets=assignment, catalogs=catalogs))
     return result
-
-
-def chart(points: list[tuple[str, float | None]], width: int = 40) -> list[str]:
-    """A terminal bar chart: one labelled bar per point, scaled to the largest value."""
-    values = [value for _, value in points if value is not None]
-    top = max((abs(value) for value in values), default=0.0) or 1.0
-    label_width = max((len(label) for label, _ in points), default=0)
-    lines = []
-    for label, value in points:
-        if value is None:
-            lines.append(f"{label.rjust(label_width)} | (no plan)")
-            continue
-        bar = "█" * round(width * abs(value) / top)
-        shown = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.6g}"
-        lines.append(f"{label.rjust(label_width)} | {bar} {shown}")
-    return lines

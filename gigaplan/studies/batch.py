@@ -20,6 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from gigaplan.errors import EXIT_INTERNAL, GigaplanError, InputError
+from gigaplan.inputs.catalog import load_catalog
+from gigaplan.inputs.scenario import Scenario
+from gigaplan.inputs.values import toml_value
+from gigaplan.planner import plan
+from gigaplan.studies import executors
+from gigaplan.studies.check import field_value
 
 SUMMARY_FIELDS = (
     "objective.value", "totals.gpus", "totals.compute_racks", "totals.fp4_dense_pflops",
@@ -41,16 +47,6 @@ class Row:
     problem: str = ""
     base_dir: str = "."
     catalogs: tuple[str, ...] = field(default=())
-
-
-def _typed(text: str) -> Any:
-    """A CSV cell as a TOML value when it is one (``1.2``, ``true``), else the bare string."""
-    import tomllib
-
-    try:
-        return tomllib.loads(f"value = {text}")["value"]
-    except tomllib.TOMLDecodeError:
-        return text
 
 
 def _row_from_mapping(data: Any, label: str, base_dir: str) -> Row:
@@ -103,7 +99,7 @@ def read_rows(text: str, source: str, base_dir: str = ".", fmt: str | None = Non
                 rows.append(Row(id=f"line-{number}", problem=f"{source}:{number}: more cells "
                                                               "than columns"))
                 continue
-            data = {"id": record["id"], "set": {k: _typed(v) for k, v in values.items()}}
+            data = {"id": record["id"], "set": {k: toml_value(v) for k, v in values.items()}}
             if record.get("site"):
                 data["site"] = record["site"]
             rows.append(_row_from_mapping(data, f"{source}:{number}", base_dir))
@@ -119,15 +115,11 @@ def read_rows(text: str, source: str, base_dir: str = ".", fmt: str | None = Non
 
 @functools.lru_cache(maxsize=8)
 def _catalog(paths: tuple[str, ...]) -> Any:
-    from gigaplan.catalog import load_catalog
-
     return load_catalog(paths)
 
 
 def summarize(plan: dict[str, Any]) -> dict[str, Any]:
     """The summary fields of a plan dict, keyed by their dotted names."""
-    from gigaplan.check import field_value
-
     summary: dict[str, Any] = {"objective": plan["objective"]["name"]}
     for name in SUMMARY_FIELDS:
         summary[name] = plan["objective"]["value"] if name == "objective.value" \
@@ -138,9 +130,6 @@ def summarize(plan: dict[str, Any]) -> dict[str, Any]:
 
 def plan_row(row: Row) -> dict[str, Any]:
     """Plan one row; every failure becomes an error row with its exit-code class."""
-    from gigaplan.scenario import Scenario
-    from gigaplan.solve import plan
-
     if row.problem:
         return {"id": row.id, "status": "error", "exit_code": InputError.exit_code,
                 "error": row.problem}
@@ -174,39 +163,7 @@ def _failed(row: Row, error: BaseException) -> dict[str, Any]:
 def run(rows: Sequence[Row], jobs: int = 1, executor: str = "local",
         scheduler: str | None = None) -> Iterator[dict[str, Any]]:
     """Plan ``rows`` on the executor and yield their result lines in input order."""
-    from gigaplan import executors
-
     yield from executors.run(plan_row, rows, jobs, executor, scheduler, on_error=_failed)
-
-
-# --- output ----------------------------------------------------------------------------------
-
-
-def jsonl_line(line: dict[str, Any]) -> str:
-    from gigaplan.report import plain
-
-    return json.dumps(plain(line), sort_keys=True, allow_nan=False, ensure_ascii=False) + "\n"
-
-
-def csv_line(line: dict[str, Any], columns: Sequence[str] = CSV_COLUMNS) -> str:
-    """One CSV row of ``columns``; ``racks`` becomes ``sku=count;sku=count``."""
-    from gigaplan.report import plain
-
-    data = plain(line)
-    data["racks"] = ";".join(f"{sku}={count}"
-                             for sku, count in sorted(data.get("racks", {}).items()))
-    cells = ["" if data.get(column) is None else data[column] for column in columns]
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(cells)
-    return buffer.getvalue()
-
-
-def csv_header() -> str:
-    return ",".join(CSV_COLUMNS) + "\n"
-
-
-def format_line(line: dict[str, Any], fmt: str) -> str:
-    return csv_line(line) if fmt == "csv" else jsonl_line(line)
 
 
 def done_ids(path: Path, fmt: str) -> dict[str, str]:

@@ -1,4 +1,6 @@
-"""Renderers: rich tables and JSON/TOML/CSV text. They return values and never print.
+"""Rich renderers: tables and text for people. They return values and never print.
+
+JSON, TOML and CSV text come from :mod:`gigaplan.output.serialize`.
 
 Catalog strings are data, not markup: every cell is a :class:`rich.text.Text`, so a SKU named
 ``x [/y]`` renders as written (like hatch's terminal module).
@@ -6,86 +8,16 @@ Catalog strings are data, not markup: every cell is a :class:`rich.text.Text`, s
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from gigaplan.inputs.units import Dimension, format_quantity
+from gigaplan.output.serialize import plain, to_csv, to_json, to_toml
 from gigaplan.result import PlanResult
-from gigaplan.units import Dimension, format_quantity
-
-
-def plain(value: Any) -> Any:
-    """Plain Python values for serialisation: integral floats become ints, keys are strings.
-
-    numpy scalars (anything with ``.item()``) become Python numbers; NaN and infinity are
-    refused, since JSON has no spelling for them.
-    """
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, bool) or value is None or isinstance(value, str | int):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"cannot serialise non-finite number {value}")
-        rounded = round(value, 9)
-        return int(rounded) if rounded.is_integer() and abs(rounded) < 2**53 else rounded
-    if isinstance(value, Mapping):
-        return {str(key): plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(item) for item in value]
-    return str(value)
-
-
-def to_json(data: Any) -> str:
-    return json.dumps(plain(data), indent=2, sort_keys=True, allow_nan=False) + "\n"
-
-
-def _drop_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _drop_none(item) for key, item in value.items() if item is not None}
-    if isinstance(value, list):
-        return [_drop_none(item) for item in value if item is not None]
-    return value
-
-
-def to_toml(data: Mapping[str, Any]) -> str:
-    """TOML text; ``None`` has no TOML spelling, so keys holding it are left out."""
-    import tomli_w
-
-    return tomli_w.dumps(_drop_none(plain(data)))
-
-
-def flatten(data: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
-    """Dotted ``key`` / value pairs; list items are keyed by their ``sku`` or ``name`` if any."""
-    if isinstance(data, Mapping):
-        for key in sorted(data):
-            yield from flatten(data[key], f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(data, list) and data and all(isinstance(item, Mapping) for item in data):
-        for index, item in enumerate(data):
-            label = item.get("sku", item.get("name", index))
-            yield from flatten(item, f"{prefix}[{label}]")
-    elif isinstance(data, list):
-        yield prefix, ";".join(str(item) for item in data)
-    else:
-        yield prefix, data
-
-
-def to_csv(data: Any) -> str:
-    """Two columns, ``key,value``: one row per leaf of the nested result."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["key", "value"])
-    for key, value in flatten(plain(data)):
-        writer.writerow([key, "" if value is None else value])
-    return buffer.getvalue()
-
 
 # --- catalog ---------------------------------------------------------------------------
 
@@ -156,6 +88,22 @@ def sku_table(sku: dict[str, Any], origin: str = "") -> RenderableType:
     if origin:
         parts.append(Text(f"Defined in: {origin}"))
     return Group(*parts)
+
+
+def chart(points: list[tuple[str, float | None]], width: int = 40) -> list[str]:
+    """A terminal bar chart: one labelled bar per point, scaled to the largest value."""
+    values = [value for _, value in points if value is not None]
+    top = max((abs(value) for value in values), default=0.0) or 1.0
+    label_width = max((len(label) for label, _ in points), default=0)
+    lines = []
+    for label, value in points:
+        if value is None:
+            lines.append(f"{label.rjust(label_width)} | (no plan)")
+            continue
+        bar = "█" * round(width * abs(value) / top)
+        shown = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.6g}"
+        lines.append(f"{label.rjust(label_width)} | {bar} {shown}")
+    return lines
 
 
 # --- plan --------------------------------------------------------------------------------
@@ -262,8 +210,6 @@ def plan_renderable(result: PlanResult) -> RenderableType:
 def _timeline(result: PlanResult) -> list[RenderableType]:
     """Per phase: racks added, cumulative GPUs and PFLOPS, power used of energized, capex;
     then a terminal chart of capacity over time."""
-    from gigaplan.sweep import chart
-
     skus = sorted({sku for phase in result.phases for sku in phase["racks"]})
     precision = next(key for key in result.phases[0] if key.endswith("_dense_pflops"))
     headers = ("phase", "date", "in service", *(f"+{sku}" for sku in skus), "GPUs",
@@ -374,8 +320,6 @@ def check_table(report: dict[str, Any]) -> RenderableType:
 
 def sweep_table(varied: list[str], lines: list[dict[str, Any]],
                 values: list[tuple[Any, ...]]) -> RenderableType:
-    from gigaplan.sweep import chart
-
     headers = (*varied, "status", "objective", "GPUs", "facility MW", "capex", "$/GPU-h")
     rows = []
     points = []
@@ -434,11 +378,6 @@ def diff_table(data: dict[str, Any]) -> RenderableType:
     return Group(*parts)
 
 
-def render_data(data: dict[str, Any], fmt: str) -> str:
-    """A plain dict (study, reference) as json, toml or csv text."""
-    return {"json": to_json, "toml": to_toml, "csv": to_csv}[fmt](data)
-
-
 def study_renderable(data: dict[str, Any]) -> RenderableType:
     """A study's joint plan per site and in total, or a reference design's copies."""
     money = lambda value: format_quantity(value, Dimension.MONEY, significant=4)  # noqa: E731
@@ -479,8 +418,6 @@ def study_renderable(data: dict[str, Any]) -> RenderableType:
 
 def montecarlo_renderable(data: dict[str, Any]) -> RenderableType:
     """Percentiles of the fixed plan and of re-planned optima, probabilities, a histogram."""
-    from gigaplan.sweep import chart
-
     def rows(fields: dict[str, Any]) -> list[tuple[str, ...]]:
         out = []
         for name, stats in fields.items():

@@ -187,8 +187,8 @@ class Catalog:
 
 def bundled_catalog_paths() -> list[Path]:
     """The catalog files that ship with gigaplan (package data, or the source tree)."""
-    here = Path(__file__).resolve().parent
-    for folder in (here / "catalogs", here.parent / "catalogs"):
+    package = Path(__file__).resolve().parent.parent
+    for folder in (package / "catalogs", package.parent / "catalogs"):
         if folder.is_dir():
             return sorted(folder.glob("*.toml"))
     raise CatalogError("the bundled catalog is missing from the installation; reinstall gigaplan")

@@ -9,6 +9,7 @@ lost row. Dask is optional: ``pip install 'gigaplan[dask]'``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -35,7 +36,7 @@ def chunk_size(count: int, workers: int) -> int:
 def require_dask() -> Any:
     """Import ``distributed`` or raise an input error that says how to install it."""
     try:
-        import distributed
+        import distributed  # lazily: Dask is optional and slow to import
     except ImportError:
         raise InputError(f"--executor dask: Dask is not installed; install it with: "
                          f"{INSTALL_DASK}") from None
@@ -67,8 +68,6 @@ def _run_dask(worker: Callable[[T], dict[str, Any]], items: Sequence[T], jobs: i
               on_error: Callable[[T, BaseException], dict[str, Any]] | None
               ) -> Iterator[dict[str, Any]]:
     distributed = require_dask()
-    import logging
-
     logging.getLogger("distributed").setLevel(logging.ERROR)  # its shutdown chatter is noise
     cluster = None
     if scheduler is None:

@@ -1,10 +1,11 @@
 """The MILP of a bound site: named variable blocks on one flat vector, named constraint rows.
 
 A :class:`Layout` hands out variables by block name (``rack-count``, ``fabric-leaf``);
-each constraint family is one ``define_*`` function in :mod:`gigaplan.constraints` that adds
-:class:`Row`\\ s and result :attr:`Model.fields`. Every result field a plan reports is a linear
-:class:`Expr` over the variables, so the same expression serves the JSON output, requirements
-and the re-check. Pure Python: numpy arrays are built only in :mod:`gigaplan.solve`.
+each constraint family is one ``define_*`` function in :mod:`gigaplan.formulation.constraints`
+that adds :class:`Row`\\ s and result :attr:`Model.fields`; :mod:`gigaplan.formulation.build`
+assembles them. Every result field a plan reports is a linear :class:`Expr` over the
+variables, so the same expression serves the JSON output, requirements and the re-check.
+Pure Python: numpy arrays are built only in :mod:`gigaplan.solve`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from gigaplan.site import BoundSite
+from gigaplan.inputs.site import BoundSite
 
 INF = math.inf
 
@@ -149,28 +150,3 @@ class Model:
         indices = {index for var in self.rack_vars.values() for index in var.coefs}
         steps = [abs(c) for i, c in expr.coefs.items() if i in indices and c != 0.0]
         return min(steps) if steps else 0.0
-
-
-def build(bound: BoundSite, layout: Layout | None = None) -> Model:
-    """The whole MILP of ``bound``: variables, every constraint family, result fields.
-
-    With ``layout``, the variables join an existing vector (one phase or site of many).
-    """
-    from gigaplan import constraints, economics
-
-    model = Model(bound=bound, layout=layout if layout is not None else Layout())
-    constraints.define_compute(model)
-    constraints.define_cpu_pool(model)
-    constraints.define_storage(model)
-    constraints.define_fabric(model)
-    constraints.define_power(model)
-    constraints.define_space(model)
-    constraints.define_cooling(model)
-    constraints.define_capex(model)
-    economics.define_workload(model)
-    economics.define_economics(model)
-    economics.define_energy(model)
-    constraints.define_sku_limits(model)
-    constraints.define_requirements(model)
-    constraints.define_objective(model)
-    return model

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree
 
-from gigaplan.requirements import RACK_FIELD_PREFIX, Requirement
+from gigaplan.inputs.requirements import RACK_FIELD_PREFIX, Requirement
 
 SCHEMA = "gigaplan.check/1"
 

@@ -11,10 +11,11 @@ default site (``default_site.toml``) documents each with its source.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import tomllib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -28,16 +29,26 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from gigaplan.catalog import Catalog, ComputeRack, CpuRack, Optic, StorageRack, Switch, read_toml
 from gigaplan.errors import SiteError, validation_problems
-from gigaplan.requirements import (
+from gigaplan.inputs.catalog import (
+    Catalog,
+    ComputeRack,
+    CpuRack,
+    Optic,
+    StorageRack,
+    Switch,
+    read_toml,
+)
+from gigaplan.inputs.distributions import CATALOG_PREFIX, Distribution, parse_distribution
+from gigaplan.inputs.requirements import (
     NEEDS_TOKENS,
     NEEDS_TRAINING,
     RACK_FIELD_PREFIX,
     Requirement,
     parse_requirement,
 )
-from gigaplan.units import Dimension, count_type, quantity_type
+from gigaplan.inputs.units import Dimension, count_type, quantity_type
+from gigaplan.inputs.values import toml_value
 
 PowerMW = quantity_type(Dimension.POWER, "MW")
 AreaM2 = quantity_type(Dimension.AREA, "m2")
@@ -229,11 +240,9 @@ class Site(_Section):
     @field_validator("uncertainty")
     @classmethod
     def _distributions_parse(cls, specs: dict[str, str]) -> dict[str, str]:
-        from gigaplan.montecarlo import parse_distribution
-
         for key, text in specs.items():
             try:
-                parse_distribution(key, text)
+                parse_uncertainty(key, text)
             except SiteError as error:
                 raise PydanticCustomError("distribution", str(error)) from None
         return specs
@@ -298,8 +307,6 @@ class Site(_Section):
 
 def _add_months(start: date, months: float) -> date:
     """``start`` plus ``months`` (a month is a twelfth of 365.25 days)."""
-    from datetime import timedelta
-
     return start + timedelta(days=round(months * 365.25 / 12))
 
 
@@ -359,18 +366,19 @@ def parse_set(assignment: str) -> tuple[str, Any]:
     if not sep or not key:
         raise SiteError(f"--set {assignment!r}: expected KEY=VALUE, e.g. power.budget=1.5GW")
     check_key(key)
-    text = text.strip()
-    try:
-        value = tomllib.loads(f"value = {text}")["value"]
-    except tomllib.TOMLDecodeError:
-        value = text  # a bare word or quantity string: "1.5GW", "gb300-nvl72"
-    return key, value
+    return key, toml_value(text.strip())  # a bare word or quantity string stays a string
+
+
+def parse_uncertainty(key: str, text: str) -> Distribution:
+    """An ``[uncertainty]`` entry: a site key (or ``catalog.<sku-id>.<field>``) and its
+    distribution; an error names the key and what would fix it."""
+    if not key.startswith(CATALOG_PREFIX):
+        check_key(key, "uncertainty")
+    return parse_distribution(key, text)
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[tuple[str, Any]]) -> dict[str, Any]:
     """A copy of ``raw`` with each (dotted key, value) set; later overrides win."""
-    import copy
-
     data = copy.deepcopy(raw)
     for dotted, value in overrides:
         *parents, last = dotted.split(".")

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from gigaplan.errors import SiteError, UnitError
-from gigaplan.units import Dimension, parse
+from gigaplan.inputs.units import Dimension, parse
 
 D = Dimension
 

@@ -1,7 +1,7 @@
 """Constraint families of the build-out MILP: one ``define_*`` per family, formula in its docstring.
 
 Like PyPSA's ``optimization/constraints.py``: each function adds named variables, rows and
-result fields to a :class:`~gigaplan.model.Model`. Units: power in kW inside expressions
+result fields to a :class:`~gigaplan.formulation.model.Model`. Units: power in kW inside expressions
 (fields in MW as the JSON reports them), money in USD, space in racks and m².
 Formulas and sources: docs/model.md and ../shared/reference/engineering-model.md.
 """
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 
-from gigaplan.catalog import PRECISIONS
-from gigaplan.model import INF, Expr, Model, Row, total
+from gigaplan.formulation.economics import facility_capex_per_mw
+from gigaplan.formulation.model import INF, Expr, Model, Row, total
+from gigaplan.inputs.catalog import PRECISIONS
+from gigaplan.inputs.requirements import FIELDS
 
 
 def _zero(model: Model, *names: str) -> None:
@@ -351,8 +353,6 @@ def define_capex(model: Model) -> None:
     $11.7M per MW of critical load with the 8.5 % AI premium, $12.7M/MW (EM §7.1 [D]), scaled
     for the redundancy that plant is built with (EM §7.1 [E]). ``budget.capex`` caps the total.
     """
-    from gigaplan.economics import facility_capex_per_mw
-
     fields = model.fields
     fields["cost.capex_breakdown_usd.facility"] = facility_capex_per_mw(model) \
         * fields["power_mw.it"]
@@ -380,8 +380,6 @@ def define_sku_limits(model: Model) -> None:
 
 def define_requirements(model: Model) -> None:
     """Each requirement ``field op value`` as a row on the field's linear expression."""
-    from gigaplan.requirements import FIELDS
-
     for requirement in model.bound.requirements:
         lower = requirement.value if requirement.op in (">=", "==") else -INF
         upper = requirement.value if requirement.op in ("<=", "==") else INF

@@ -1,0 +1,35 @@
+"""One site's whole MILP: every constraint family in order, on one layout.
+
+The blocks are :mod:`gigaplan.formulation.constraints` and
+:mod:`gigaplan.formulation.economics`; the order matters where a block reads fields an
+earlier one defined (capex reads IT power, economics reads capex).
+"""
+
+from __future__ import annotations
+
+from gigaplan.formulation import constraints, economics
+from gigaplan.formulation.model import Layout, Model
+from gigaplan.inputs.site import BoundSite
+
+
+def build(bound: BoundSite, layout: Layout | None = None) -> Model:
+    """The whole MILP of ``bound``: variables, every constraint family, result fields.
+
+    With ``layout``, the variables join an existing vector (one phase or site of many).
+    """
+    model = Model(bound=bound, layout=layout if layout is not None else Layout())
+    constraints.define_compute(model)
+    constraints.define_cpu_pool(model)
+    constraints.define_storage(model)
+    constraints.define_fabric(model)
+    constraints.define_power(model)
+    constraints.define_space(model)
+    constraints.define_cooling(model)
+    constraints.define_capex(model)
+    economics.define_workload(model)
+    economics.define_economics(model)
+    economics.define_energy(model)
+    constraints.define_sku_limits(model)
+    constraints.define_requirements(model)
+    constraints.define_objective(model)
+    return model

@@ -1,0 +1,97 @@
+"""Distributions over uncertain inputs, as ``[uncertainty]`` and ``--uncertain`` write them.
+
+``uniform(1.1, 1.3)``, ``normal(66 $/MWh, 8 $/MWh)``, ``triangular(130 kW, 142 kW, 150 kW)``,
+``lognormal(3.5 $M, 0.2)`` (median and the standard deviation of the log) or
+``choice(1.1, 1.2, 1.3)``. Parsed once, here, for the site's validator and for
+:mod:`gigaplan.studies.montecarlo`, which draws the samples.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from gigaplan.errors import SiteError
+from gigaplan.inputs.values import toml_value
+
+KINDS = {"uniform": 2, "normal": 2, "triangular": 3, "lognormal": 2, "choice": None}
+CATALOG_PREFIX = "catalog."
+_CALL = re.compile(r"^\s*(?P<kind>[a-z]+)\s*\((?P<args>.*)\)\s*$")
+_ARG = re.compile(r"^\s*(?P<sign>[+-]?)\s*(?P<cur>\$?)\s*(?P<num>\d[\d,]*(?:\.\d*)?"
+                  r"(?:[eE][+-]?\d+)?|\.\d+)\s*(?P<unit>.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A parsed distribution: numeric ``args`` in one ``unit`` (or raw ``choices``)."""
+
+    key: str
+    text: str
+    kind: str
+    args: tuple[float, ...] = ()
+    unit: str = ""  # "$|M", "|kW": currency mark and unit, as written
+    choices: tuple[Any, ...] = ()
+
+    def render(self, number: float) -> Any:
+        """A sampled number as the value to set: a quantity string when it had a unit."""
+        currency, unit = self.unit.split("|", 1)
+        if not currency and not unit:
+            return number
+        text = repr(round(number, 12))
+        return f"{currency}{text} {unit}".strip() if unit else f"{currency}{text}"
+
+
+def parse_distribution(key: str, text: str) -> Distribution:
+    """Parse ``kind(args)``; an error names the key and what would fix it.
+
+    Only the text is checked here (and the ``catalog.<sku-id>.<field>`` form of a catalog
+    key); :func:`gigaplan.inputs.site.parse_uncertainty` also checks a site key.
+    """
+    if key.startswith(CATALOG_PREFIX) and key.count(".") != 2:
+        raise SiteError(f"uncertainty {key}: write catalog.<sku-id>.<field>")
+    match = _CALL.match(text) if isinstance(text, str) else None
+    if not match or match["kind"] not in KINDS:
+        raise SiteError(f"uncertainty {key}: expected one of "
+                        f"{', '.join(f'{k}(...)' for k in KINDS)}, got {text!r}")
+    kind, raw = match["kind"], [arg for arg in match["args"].split(",") if arg.strip()]
+    if kind == "choice":
+        if not raw:
+            raise SiteError(f"uncertainty {key}: choice(...) needs at least one value")
+        return Distribution(key, text, kind, choices=tuple(
+            toml_value(arg.strip()) if not key.startswith(CATALOG_PREFIX)
+            else _number(arg, key)[0] for arg in raw))
+    if len(raw) != KINDS[kind]:
+        raise SiteError(f"uncertainty {key}: {kind}(...) takes {KINDS[kind]} values, "
+                        f"got {len(raw)}")
+    numbers, units = zip(*(_number(arg, key) for arg in raw), strict=True)
+    if kind == "lognormal":
+        units = units[:1]  # the second value (sigma of the log) has no unit
+    if len(set(units)) != 1:
+        raise SiteError(f"uncertainty {key}: write every value of {text!r} in one unit")
+    _check(key, kind, numbers)
+    return Distribution(key, text, kind, tuple(numbers), units[0])
+
+
+def _number(arg: str, key: str) -> tuple[float, str]:
+    match = _ARG.match(arg)
+    if not match:
+        raise SiteError(f"uncertainty {key}: {arg.strip()!r} is not a number")
+    try:
+        number = float(Decimal(match["num"].replace(",", "")))
+    except InvalidOperation:
+        raise SiteError(f"uncertainty {key}: {arg.strip()!r} is not a number") from None
+    return (-number if match["sign"] == "-" else number), f"{match['cur']}|{match['unit']}"
+
+
+def _check(key: str, kind: str, values: tuple[float, ...]) -> None:
+    problem = {
+        "uniform": lambda a, b: a > b and "low is above high",
+        "normal": lambda mean, sd: sd < 0 and "the standard deviation is negative",
+        "triangular": lambda lo, mode, hi: not lo <= mode <= hi and "needs low <= mode <= high",
+        "lognormal": lambda median, sigma: (median <= 0 or sigma < 0) and
+        "needs a positive median and sigma >= 0",
+    }[kind](*values)
+    if problem:
+        raise SiteError(f"uncertainty {key}: {kind}{values}: {problem}")

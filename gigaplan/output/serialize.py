@@ -1,0 +1,141 @@
+"""Serializers: plain Python values, JSON, TOML and CSV text. No rich; nothing prints.
+
+``plain`` turns results into JSON-safe values (integral floats become ints, numpy scalars
+Python numbers, non-finite numbers are refused); ``to_json``, ``to_toml`` and ``to_csv`` render
+them; the batch lines and the bundled catalog's JSON are serialized here too.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import tomli_w
+
+from gigaplan.inputs.bundled import JSON_PATH
+
+if TYPE_CHECKING:  # the catalog module imports pydantic, which `catalog list` never needs
+    from gigaplan.inputs.catalog import Catalog
+
+
+def plain(value: Any) -> Any:
+    """Plain Python values for serialisation: integral floats become ints, keys are strings.
+
+    numpy scalars (anything with ``.item()``) become Python numbers; NaN and infinity are
+    refused, since JSON has no spelling for them.
+    """
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"cannot serialise non-finite number {value}")
+        rounded = round(value, 9)
+        return int(rounded) if rounded.is_integer() and abs(rounded) < 2**53 else rounded
+    if isinstance(value, Mapping):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return str(value)
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(plain(data), indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _drop_none(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_drop_none(item) for item in value if item is not None]
+    return value
+
+
+def to_toml(data: Mapping[str, Any]) -> str:
+    """TOML text; ``None`` has no TOML spelling, so keys holding it are left out."""
+    return tomli_w.dumps(_drop_none(plain(data)))
+
+
+def flatten(data: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
+    """Dotted ``key`` / value pairs; list items are keyed by their ``sku`` or ``name`` if any."""
+    if isinstance(data, Mapping):
+        for key in sorted(data):
+            yield from flatten(data[key], f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(data, list) and data and all(isinstance(item, Mapping) for item in data):
+        for index, item in enumerate(data):
+            label = item.get("sku", item.get("name", index))
+            yield from flatten(item, f"{prefix}[{label}]")
+    elif isinstance(data, list):
+        yield prefix, ";".join(str(item) for item in data)
+    else:
+        yield prefix, data
+
+
+def to_csv(data: Any) -> str:
+    """Two columns, ``key,value``: one row per leaf of the nested result."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["key", "value"])
+    for key, value in flatten(plain(data)):
+        writer.writerow([key, "" if value is None else value])
+    return buffer.getvalue()
+
+
+def render_data(data: dict[str, Any], fmt: str) -> str:
+    """A plain dict (study, reference) as json, toml or csv text."""
+    return {"json": to_json, "toml": to_toml, "csv": to_csv}[fmt](data)
+
+
+# --- batch lines ----------------------------------------------------------------------------------
+
+
+def jsonl_line(line: dict[str, Any]) -> str:
+    return json.dumps(plain(line), sort_keys=True, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def csv_line(line: dict[str, Any], columns: Sequence[str]) -> str:
+    """One CSV row of ``columns``; ``racks`` becomes ``sku=count;sku=count``."""
+    data = plain(line)
+    data["racks"] = ";".join(f"{sku}={count}"
+                             for sku, count in sorted(data.get("racks", {}).items()))
+    cells = ["" if data.get(column) is None else data[column] for column in columns]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue()
+
+
+def csv_header(columns: Sequence[str]) -> str:
+    return ",".join(columns) + "\n"
+
+
+def format_line(line: dict[str, Any], fmt: str, columns: Sequence[str]) -> str:
+    """A batch result line as JSON Lines or as one CSV row of ``columns``."""
+    return csv_line(line, columns) if fmt == "csv" else jsonl_line(line)
+
+
+# --- the bundled catalog ----------------------------------------------------------------------
+
+
+def catalog_entries(catalog: Catalog) -> list[dict[str, Any]]:
+    """Every SKU of ``catalog`` as plain JSON values, sorted by id."""
+    return [plain(sku.model_dump(mode="json")) for sku in catalog.sorted()]
+
+
+def compile_bundled(catalog: Catalog) -> str:
+    """The JSON text the bundled catalog validates to (``inputs/bundled_catalog.json``)."""
+    skus = catalog_entries(catalog)
+    origin = {sku_id: "catalogs/" + Path(path).name
+              for sku_id, path in sorted(catalog.origin.items())}
+    return json.dumps({"skus": skus, "origin": origin}, indent=1, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":  # python -m gigaplan.output.serialize rewrites the bundled JSON
+    from gigaplan.inputs.catalog import load_catalog
+
+    JSON_PATH.write_text(compile_bundled(load_catalog()), encoding="utf-8")

@@ -1,0 +1,139 @@
+"""The planner: what to build and solve for a site, a phased site or a study of sites.
+
+:func:`plan` builds one site's model (or its phases' multi-period model), has the engine
+(:mod:`gigaplan.solve`) solve it and adds the phases' timeline. :func:`plan_study` plans the
+sites of a study jointly; :func:`reference_copies` answers the question the vendors'
+replicated reference designs raise: plan one site as the standard design, then count how many
+copies of it fit each other site.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, replace
+from typing import Any
+
+from gigaplan.errors import SiteError
+from gigaplan.formulation.build import build
+from gigaplan.formulation.phases import build_phased, timeline
+from gigaplan.formulation.sites import build_study
+from gigaplan.inputs.site import BoundSite
+from gigaplan.inputs.study import SUMMABLE, Study
+from gigaplan.result import PlanResult
+from gigaplan.solve import (
+    SOLVER_NAME,
+    SolverInfo,
+    SolveStatus,
+    constraint_rows,
+    diagnose,
+    optimize,
+    read_plan,
+    solve,
+)
+
+SCHEMA = "gigaplan.study/1"
+
+
+def plan(bound: BoundSite, *, time_limit_s: float | None = None,
+         timings: bool = False) -> PlanResult:
+    """The provably best build-out of ``bound`` (or the best found within the time limit)."""
+    started = time.perf_counter()
+    phased = build_phased(bound) if bound.site.phases else None
+    model = phased.model if phased is not None else build(bound)
+    result, x = solve(model, time_limit_s=time_limit_s, started=started if timings else None)
+    if phased is not None and x is not None:
+        phases, schedule = timeline(phased, x)
+        result = replace(result, phases=phases, schedule=schedule)
+    return result
+
+
+def plan_study(study: Study, time_limit_s: float | None = None) -> dict[str, Any]:
+    """The joint plan of a study: each site's plan, the totals, the global limits."""
+    built = build_study(study)
+    outcome, stages = optimize(built.model, time_limit_s)
+    info = SolverInfo(SOLVER_NAME, outcome.status.value, outcome.mip_gap, stages)
+    result: dict[str, Any] = {"schema": SCHEMA, "name": study.name, "source": study.source,
+                              "status": outcome.status.value,
+                              "objective": {"name": study.objective, "value": None,
+                                            "unit": built.model.objective_unit},
+                              "solver": {"name": info.name, "status": info.status,
+                                         "mip_gap": info.mip_gap, "stages": info.stages}}
+    if outcome.x is None:
+        if outcome.status is SolveStatus.INFEASIBLE:
+            result["conflicts"] = diagnose(built.model, time_limit_s)
+        result["message"] = (f"no joint build-out satisfies {study.source}; relaxing any one "
+                             f"of these makes it feasible: {', '.join(result.get('conflicts', []))}"
+                             if result.get("conflicts") else
+                             f"no joint build-out satisfies {study.source}")
+        return result
+    x = outcome.x
+    sites = []
+    for name, model in zip(study.names, built.sites, strict=True):
+        plan = read_plan(model, x, outcome.status, info).to_dict()
+        plan["name"] = name
+        sites.append(plan)
+    totals = {field.split(".", 1)[1]: built.model.fields[field].value(x)
+              for field in SUMMABLE if field.startswith("totals.")}
+    result.update({
+        "objective": {"name": study.objective, "value": built.model.objective.value(x),
+                      "unit": built.model.objective_unit},
+        "sites": sites,
+        "totals": totals,
+        "power_mw": {key: built.model.fields[f"power_mw.{key}"].value(x)
+                     for key in ("budget", "usable", "facility", "it")},
+        "cost": {"capex_usd": built.model.fields["cost.capex_usd"].value(x),
+                 "tco_usd_per_year": built.model.fields["cost.tco_usd_per_year"].value(x)},
+        "constraints": [asdict(row) for row in constraint_rows(built.model, x)
+                        if row.name.startswith("study")],
+    })
+    return result
+
+
+# --- replicated reference design ---------------------------------------------------------------
+
+
+def reference_copies(study: Study, reference: str, time_limit_s: float | None = None
+                     ) -> dict[str, Any]:
+    """Plan ``reference`` on its own, then count the copies that fit each site's limits.
+
+    copies = ⌊min over the site's limits of limit ÷ what one copy uses⌋: usable power
+    (at the site's basis and PUE), rack positions, white space, liquid and air cooling.
+    """
+    if reference not in study.names:
+        raise SiteError(f"--reference {reference}: not a site of {study.source}; sites: "
+                        f"{', '.join(study.names)}")
+    bound = study.sites[study.names.index(reference)]
+    design = plan(bound, time_limit_s=time_limit_s).to_dict()
+    if "totals" not in design:
+        raise SiteError(f"--reference {reference}: the reference site is {design['status']}: "
+                        f"{design.get('message', '')}")
+    it_mw = design["power_mw"]["it"]
+    copies = []
+    for name, other in zip(study.names, study.sites, strict=True):
+        site = other.site
+        drawn = it_mw * (site.power.pue if site.power.basis == "facility" else 1.0)
+        usable = site.power.budget_mw * site.power.usable_frac * (1 - site.power.headroom_frac)
+        limits = {"power": (usable, drawn)}
+        racks = design["space"]["racks"]
+        if site.space.rack_positions is not None:
+            limits["rack positions"] = (site.space.rack_positions, racks)
+        if site.space.white_space_m2 is not None:
+            limits["white space"] = (site.space.white_space_m2,
+                                     racks * site.space.area_per_rack_m2)
+        if site.cooling.liquid_mw is not None:
+            limits["liquid cooling"] = (site.cooling.liquid_mw, design["cooling"]["liquid_mw"])
+        if site.cooling.air_mw is not None:
+            limits["air cooling"] = (site.cooling.air_mw, design["cooling"]["air_mw"])
+        fits = {key: (math.floor(limit / used + 1e-9) if used > 0 else None)
+                for key, (limit, used) in limits.items()}
+        binding = min((key for key in fits if fits[key] is not None), key=lambda k: fits[k],
+                      default="power")
+        count = fits[binding] if fits[binding] is not None else 0
+        copies.append({"site": name, "copies": count, "limited_by": binding,
+                       "gpus": count * design["totals"]["gpus"],
+                       "capex_usd": count * design["cost"]["capex_usd"]})
+    return {"schema": "gigaplan.reference/1", "source": study.source, "reference": reference,
+            "design": design, "copies": copies,
+            "total_copies": sum(item["copies"] for item in copies),
+            "total_gpus": sum(item["gpus"] for item in copies)}
