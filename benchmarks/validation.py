@@ -31,8 +31,8 @@ def sites() -> list[dict[str, Any]]:
 
 def model_gpus(site: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """The GPUs gigaplan plans for ``site`` with its reported inputs, and the plan."""
-    from gigaplan.scenario import Scenario
-    from gigaplan.solve import plan
+    from gigaplan.inputs.scenario import Scenario
+    from gigaplan.planner import plan
 
     table = {**site["site"], "objective": "gpus", "name": site["name"]}
     result = plan(Scenario(site=table, source=site["id"]).bind()).to_dict()

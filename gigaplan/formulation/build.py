@@ -7,7 +7,7 @@ earlier one defined (capex reads IT power, economics reads capex).
 
 from __future__ import annotations
 
-from gigaplan.formulation import constraints, economics
+from gigaplan.formulation import constraints, economics, networks
 from gigaplan.formulation.model import Layout, Model
 from gigaplan.inputs.site import BoundSite
 
@@ -22,6 +22,7 @@ def build(bound: BoundSite, layout: Layout | None = None) -> Model:
     constraints.define_cpu_pool(model)
     constraints.define_storage(model)
     constraints.define_fabric(model)
+    networks.define_auxiliary_networks(model)
     constraints.define_power(model)
     constraints.define_space(model)
     constraints.define_cooling(model)

@@ -27,11 +27,16 @@ def usable_mw(model: Model) -> float:
     return power.budget_mw * power.usable_frac * (1.0 - power.headroom_frac)
 
 
-def it_cap_kw(model: Model) -> float:
-    """The most IT power the budget can feed: usable ÷ PUE on a facility basis."""
+def basis_factor(model: Model) -> float:
+    """MW of the budget's basis per MW of IT: grid headroom × PUE, PUE, or 1."""
     power = model.bound.site.power
-    pue = power.pue if power.basis == "facility" else 1.0
-    return usable_mw(model) * 1000.0 / pue
+    return {"grid": power.grid_headroom * power.pue, "facility": power.pue,
+            "it": 1.0}[power.basis]
+
+
+def it_cap_kw(model: Model) -> float:
+    """The most IT power the budget can feed: usable ÷ (grid headroom ×) PUE."""
+    return usable_mw(model) * 1000.0 / basis_factor(model)
 
 
 def define_compute(model: Model) -> None:
@@ -39,11 +44,14 @@ def define_compute(model: Model) -> None:
 
     ``n_i ≤ ⌊P_IT,max ÷ P_rack,i⌋`` bounds each count (no rack can exceed the IT power the
     budget feeds). GPUs = Σ gpu_count_i·n_i; dense PFLOPS(p) = Σ gpu_count_i·pflops_i(p)·n_i;
-    HBM [TB] = Σ gpu_count_i·hbm_i/1000·n_i; P_compute [kW] = Σ power_kw_i·n_i.
+    HBM [TB] = Σ gpu_count_i·hbm_i/1000·n_i; P_compute [kW] = Σ P_i·n_i, where ``P_i`` is the
+    rack's design load (``power.sizing = "design"``, the default) or its expected draw
+    (``"typical"``). The expected draw ``Σ power_typical_kw_i·n_i`` feeds energy either way.
     """
     skus = model.bound.compute
+    sizing = model.bound.site.power.sizing
     cap = it_cap_kw(model)
-    uppers = [math.floor(cap / sku.power_kw + 1e-9) for sku in skus]
+    uppers = [math.floor(cap / sku.sizing_kw(sizing) + 1e-9) for sku in skus]
     variables = model.layout.add("rack-count", [sku.id for sku in skus], upper=uppers)
     model.context["it_cap_kw"] = cap
     model.context["usable_mw"] = usable_mw(model)
@@ -62,9 +70,12 @@ def define_compute(model: Model) -> None:
     for precision in PRECISIONS:
         fields[f"totals.{precision}_dense_pflops"] = total(sku.dense_pflops(precision) * var
                                                            for sku, var in pairs)
-    fields["power_mw.compute"] = total(sku.power_kw / 1000 * var for sku, var in pairs)
+    fields["power_mw.compute"] = total(sku.sizing_kw(sizing) / 1000 * var for sku, var in pairs)
+    fields["_compute_expected_mw"] = total(sku.expected_kw / 1000 * var for sku, var in pairs)
+    fields["network.dpus"] = total(sku.dpu_count * var for sku, var in pairs)
     fields["cost.capex_breakdown_usd.compute"] = total(sku.price_usd * var for sku, var in pairs)
-    fields["_liquid_kw"] = total(sku.liquid_frac * sku.power_kw * var for sku, var in pairs)
+    fields["_liquid_kw"] = total(sku.liquid_frac * sku.sizing_kw(sizing) * var
+                                 for sku, var in pairs)
     fields["_compute_cpus"] = total(sku.cpu_count * var for sku, var in pairs)
     fields["_compute_cores"] = total(sku.cpu_core_count * var for sku, var in pairs)
 
@@ -240,11 +251,14 @@ def define_fabric(model: Model) -> None:
     optic = bound.optic
     network_kw = switch.power_w / 1000 * switches
     if optic is not None:
+        # a module split to slower ports serves more of them: an 800G twin-port (2 x 400G)
+        # module runs 4 x 200G at the same 17 W (NVIDIA LinkX datasheet)
+        ends = optic.port_end_count * max(1, int(optic.gbps_per_end // rate))
         links = endpoints + up * leaf + (k // 2) * agg
         upper = math.ceil(2 * planes * (endpoints_max + up * leaf_max + (k // 2) * agg_max)
-                          / optic.port_end_count) + 1
+                          / ends) + 1
         (optics,) = layout.add("optic-count", upper=upper)
-        model.add_row(Row("optics-port-ends", "optical port-ends", optic.port_end_count * optics
+        model.add_row(Row("optics-port-ends", "optical port-ends", ends * optics
                           - 2 * planes * links, lower=0.0, unit="port-ends", report=False))
         network_kw = network_kw + optic.power_w / 1000 * optics
         fields["cost.capex_breakdown_usd.optics"] = optic.price_usd * optics
@@ -276,25 +290,32 @@ def define_fabric(model: Model) -> None:
 def define_power(model: Model) -> None:
     """The power budget (engineering-model.md §0, §1.4, §2.2).
 
-    ``P_IT = P_compute + P_cpu + P_storage + P_network`` and, on a facility basis,
-    ``PUE_pk·P_IT ≤ budget·u_red·(1 − headroom)``; on an IT basis ``P_IT ≤ …`` (no PUE).
+    ``P_IT = P_compute + P_cpu + P_storage + P_network + P_auxiliary`` and, on a facility
+    basis, ``PUE_pk·P_IT ≤ budget·u_red·(1 − headroom)``; on a grid basis the grid or
+    generation connection also covers its headroom, ``h·PUE_pk·P_IT ≤ …`` (h =
+    ``power.grid_headroom``, 1.10 by default); on an IT basis ``P_IT ≤ …`` (no PUE).
     """
     site = model.bound.site
     fields = model.fields
-    it = (fields["power_mw.compute"] + fields["power_mw.cpu"] + fields["power_mw.storage"]
-          + fields["power_mw.network"])
+    others = (fields["power_mw.cpu"] + fields["power_mw.storage"] + fields["power_mw.network"]
+              + fields["power_mw.auxiliary_networks"])
+    it = fields["power_mw.compute"] + others
     facility = site.power.pue * it
+    grid = site.power.grid_headroom * facility
     limit = model.context["usable_mw"]
     budget = site.power.budget_mw
-    drawn = facility if site.power.basis == "facility" else it
-    name = "facility power" if site.power.basis == "facility" else "IT power"
+    drawn = {"grid": grid, "facility": facility, "it": it}[site.power.basis]
+    name = {"grid": "grid connection", "facility": "facility power",
+            "it": "IT power"}[site.power.basis]
     model.add_row(Row("power-budget", name, drawn, upper=limit, unit="MW", group="power.budget",
                       step=model.compute_step(drawn)))
     fields.update({
         "power_mw.budget": Expr(const=budget),
         "power_mw.usable": Expr(const=limit),
         "power_mw.it": it,
+        "power_mw.it_expected": fields["_compute_expected_mw"] + others,
         "power_mw.facility": facility,
+        "power_mw.grid": grid,
         "power_mw.overhead": facility - it,
         "power_mw.headroom": limit - drawn,
         "_redundancy_reserve_mw": Expr(const=budget * (1 - site.power.usable_frac)),
@@ -312,7 +333,7 @@ def define_space(model: Model) -> None:
     space = model.bound.site.space
     fields = model.fields
     racks = (fields["totals.compute_racks"] + fields["cpu.racks"] + fields["storage.racks"]
-             + fields["network.racks"])
+             + fields["network.racks"] + fields["network.auxiliary_racks"])
     area = space.area_per_rack_m2 * racks
     fields["totals.racks"] = racks
     fields["space.racks"] = racks
@@ -356,7 +377,8 @@ def define_capex(model: Model) -> None:
     fields = model.fields
     fields["cost.capex_breakdown_usd.facility"] = facility_capex_per_mw(model) \
         * fields["power_mw.it"]
-    parts = ("compute", "cpu", "storage", "network_switches", "optics", "facility")
+    parts = ("compute", "cpu", "storage", "network_switches", "optics", "auxiliary_networks",
+             "facility")
     capex = total(fields[f"cost.capex_breakdown_usd.{part}"] for part in parts)
     fields["cost.capex_usd"] = capex
     cap = model.bound.site.budget.capex_usd

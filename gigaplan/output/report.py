@@ -171,7 +171,14 @@ def plan_renderable(result: PlanResult) -> RenderableType:
         ("  compute", _mw(power["compute"]), ""),
         ("  CPU pool", _mw(power["cpu"]), ""),
         ("  storage", _mw(power["storage"]), ""),
-        ("  network", _mw(power["network"]), "switches and optics"),
+        ("  network", _mw(power["network"]), "compute fabric: switches and optics"),
+        ("  auxiliary networks", _mw(power["auxiliary_networks"]),
+         "front-end, storage, management"),
+        *([("grid connection", _mw(power["grid"]),
+            f"grid headroom {site['power']['grid_headroom']} x facility")]
+          if site["power"]["basis"] == "grid" else []),
+        ("IT, expected draw", _mw(power["it_expected"]),
+         f"typical draw, for energy ({site['power']['sizing']} sizes)"),
     ], right=(1,))
     net = result.network
     fabric = _table("Fabric bill of materials", ("item", "count", "note"), [
@@ -185,6 +192,14 @@ def plan_renderable(result: PlanResult) -> RenderableType:
         ("optics", _int(net["optics"]), str(net["optic"] or "no optics counted")),
         ("network racks", _int(net["racks"]), ""),
         ("power", format_quantity(net["power_kw"], Dimension.POWER, "kW"), ""),
+        ("front-end switches", _int(net["frontend_switches"]), str(net["frontend_switch"] or "-")),
+        ("storage switches", _int(net["storage_switches"]), str(net["storage_switch"] or "-")),
+        ("management switches", _int(net["management_switches"]),
+         str(net["management_switch"] or "-")),
+        ("auxiliary network racks", _int(net["auxiliary_racks"]), ""),
+        ("auxiliary power", format_quantity(net["auxiliary_power_kw"], Dimension.POWER, "kW"),
+         "switches at their maximum, optics included"),
+        ("DPUs", _int(net["dpus"]), "in the compute racks (their power and price)"),
     ], right=(1,))
     space = _table("Space and cooling", ("item", "used"), [
         ("racks (compute, CPU, storage, network)", _int(result.space["racks"])),
