@@ -1,8 +1,8 @@
 """gigaplan: capacity planning for AI gigafactories.
 
-Public API: :func:`load_catalog`, :func:`load_site`, :func:`plan`, :class:`PlanResult`.
-They load lazily, so ``import gigaplan`` (and ``gigaplan --help``) pays for neither pydantic
-nor numpy/scipy.
+Public API (docs/api.md): :func:`load_catalog`, :func:`load_site`, :func:`plan` and
+:class:`PlanResult`, from :mod:`gigaplan.api`. They load lazily, so ``import gigaplan`` (and
+``gigaplan --help``) pays for neither pydantic nor numpy/scipy.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from gigaplan.version import __version__
 __all__ = ["PlanResult", "__version__", "load_catalog", "load_site", "plan"]
 
 _LAZY = {
-    "load_catalog": "gigaplan.inputs.catalog",
-    "load_site": "gigaplan.inputs.site",
-    "plan": "gigaplan.planner",
+    "load_catalog": "gigaplan.api",
+    "load_site": "gigaplan.api",
+    "plan": "gigaplan.api",
     "PlanResult": "gigaplan.result",
 }
 

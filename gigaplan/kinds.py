@@ -1,8 +1,18 @@
-"""Names shared by the catalog and the command line, kept free of heavy imports."""
+"""Names and constants shared by every layer (choices, precisions, objectives, the tolerance),
+kept free of heavy imports so that the command line's ``--help`` can use them."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+# The dense tensor precisions a catalog rates GPUs at, and what a site may optimise: the one
+# list of each (the site's keys, the CLI's choices and the objective's fields follow them).
+PRECISIONS = ("fp4", "fp8", "bf16", "tf32", "fp64")
+OBJECTIVES = ("gpus", *PRECISIONS, "hbm", "tokens", "capex", "tco")
+# Relative tolerance of every comparison of a measured value with a limit: a value holds when
+# it is within TOLERANCE * max(1, |limit|) of the allowed side (the solver's re-check, binding
+# limits, requirements and the Monte Carlo fixed plan all use it).
+TOLERANCE = 1e-6
 
 
 class SkuKind(StrEnum):
@@ -40,17 +50,6 @@ class Basis(StrEnum):
     IT = "it"
 
 
-class Objective(StrEnum):
-    """What the planner optimises (``gigaplan.inputs.site.OBJECTIVES``): the most GPUs, dense
-    PFLOPS, HBM or tokens per second, or the least capex or TCO subject to the requirements."""
-
-    GPUS = "gpus"
-    FP4 = "fp4"
-    FP8 = "fp8"
-    BF16 = "bf16"
-    TF32 = "tf32"
-    FP64 = "fp64"
-    HBM = "hbm"
-    TOKENS = "tokens"
-    CAPEX = "capex"
-    TCO = "tco"
+Objective = StrEnum("Objective", {name.upper(): name for name in OBJECTIVES})  # type: ignore[misc]
+Objective.__doc__ = """What the planner optimises: the most GPUs, dense PFLOPS, HBM or tokens
+per second, or the least capex or TCO subject to the requirements."""

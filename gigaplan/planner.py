@@ -27,6 +27,7 @@ from gigaplan.solve import (
     SolveStatus,
     constraint_rows,
     diagnose,
+    limit_message,
     optimize,
     read_plan,
     solve,
@@ -39,9 +40,11 @@ def plan(bound: BoundSite, *, time_limit_s: float | None = None,
          timings: bool = False) -> PlanResult:
     """The provably best build-out of ``bound`` (or the best found within the time limit)."""
     started = time.perf_counter()
+    deadline = None if time_limit_s is None else started + time_limit_s  # the build counts
     phased = build_phased(bound) if bound.site.phases else None
     model = phased.model if phased is not None else build(bound)
-    result, x = solve(model, time_limit_s=time_limit_s, started=started if timings else None)
+    result, x = solve(model, time_limit_s=time_limit_s, started=started if timings else None,
+                      deadline=deadline)
     if phased is not None and x is not None:
         phases, schedule = timeline(phased, x)
         result = replace(result, phases=phases, schedule=schedule)
@@ -50,24 +53,32 @@ def plan(bound: BoundSite, *, time_limit_s: float | None = None,
 
 def plan_study(study: Study, time_limit_s: float | None = None) -> dict[str, Any]:
     """The joint plan of a study: each site's plan, the totals, the global limits."""
+    deadline = None if time_limit_s is None else time.perf_counter() + time_limit_s
     built = build_study(study)
-    outcome, stages = optimize(built.model, time_limit_s)
-    info = SolverInfo(SOLVER_NAME, outcome.status.value, outcome.mip_gap, stages)
+    outcome, stages = optimize(built.model, time_limit_s, deadline=deadline)
+    total = outcome.stages_total if stages < outcome.stages_total else None
+    info = SolverInfo(SOLVER_NAME, outcome.status.value, outcome.mip_gap, stages,
+                      stages_total=total)
+    solver = {"name": info.name, "status": info.status, "mip_gap": info.mip_gap,
+              "stages": info.stages}
+    if total is not None:
+        solver["stages_total"] = total
     result: dict[str, Any] = {"schema": SCHEMA, "name": study.name, "source": study.source,
                               "status": outcome.status.value,
                               "objective": {"name": study.objective, "value": None,
                                             "unit": built.model.objective_unit},
-                              "solver": {"name": info.name, "status": info.status,
-                                         "mip_gap": info.mip_gap, "stages": info.stages}}
+                              "solver": solver}
     if outcome.x is None:
         if outcome.status is SolveStatus.INFEASIBLE:
-            result["conflicts"] = diagnose(built.model, time_limit_s)
+            result["conflicts"] = diagnose(built.model, time_limit_s, deadline=deadline)
         result["message"] = (f"no joint build-out satisfies {study.source}; relaxing any one "
                              f"of these makes it feasible: {', '.join(result.get('conflicts', []))}"
                              if result.get("conflicts") else
                              f"no joint build-out satisfies {study.source}")
         return result
     x = outcome.x
+    if outcome.status is not SolveStatus.OPTIMAL:
+        result["message"] = limit_message(stages, outcome.stages_total, outcome.mip_gap)
     sites = []
     for name, model in zip(study.names, built.sites, strict=True):
         plan = read_plan(model, x, outcome.status, info).to_dict()

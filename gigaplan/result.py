@@ -45,6 +45,7 @@ class SolverInfo:
     mip_gap: float | None
     stages: int
     seconds: float | None = None  # only with --timings, so plain output stays byte-identical
+    stages_total: int | None = None  # only when a time limit stopped a stage: stages < total
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,9 @@ class PlanResult:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["schema"] = SCHEMA
-        if data["solver"]["seconds"] is None:
-            del data["solver"]["seconds"]
+        for key in ("seconds", "stages_total"):
+            if data["solver"][key] is None:
+                del data["solver"][key]
         if not self.found:
             for key in ("racks", "totals", "power_mw", "network", "storage", "cpu", "space",
                         "cooling", "cost", "energy", "workload", "constraints"):

@@ -17,16 +17,18 @@ site is a result: its conflicting limits are found by relaxing one site limit at
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
 from gigaplan.errors import VerificationError
 from gigaplan.formulation.constraints import OBJECTIVE_FIELDS
 from gigaplan.formulation.model import INF, Expr, Model, Row
 from gigaplan.inputs.site import BoundSite
+from gigaplan.kinds import TOLERANCE
 from gigaplan.result import ConstraintRow, PlanResult, RackLine, SolverInfo
 
-TOLERANCE = 1e-6  # relative feasibility tolerance of the re-check
 SOLVER_NAME = "HiGHS (scipy.optimize.milp)"
 
 
@@ -40,39 +42,84 @@ class SolveStatus(StrEnum):
 
 @dataclass(frozen=True)
 class StageResult:
+    """One solve, or the last point of a lexicographic :func:`optimize`."""
+
     status: SolveStatus
     x: list[float] | None
     mip_gap: float | None
+    stages_finished: int = 0  # stages that proved their optimum (optimize only)
+    stages_total: int = 0
 
 
 _MILP_STATUS = {0: SolveStatus.OPTIMAL, 1: SolveStatus.TIME_LIMIT, 2: SolveStatus.INFEASIBLE,
                 3: SolveStatus.UNBOUNDED}
 
 
+@dataclass(frozen=True)
+class Matrix:
+    """Rows as a ``scipy.sparse`` CSR matrix ``A`` with bounds ``lower ≤ A·x ≤ upper``."""
+
+    a: Any  # scipy.sparse.csr_array, rows × variables
+    lower: Any  # numpy arrays, one entry per row
+    upper: Any
+    rows: int
+
+
+def constraint_matrix(rows: Sequence[Row], size: int) -> Matrix:
+    """The CSR matrix of ``rows`` over ``size`` variables.
+
+    Built from the rows' coefficient dicts in one pass: time and memory grow with the
+    nonzeros (a handful per row), not with rows × variables as a dense matrix does (a
+    500-site study is 7,502 × 13,000: 780 MB dense, under 1 MB sparse).
+    """
+    import numpy as np  # lazily: keeps numpy and scipy off the start-up path
+    from scipy.sparse import csr_array  # lazily, as numpy above
+
+    indptr = [0]
+    indices: list[int] = []
+    data: list[float] = []
+    for row in rows:
+        coefs = row.expr.coefs
+        indices.extend(coefs)
+        data.extend(coefs.values())
+        indptr.append(len(indices))
+    a = csr_array((np.array(data, dtype=float), np.array(indices, dtype=np.int64),
+                   np.array(indptr, dtype=np.int64)), shape=(len(rows), size))
+    a.eliminate_zeros()  # as a dense matrix would hold them: not at all
+    a.sort_indices()
+    lower = np.array([row.lower - row.expr.const for row in rows], dtype=float)
+    upper = np.array([row.upper - row.expr.const for row in rows], dtype=float)
+    return Matrix(a, lower, upper, len(rows))
+
+
 def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
-             time_limit_s: float | None) -> StageResult:
-    """One HiGHS solve of ``objective`` subject to ``rows`` and the variable bounds."""
+             time_limit_s: float | None, matrix: Matrix | None = None) -> StageResult:
+    """One HiGHS solve of ``objective`` subject to ``rows`` and the variable bounds.
+
+    ``matrix``, when given, is :func:`constraint_matrix` of the first ``matrix.rows`` of
+    ``rows`` (built once for all stages); only the rows after them are converted here.
+    """
     import numpy as np  # lazily: keeps numpy and scipy off the start-up path
     from scipy.optimize import Bounds, LinearConstraint, milp  # lazily, as numpy above
+    from scipy.sparse import vstack  # lazily, as numpy above
 
     layout = model.layout
     cost = np.zeros(layout.size)
     for index, coef in objective.coefs.items():
         cost[index] = -coef if maximize else coef
-    matrix = np.zeros((len(rows), layout.size))
-    lower = np.empty(len(rows))
-    upper = np.empty(len(rows))
-    for r, row in enumerate(rows):
-        for index, coef in row.expr.coefs.items():
-            matrix[r, index] = coef
-        lower[r] = row.lower - row.expr.const
-        upper[r] = row.upper - row.expr.const
+    if matrix is None:
+        matrix = constraint_matrix(rows, layout.size)
+    elif len(rows) > matrix.rows:
+        extra = constraint_matrix(rows[matrix.rows:], layout.size)
+        matrix = Matrix(vstack([matrix.a, extra.a], format="csr"),
+                        np.concatenate([matrix.lower, extra.lower]),
+                        np.concatenate([matrix.upper, extra.upper]), len(rows))
     options: dict[str, float | bool] = {"mip_rel_gap": 0.0, "presolve": True}
     if time_limit_s is not None:
         options["time_limit"] = max(time_limit_s, 0.01)
     result = milp(
         cost,
-        constraints=[LinearConstraint(matrix, lower, upper)] if rows else None,
+        constraints=[LinearConstraint(matrix.a, matrix.lower, matrix.upper)] if rows else None,
         integrality=np.array(layout.integer, dtype=int),
         bounds=Bounds(np.array(layout.lower), np.array(layout.upper)),
         options=options,
@@ -93,10 +140,8 @@ def verify(model: Model, x: list[float], rows: list[Row]) -> None:
         if value < layout.lower[i] - TOLERANCE or value > layout.upper[i] + TOLERANCE:
             problems.append(f"{layout.names[i]} = {value} is outside its bounds")
     for row in rows:
-        value = row.expr.value(x)
-        if value < row.lower - TOLERANCE * max(1.0, abs(row.lower)) or \
-                value > row.upper + TOLERANCE * max(1.0, abs(row.upper)):
-            problems.append(f"row {row.block} ({row.name}) = {value} is outside "
+        if not row.holds(x):
+            problems.append(f"row {row.block} ({row.name}) = {row.expr.value(x)} is outside "
                             f"[{row.lower}, {row.upper}]")
     if problems:
         raise VerificationError("the solver returned a point that breaks the model: "
@@ -116,51 +161,82 @@ def _fix(expr: Expr, value: float, *, at_least: bool) -> Row:
                report=False)
 
 
-def optimize(model: Model, time_limit_s: float | None = None) -> tuple[StageResult, int]:
+MIN_STAGE_S = 0.02  # a stage that would get less time than this is not started
+
+
+def optimize(model: Model, time_limit_s: float | None = None, *,
+             deadline: float | None = None) -> tuple[StageResult, int]:
     """The objective, then each tie-break in turn (default: least capex, then least IT
-    power); return the last point."""
-    deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
+    power); return the last point and the number of stages that finished.
+
+    The result is ``optimal`` only when every stage proved its optimum. When the time limit
+    stops a stage, or leaves no time to start one, the result is ``time_limit`` with the
+    best point found so far (which is exact for the stages that finished), the gap of the
+    stage that stopped, and ``stages_total`` > the stages finished. ``deadline`` is a
+    :func:`time.perf_counter` reading (the caller's clock started before building the
+    model); without it the clock starts here.
+    """
+    if deadline is None and time_limit_s is not None:
+        deadline = time.perf_counter() + time_limit_s
     rows = list(model.rows)
+    base = constraint_matrix(rows, model.layout.size)  # once: stages only add a fixing row
     capex = model.fields["cost.capex_usd"]
     ties = model.tie_breaks or [(capex, False), (model.fields["power_mw.it"], False)]
     stages = [(model.objective, model.maximize),
               *(tie for tie in ties if tie[0] is not model.objective)]
     best: StageResult | None = None
-    first_status, first_gap, solved = SolveStatus.OPTIMAL, None, 0
+    finished = 0
     for number, (objective, maximize) in enumerate(stages, start=1):
-        remaining = None if deadline is None else deadline - time.monotonic()
-        if remaining is not None and remaining <= 0 and best is not None:
+        remaining = None if deadline is None else deadline - time.perf_counter()
+        if remaining is not None and remaining < MIN_STAGE_S:
+            if best is None:
+                return StageResult(SolveStatus.TIME_LIMIT, None, None, 0, len(stages)), 0
+            best = replace(best, status=SolveStatus.TIME_LIMIT, stages_total=len(stages))
             break
         outcome = run_milp(model, objective, maximize=maximize, rows=rows,
-                           time_limit_s=remaining)
+                           time_limit_s=remaining, matrix=base)
         if outcome.x is None:
             if best is None:
-                return outcome, number
+                return replace(outcome, stages_total=len(stages)), 0
+            if outcome.status is SolveStatus.TIME_LIMIT:  # no better point within the limit
+                best = replace(best, status=SolveStatus.TIME_LIMIT, mip_gap=outcome.mip_gap,
+                               stages_total=len(stages))
             break  # keep the previous stage's point
         verify(model, outcome.x, rows)
         x = _rounded(model, outcome.x)
         verify(model, x, rows)
-        if number == 1:
-            first_status, first_gap = outcome.status, outcome.mip_gap
-        best, solved = StageResult(first_status, x, first_gap), number
+        gap = outcome.mip_gap if number == 1 or outcome.status is not SolveStatus.OPTIMAL \
+            else best.mip_gap if best is not None else None
         if outcome.status is not SolveStatus.OPTIMAL:
+            best = StageResult(outcome.status, x, gap, finished, len(stages))
             break
+        finished = number
+        best = StageResult(SolveStatus.OPTIMAL, x, gap, finished, len(stages))
         rows.append(_fix(objective, objective.value(x), at_least=maximize))
     assert best is not None
-    return best, solved
+    return best, best.stages_finished
 
 
 # --- infeasibility --------------------------------------------------------------------------
 
 
-def diagnose(model: Model, time_limit_s: float | None = None) -> list[str]:
-    """The site limits of which relaxing any one alone makes the site feasible."""
+def diagnose(model: Model, time_limit_s: float | None = None, *,
+             deadline: float | None = None) -> list[str]:
+    """The site limits of which relaxing any one alone makes the site feasible.
+
+    With a deadline, the relaxations share what is left of it and stop when it passes.
+    """
+    if deadline is None and time_limit_s is not None:
+        deadline = time.perf_counter() + time_limit_s
     groups = sorted({row.group for row in model.rows
                      if row.group and row.group not in ("power.budget",)})
     freeing = []
     for group in groups:
+        remaining = None if deadline is None else deadline - time.perf_counter()
+        if remaining is not None and remaining < MIN_STAGE_S:
+            break
         rows = [row for row in model.rows if row.group != group]
-        outcome = run_milp(model, Expr(), maximize=False, rows=rows, time_limit_s=time_limit_s)
+        outcome = run_milp(model, Expr(), maximize=False, rows=rows, time_limit_s=remaining)
         if outcome.x is not None:
             freeing.append(group)
     return freeing
@@ -219,6 +295,8 @@ def _section(values: dict[str, float], prefix: str, counts: tuple[str, ...] = ()
 def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInfo) -> PlanResult:
     """Every result field of ``model`` at ``x``, as plain Python values."""
     bound = model.bound
+    parts = model.parts
+    assert parts is not None, "read_plan needs a model from formulation.build"
     values = {name: expr.value(x) for name, expr in model.fields.items()}
     racks = []
     for sku in bound.compute:
@@ -247,19 +325,19 @@ def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInf
         "storage_switch": bound.storage_switch.id if bound.storage_switch else None,
         "management_switch": bound.management_switch.id if bound.management_switch else None,
         "planes": bound.site.network.planes,
-        "endpoints_per_plane": _count(values["_endpoints"]),
-        "radix": int(model.context.get("fabric_radix", 0)),
-        "port_gbps": model.context.get("fabric_rate_gbps", 0.0),
+        "endpoints_per_plane": _count(parts.fabric.endpoints_per_plane.value(x)),
+        "radix": parts.fabric.radix,
+        "port_gbps": parts.fabric.port_gbps,
     })
     power = _section(values, "power_mw")
-    power["redundancy_reserve"] = values["_redundancy_reserve_mw"]
-    power["headroom_reserve"] = values["_headroom_reserve_mw"]
+    power["redundancy_reserve"] = parts.power.redundancy_reserve_mw
+    power["headroom_reserve"] = parts.power.headroom_reserve_mw
     storage = _section(values, "storage", ("racks",))
-    storage.update({"required_pb": values.get("_storage_required_pb", 0.0),
-                    "read_gb_per_s": values["_storage_read_gb_per_s"],
-                    "required_read_gb_per_s": values.get("_storage_required_read_gb_per_s", 0.0)})
+    storage.update({"required_pb": parts.storage.required_pb.value(x),
+                    "read_gb_per_s": parts.storage.read_gb_per_s.value(x),
+                    "required_read_gb_per_s": parts.storage.required_read_gb_per_s.value(x)})
     cpu = _section(values, "cpu", ("racks", "cores"))
-    cpu["required_cores"] = values.get("_cpu_required_cores", 0.0)
+    cpu["required_cores"] = parts.cpu.required_cores.value(x)
     ratios = {name: model.value(name, x) for name in model.ratios}
     cost = _section(values, "cost")
     for part in ("capex_breakdown_usd", "annualised_capex_usd_per_year",
@@ -307,30 +385,47 @@ def plan_inputs(bound: BoundSite) -> dict:
             "catalog_ids": bound.catalog_ids()}
 
 
-def solve(model: Model, *, time_limit_s: float | None = None, started: float | None = None
-          ) -> tuple[PlanResult, list[float] | None]:
+def solve(model: Model, *, time_limit_s: float | None = None, started: float | None = None,
+          deadline: float | None = None) -> tuple[PlanResult, list[float] | None]:
     """The provably best point of ``model`` (or the best found within the time limit), read
     as a plan, and the point itself (None when no plan was found).
 
     ``started`` is a :func:`time.perf_counter` reading: when given, the solver info reports
-    the seconds since then.
+    the seconds since then. ``deadline`` (a :func:`time.perf_counter` reading) ends the
+    whole solve, diagnosis included; without it ``time_limit_s`` counts from here.
     """
     bound = model.bound
-    outcome, stages = optimize(model, time_limit_s)
-    seconds = round(time.perf_counter() - started, 6) if started is not None else None
+    if deadline is None and time_limit_s is not None:
+        deadline = time.perf_counter() + time_limit_s
+    outcome, stages = optimize(model, time_limit_s, deadline=deadline)
+    total = outcome.stages_total if stages < outcome.stages_total else None
     if outcome.x is None:
         conflicts: list[str] = []
         if outcome.status is SolveStatus.INFEASIBLE:
-            conflicts = diagnose(model, time_limit_s)
-        info = SolverInfo(SOLVER_NAME, outcome.status.value, outcome.mip_gap, stages, seconds)
+            conflicts = diagnose(model, time_limit_s, deadline=deadline)
+        seconds = round(time.perf_counter() - started, 6) if started is not None else None
+        info = SolverInfo(SOLVER_NAME, outcome.status.value, outcome.mip_gap, stages, seconds,
+                          total)
         return PlanResult(status=outcome.status.value,
                           objective={"name": bound.site.objective, "value": None,
                                      "unit": model.objective_unit},
                           inputs=plan_inputs(bound), solver=info,
                           message=_infeasible_message(bound, outcome.status, conflicts),
                           conflicts=conflicts), None
-    info = SolverInfo(SOLVER_NAME, outcome.status.value, outcome.mip_gap, stages, seconds)
+    seconds = round(time.perf_counter() - started, 6) if started is not None else None
+    info = SolverInfo(SOLVER_NAME, outcome.status.value, outcome.mip_gap, stages, seconds, total)
     return read_plan(model, outcome.x, outcome.status, info), outcome.x
+
+
+def limit_message(stages: int, total: int | None, gap: float | None) -> str:
+    """What a time limit left unproven, in words (the CLI's warning, the study's message)."""
+    shown = "unknown" if gap is None else f"{gap:.4g}"
+    if not stages:
+        return ("the time limit stopped the solve before the objective was proven optimal; "
+                f"the plan is the best found (gap {shown})")
+    return (f"the time limit stopped the solve after {stages} of {total} lexicographic stages: "
+            "the objective is proven optimal, the tie-breaks after stage "
+            f"{stages} are not (gap {shown})")
 
 
 def _infeasible_message(bound: BoundSite, status: SolveStatus, conflicts: list[str]) -> str:

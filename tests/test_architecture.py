@@ -2,7 +2,7 @@
 
 Each module of the package belongs to one layer (docs/architecture.md draws them):
 
-    api          gigaplan (the lazy public API), gigaplan.__main__
+    api          gigaplan and gigaplan.api (the public API), gigaplan.__main__
     cli          gigaplan.cli.*: the Typer app, the only code that prints or exits
     output       gigaplan.output.*: serialize (plain/JSON/TOML/CSV) and report (rich)
     studies      gigaplan.studies.*: batch, sweep, montecarlo, explain, diff, check, executors
@@ -34,7 +34,7 @@ FLAT = {
     "gigaplan.errors": "leaves", "gigaplan.kinds": "leaves", "gigaplan.version": "leaves",
     "gigaplan.solve": "engine", "gigaplan.result": "engine",
     "gigaplan.planner": "planner",
-    "gigaplan": "api", "gigaplan.__main__": "api",
+    "gigaplan": "api", "gigaplan.api": "api", "gigaplan.__main__": "api",
 }
 SUBPACKAGES = ("inputs", "formulation", "studies", "output", "cli")
 # Imported inside a function only to keep them off the start-up path of --help and

@@ -44,8 +44,7 @@ def write(tmp_path, text, name="cat.toml"):
 
 
 def test_kind_enum_matches_models():
-    from gigaplan.inputs.site import OBJECTIVES
-    from gigaplan.kinds import Objective
+    from gigaplan.kinds import OBJECTIVES, Objective
 
     assert set(KINDS) == {kind.value for kind in SkuKind}
     assert set(OBJECTIVES) == {objective.value for objective in Objective}

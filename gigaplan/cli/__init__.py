@@ -5,7 +5,8 @@ registers one family of commands on it. Commands import the core lazily, so ``--
 ``catalog`` never import numpy or scipy.
 """
 
-from gigaplan.cli import analysis, automation, catalog, planning
+from gigaplan.cli import analysis, automation, catalog, planning, report
 from gigaplan.cli.app import app, catalog_app, main
 
-__all__ = ["analysis", "app", "automation", "catalog", "catalog_app", "main", "planning"]
+__all__ = ["analysis", "app", "automation", "catalog", "catalog_app", "main", "planning",
+           "report"]

@@ -52,6 +52,7 @@ ROOT_EPILOG = """Examples, one per command:
   gigaplan explain site.toml             # binding limits and marginal values
   gigaplan diff a.toml b.toml            # two sites or plan JSON files side by side
   gigaplan montecarlo site.toml --samples 1000 --seed 7   # percentiles under uncertainty
+  gigaplan report site.toml -o plan.html # an HTML report with charts (or -f xlsx)
 
 Run 'gigaplan COMMAND --help' for each command's options and more examples."""
 
@@ -97,12 +98,12 @@ def handles_errors(command: F) -> F:
             raise
         except InputError as error:
             for line in error.problems:
-                err.print(f"error: {_one_line(line)}")
+                err.print(f"error: {one_line(line)}")
             raise typer.Exit(EXIT_INPUT) from None
         except GigaplanError as error:
             hint = " (a bug; rerun with --debug for the traceback)" \
                 if error.exit_code == EXIT_INTERNAL else ""
-            err.print(f"error: {_one_line(str(error))}{hint}")
+            err.print(f"error: {one_line(str(error))}{hint}")
             if _state["debug"]:
                 err.print(traceback.format_exc())
             raise typer.Exit(error.exit_code) from None
@@ -116,14 +117,14 @@ def handles_errors(command: F) -> F:
         except Exception as error:  # a bug: one line, and how to see more
             if _state["debug"]:
                 err.print(traceback.format_exc())
-            err.print(f"internal error: {type(error).__name__}: {_one_line(str(error))} "
+            err.print(f"internal error: {type(error).__name__}: {one_line(str(error))} "
                       "(a bug; rerun with --debug for the traceback)")
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """A message stays on one line whatever the input it quotes.
 
     Every character that is not printable (C0/C1 controls such as ``\\x1e`` or ESC, and the

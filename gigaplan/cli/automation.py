@@ -23,6 +23,7 @@ from gigaplan.cli.app import (
     SiteArg,
     app,
     handles_errors,
+    one_line,
     render_table,
     run_rows,
     stderr_console,
@@ -31,6 +32,7 @@ from gigaplan.cli.app import (
 )
 from gigaplan.errors import (
     EXIT_INFEASIBLE,
+    EXIT_INPUT,
     EXIT_REQUIREMENT_FAILED,
     EXIT_SOLVER_LIMIT,
     InputError,
@@ -50,25 +52,63 @@ CHECK_EPILOG = """Examples:
 \b
   gigaplan check site.toml                                   # the site's own requirements
   gigaplan check site.toml --require 'totals.gpus >= 400000' --junit check.xml
+  gigaplan check site.toml --junit check.xml --plan-json plan.json   # CI: keep the plan
+  gigaplan check sites/*.toml                                # several sites (pre-commit)
   gigaplan check site.toml --format json | jq .passed"""
 
 
 @app.command("check", epilog=CHECK_EPILOG)
 @handles_errors
 def check_command(
-    site: Annotated[Path, typer.Argument(metavar="SITE", help="A site TOML file.")],
+    sites: Annotated[list[Path], typer.Argument(
+        metavar="SITE...", help="Site TOML files (one or more).")],
     require: RequireOpt = None,
     set_: SetOpt = None,
     catalog: CatalogFiles = None,
     junit: Annotated[Path | None, typer.Option(metavar="FILE", help="Also write JUnit XML, "
                                                "one test case per requirement.")] = None,
+    plan_json: Annotated[Path | None, typer.Option(
+        metavar="FILE", help="Also write the plan as JSON (gigaplan.plan/1), for an artifact "
+        "or gigaplan diff; one SITE only.")] = None,
     format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.TABLE,
 ) -> None:
-    """Plan a site, then assert its requirements on the optimal plan (a CI gate).
+    """Plan each site, then assert its requirements on the optimal plan (a CI gate).
 
     Requirements (the site's own plus --require) are assertions here, not constraints.
-    Exit 0 when all hold, 1 when any fails, 3 on invalid input, 4 when infeasible.
+    Exit 0 when all hold, 1 when any fails, 3 on invalid input, 4 when infeasible; with
+    several sites, each is checked and the exit code is the highest of theirs.
     """
+    if len(sites) > 1:
+        for flag, given in (("--plan-json", plan_json), ("--format json",
+                                                         format is TableOrJson.JSON)):
+            if given:
+                raise InputError(f"{flag}: takes one SITE, got {len(sites)}; run "
+                                 "gigaplan check once per site")
+    suites: list[tuple[str, list]] = []
+    codes = []
+    for site in sites:
+        if len(sites) == 1:
+            codes.append(_check_site(site, require, set_, catalog, plan_json, format, suites))
+            continue
+        try:
+            codes.append(_check_site(site, require, set_, catalog, None, format, suites))
+        except InputError as error:
+            for line in error.problems:
+                stderr_console().print(f"error: {one_line(line)}")
+            codes.append(EXIT_INPUT)
+    if junit is not None:
+        # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
+        from gigaplan.studies import check
+
+        write_output(check.junit_suites(suites), junit)
+    if max(codes):
+        raise typer.Exit(max(codes))
+
+
+def _check_site(site: Path, require: list[str] | None, set_: list[str] | None,
+                catalog: list[Path] | None, plan_json: Path | None, format: TableOrJson,
+                suites: list[tuple[str, list]]) -> int:
+    """Check one site: render its report and return its exit code."""
     # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
     from gigaplan.inputs.scenario import Scenario
     from gigaplan.output import report, serialize
@@ -83,11 +123,12 @@ def check_command(
     result = plan(replace(bound, requirements=()))
     if not result.found:
         stderr_console().print(f"error: {result.message}")
-        raise typer.Exit(EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_SOLVER_LIMIT)
+        return EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_SOLVER_LIMIT
     data = result.to_dict()
+    if plan_json is not None:
+        write_output(serialize.to_json(data), plan_json)
     outcomes = check.evaluate(data, bound.requirements)
-    if junit is not None:
-        write_output(check.junit_xml(outcomes, bound.source), junit)
+    suites.append((bound.source, outcomes))
     summary = check.report_dict(data, outcomes)
     if format is TableOrJson.JSON:
         write_output(serialize.to_json(summary), None)
@@ -95,8 +136,10 @@ def check_command(
         render_table(report.check_table(summary), None)
     if not summary["passed"]:
         failed = sum(not outcome.passed for outcome in outcomes)
-        stderr_console().print(f"{failed} of {len(outcomes)} requirements not met")
-        raise typer.Exit(EXIT_REQUIREMENT_FAILED)
+        stderr_console().print(f"{bound.source}: {failed} of {len(outcomes)} requirements "
+                               "not met")
+        return EXIT_REQUIREMENT_FAILED
+    return 0
 
 
 # --- batch and sweep ------------------------------------------------------------------------

@@ -49,9 +49,10 @@ def catalog_list(
         rows = [entry for entry in entries if kind in (None, entry["kind"])]
         write_output(to_json(rows), None)
     else:
-        from gigaplan.output import report  # lazily: keeps rich's tables off --help
+        # lazily: keeps rich's tables off --help (and the plan renderers off `catalog list`)
+        from gigaplan.output.catalog_view import catalog_table
 
-        render_table(report.catalog_table(entries, kind), None)
+        render_table(catalog_table(entries, kind), None)
 
 
 @catalog_app.command("show", epilog="Examples:\n\n\b\n  gigaplan catalog show gb300-nvl72\n  "

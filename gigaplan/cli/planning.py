@@ -86,6 +86,7 @@ def plan_command(
     from gigaplan.inputs.scenario import Scenario, flag_overrides
     from gigaplan.output import report
     from gigaplan.planner import plan
+    from gigaplan.solve import limit_message
 
     flags = {"power.budget": power, "power.basis": basis and basis.value, "power.pue": pue,
              "compute.skus": sku or None, "objective": objective and objective.value,
@@ -110,8 +111,8 @@ def plan_command(
     else:
         render_table(rendered, output)
     if result.status != "optimal":
-        err.print(f"warning: the solver stopped at its time limit ({result.status}); the plan "
-                  f"shown is the best found, gap {result.solver.mip_gap}")
+        solver = result.solver
+        err.print("warning: " + limit_message(solver.stages, solver.stages_total, solver.mip_gap))
         raise typer.Exit(EXIT_SOLVER_LIMIT)
 
 

@@ -8,7 +8,7 @@ earlier one defined (capex reads IT power, economics reads capex).
 from __future__ import annotations
 
 from gigaplan.formulation import constraints, economics, networks
-from gigaplan.formulation.model import Layout, Model
+from gigaplan.formulation.model import Layout, Model, SiteParts
 from gigaplan.inputs.site import BoundSite
 
 
@@ -18,14 +18,15 @@ def build(bound: BoundSite, layout: Layout | None = None) -> Model:
     With ``layout``, the variables join an existing vector (one phase or site of many).
     """
     model = Model(bound=bound, layout=layout if layout is not None else Layout())
-    constraints.define_compute(model)
-    constraints.define_cpu_pool(model)
-    constraints.define_storage(model)
-    constraints.define_fabric(model)
-    networks.define_auxiliary_networks(model)
-    constraints.define_power(model)
+    compute = constraints.define_compute(model)
+    cpu = constraints.define_cpu_pool(model, compute)
+    storage = constraints.define_storage(model, compute)
+    fabric = constraints.define_fabric(model)
+    auxiliary = networks.define_auxiliary_networks(model, compute)
+    power = constraints.define_power(model, compute)
     constraints.define_space(model)
-    constraints.define_cooling(model)
+    constraints.define_cooling(model, compute.liquid_kw + cpu.liquid_kw + storage.liquid_kw
+                              + fabric.liquid_kw + auxiliary.liquid_kw)
     constraints.define_capex(model)
     economics.define_workload(model)
     economics.define_economics(model)
@@ -33,4 +34,5 @@ def build(bound: BoundSite, layout: Layout | None = None) -> Model:
     constraints.define_sku_limits(model)
     constraints.define_requirements(model)
     constraints.define_objective(model)
+    model.parts = SiteParts(compute, cpu, storage, fabric, power)
     return model

@@ -11,9 +11,20 @@ from __future__ import annotations
 import math
 
 from gigaplan.formulation.economics import facility_capex_per_mw
-from gigaplan.formulation.model import INF, Expr, Model, Row, total
-from gigaplan.inputs.catalog import PRECISIONS
+from gigaplan.formulation.model import (
+    INF,
+    ComputeParts,
+    CpuPoolParts,
+    Expr,
+    FabricParts,
+    Model,
+    PowerParts,
+    Row,
+    StorageParts,
+    total,
+)
 from gigaplan.inputs.requirements import FIELDS
+from gigaplan.kinds import PRECISIONS
 
 
 def _zero(model: Model, *names: str) -> None:
@@ -39,7 +50,7 @@ def it_cap_kw(model: Model) -> float:
     return usable_mw(model) * 1000.0 / basis_factor(model)
 
 
-def define_compute(model: Model) -> None:
+def define_compute(model: Model) -> ComputeParts:
     """Racks per compute SKU, ``n_i ∈ ℤ≥0``, and what they hold.
 
     ``n_i ≤ ⌊P_IT,max ÷ P_rack,i⌋`` bounds each count (no rack can exceed the IT power the
@@ -53,14 +64,11 @@ def define_compute(model: Model) -> None:
     cap = it_cap_kw(model)
     uppers = [math.floor(cap / sku.sizing_kw(sizing) + 1e-9) for sku in skus]
     variables = model.layout.add("rack-count", [sku.id for sku in skus], upper=uppers)
-    model.context["it_cap_kw"] = cap
-    model.context["usable_mw"] = usable_mw(model)
     gpus_max = 0.0
     for sku, var, upper in zip(skus, variables, uppers, strict=True):
         model.rack_vars[sku.id] = var
         model.fields[f"racks.{sku.id}"] = var
         gpus_max += sku.gpu_count * upper
-    model.context["gpus_max"] = gpus_max
     pairs = list(zip(skus, variables, strict=True))
     fields = model.fields
     fields["totals.compute_racks"] = total(var for _, var in pairs)
@@ -71,16 +79,17 @@ def define_compute(model: Model) -> None:
         fields[f"totals.{precision}_dense_pflops"] = total(sku.dense_pflops(precision) * var
                                                            for sku, var in pairs)
     fields["power_mw.compute"] = total(sku.sizing_kw(sizing) / 1000 * var for sku, var in pairs)
-    fields["_compute_expected_mw"] = total(sku.expected_kw / 1000 * var for sku, var in pairs)
     fields["network.dpus"] = total(sku.dpu_count * var for sku, var in pairs)
     fields["cost.capex_breakdown_usd.compute"] = total(sku.price_usd * var for sku, var in pairs)
-    fields["_liquid_kw"] = total(sku.liquid_frac * sku.sizing_kw(sizing) * var
-                                 for sku, var in pairs)
-    fields["_compute_cpus"] = total(sku.cpu_count * var for sku, var in pairs)
-    fields["_compute_cores"] = total(sku.cpu_core_count * var for sku, var in pairs)
+    return ComputeParts(
+        gpus_max=gpus_max,
+        cpus=total(sku.cpu_count * var for sku, var in pairs),
+        cpu_cores=total(sku.cpu_core_count * var for sku, var in pairs),
+        liquid_kw=total(sku.liquid_frac * sku.sizing_kw(sizing) * var for sku, var in pairs),
+        expected_mw=total(sku.expected_kw / 1000 * var for sku, var in pairs))
 
 
-def define_cpu_pool(model: Model) -> None:
+def define_cpu_pool(model: Model, compute: ComputeParts) -> CpuPoolParts:
     """CPU racks ``c`` for data preparation and orchestration.
 
     ``cores_rack·c ≥ cores_per_gpu·GPUs + cores`` (engineering-model.md §5.4: one management
@@ -88,10 +97,11 @@ def define_cpu_pool(model: Model) -> None:
     """
     site, rack = model.bound.site, model.bound.cpu_rack
     fields = model.fields
+    parts = CpuPoolParts(required_cores=Expr(), liquid_kw=Expr())
     if rack is None:
         _zero(model, "cpu.racks", "cpu.cores", "power_mw.cpu", "cost.capex_breakdown_usd.cpu")
     else:
-        need_max = site.cpu.cores_per_gpu * model.context["gpus_max"] + site.cpu.cores
+        need_max = site.cpu.cores_per_gpu * compute.gpus_max + site.cpu.cores
         (racks,) = model.layout.add("cpu-rack-count",
                                     upper=math.ceil(need_max / rack.cpu_core_count) + 1)
         required = site.cpu.cores_per_gpu * fields["totals.gpus"] + site.cpu.cores
@@ -100,20 +110,20 @@ def define_cpu_pool(model: Model) -> None:
                           unit="cores", group="cpu.cores_per_gpu", step=rack.cpu_core_count,
                           shown_used=pool,
                           shown_limit=required))
-        model.context["cpu_rack_cores"] = rack.cpu_core_count
         fields["cpu.racks"] = racks
         fields[f"racks.{rack.id}"] = racks
         fields["cpu.cores"] = pool
-        fields["_cpu_required_cores"] = required
         fields["power_mw.cpu"] = rack.power_kw / 1000 * racks
         fields["cost.capex_breakdown_usd.cpu"] = rack.price_usd * racks
-        fields["_liquid_kw"] = fields["_liquid_kw"] + rack.liquid_frac * rack.power_kw * racks
+        parts = CpuPoolParts(required_cores=required,
+                             liquid_kw=rack.liquid_frac * rack.power_kw * racks)
     pool_cpus = rack.cpu_count * fields["cpu.racks"] if rack else Expr()
-    fields["totals.cpus"] = fields["_compute_cpus"] + pool_cpus
-    fields["totals.cpu_cores"] = fields["_compute_cores"] + fields["cpu.cores"]
+    fields["totals.cpus"] = compute.cpus + pool_cpus
+    fields["totals.cpu_cores"] = compute.cpu_cores + fields["cpu.cores"]
+    return parts
 
 
-def define_storage(model: Model) -> None:
+def define_storage(model: Model, compute: ComputeParts) -> StorageParts:
     """Storage racks ``s``: capacity and read bandwidth both cover the GPUs.
 
     ``cap_rack·s ≥ c_store·GPUs/1000`` [PB] and ``bw_rack·s ≥ b_read·GPUs`` [GB/s]
@@ -123,10 +133,10 @@ def define_storage(model: Model) -> None:
     fields = model.fields
     if rack is None:
         _zero(model, "storage.racks", "storage.capacity_pb", "power_mw.storage",
-              "cost.capex_breakdown_usd.storage", "_storage_read_gb_per_s")
-        return
+              "cost.capex_breakdown_usd.storage")
+        return StorageParts(Expr(), Expr(), Expr(), Expr())
     gpus = fields["totals.gpus"]
-    gpus_max = model.context["gpus_max"]
+    gpus_max = compute.gpus_max
     need_pb = site.storage.pb_per_1000_gpus / 1000
     need_read = site.storage.read_gb_per_s_per_gpu
     upper = math.ceil(max(need_pb * gpus_max / rack.capacity_pb,
@@ -143,12 +153,11 @@ def define_storage(model: Model) -> None:
     fields["storage.racks"] = racks
     fields[f"racks.{rack.id}"] = racks
     fields["storage.capacity_pb"] = rack.capacity_pb * racks
-    fields["_storage_required_pb"] = need_pb * gpus
-    fields["_storage_read_gb_per_s"] = rack.read_gb_per_s * racks
-    fields["_storage_required_read_gb_per_s"] = need_read * gpus
     fields["power_mw.storage"] = rack.power_kw / 1000 * racks
     fields["cost.capex_breakdown_usd.storage"] = rack.price_usd * racks
-    fields["_liquid_kw"] = fields["_liquid_kw"] + rack.liquid_frac * rack.power_kw * racks
+    return StorageParts(required_pb=need_pb * gpus, read_gb_per_s=bandwidth,
+                        required_read_gb_per_s=need_read * gpus,
+                        liquid_kw=rack.liquid_frac * rack.power_kw * racks)
 
 
 def fabric_geometry(model: Model) -> dict[str, float]:
@@ -177,7 +186,7 @@ def divisors(number: int) -> list[int]:
     return [d for d in range(1, number + 1) if number % d == 0]
 
 
-def define_fabric(model: Model) -> None:
+def define_fabric(model: Model) -> FabricParts:
     """The scale-out compute fabric: a 2- or 3-tier fat tree per plane, and its optics.
 
     Per plane, with ``E`` endpoint ports, radix ``k``, leaf split ``d``/``u``:
@@ -199,13 +208,12 @@ def define_fabric(model: Model) -> None:
     names = ("network.tiers", "network.leaf_switches", "network.spine_switches",
              "network.core_switches", "network.switches", "network.optics", "network.racks",
              "network.power_kw", "power_mw.network", "cost.capex_breakdown_usd.network_switches",
-             "cost.capex_breakdown_usd.optics", "_endpoints")
+             "cost.capex_breakdown_usd.optics")
     switch = bound.switch
     if switch is None or not bound.compute:
         _zero(model, *names)
-        return
+        return FabricParts(Expr(), 0, 0.0, Expr())
     geometry = fabric_geometry(model)
-    model.context.update({f"fabric_{key}": value for key, value in geometry.items()})
     k, down, up, planes = (int(geometry[key]) for key in ("radix", "down", "up", "planes"))
     rate = geometry["rate_gbps"]
     endpoints = total(sku.nic_count * math.ceil(sku.nic_gbps / planes / rate - 1e-9)
@@ -281,19 +289,19 @@ def define_fabric(model: Model) -> None:
         "network.power_kw": network_kw,
         "power_mw.network": network_kw / 1000,
         "cost.capex_breakdown_usd.network_switches": switch.price_usd * switches,
-        "_endpoints": endpoints,
     })
-    fields["_liquid_kw"] = fields["_liquid_kw"] + switch.liquid_frac * switch.power_w / 1000 \
-        * switches
+    return FabricParts(endpoints_per_plane=endpoints, radix=k, port_gbps=rate,
+                       liquid_kw=switch.liquid_frac * switch.power_w / 1000 * switches)
 
 
-def define_power(model: Model) -> None:
+def define_power(model: Model, compute: ComputeParts) -> PowerParts:
     """The power budget (engineering-model.md §0, §1.4, §2.2).
 
     ``P_IT = P_compute + P_cpu + P_storage + P_network + P_auxiliary`` and, on a facility
     basis, ``PUE_pk·P_IT ≤ budget·u_red·(1 − headroom)``; on a grid basis the grid or
     generation connection also covers its headroom, ``h·PUE_pk·P_IT ≤ …`` (h =
     ``power.grid_headroom``, 1.10 by default); on an IT basis ``P_IT ≤ …`` (no PUE).
+    ``P_IT,expected`` counts the compute racks at their expected draw (energy uses it).
     """
     site = model.bound.site
     fields = model.fields
@@ -302,7 +310,7 @@ def define_power(model: Model) -> None:
     it = fields["power_mw.compute"] + others
     facility = site.power.pue * it
     grid = site.power.grid_headroom * facility
-    limit = model.context["usable_mw"]
+    limit = usable_mw(model)
     budget = site.power.budget_mw
     drawn = {"grid": grid, "facility": facility, "it": it}[site.power.basis]
     name = {"grid": "grid connection", "facility": "facility power",
@@ -313,15 +321,15 @@ def define_power(model: Model) -> None:
         "power_mw.budget": Expr(const=budget),
         "power_mw.usable": Expr(const=limit),
         "power_mw.it": it,
-        "power_mw.it_expected": fields["_compute_expected_mw"] + others,
+        "power_mw.it_expected": compute.expected_mw + others,
         "power_mw.facility": facility,
         "power_mw.grid": grid,
         "power_mw.overhead": facility - it,
         "power_mw.headroom": limit - drawn,
-        "_redundancy_reserve_mw": Expr(const=budget * (1 - site.power.usable_frac)),
-        "_headroom_reserve_mw": Expr(const=budget * site.power.usable_frac
-                                     * site.power.headroom_frac),
     })
+    return PowerParts(
+        redundancy_reserve_mw=budget * (1 - site.power.usable_frac),
+        headroom_reserve_mw=budget * site.power.usable_frac * site.power.headroom_frac)
 
 
 def define_space(model: Model) -> None:
@@ -347,7 +355,7 @@ def define_space(model: Model) -> None:
                           unit="m2", group="space.white_space", step=model.compute_step(area)))
 
 
-def define_cooling(model: Model) -> None:
+def define_cooling(model: Model, liquid_kw: Expr) -> None:
     """Heat rejection: ``Σ f_liq,i·P_i ≤ Q_liquid`` and ``Σ (1 − f_liq,i)·P_i ≤ Q_air``.
 
     All IT power becomes heat; each SKU's ``liquid_frac`` goes to the liquid loop and the
@@ -355,7 +363,7 @@ def define_cooling(model: Model) -> None:
     """
     cooling = model.bound.site.cooling
     fields = model.fields
-    liquid = fields["_liquid_kw"] / 1000
+    liquid = liquid_kw / 1000
     air = fields["power_mw.it"] - liquid
     fields["cooling.liquid_mw"] = liquid
     fields["cooling.air_mw"] = air

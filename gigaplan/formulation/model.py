@@ -5,7 +5,8 @@ each constraint family is one ``define_*`` function in :mod:`gigaplan.formulatio
 that adds :class:`Row`\\ s and result :attr:`Model.fields`; :mod:`gigaplan.formulation.build`
 assembles them. Every result field a plan reports is a linear :class:`Expr` over the
 variables, so the same expression serves the JSON output, requirements and the re-check.
-Pure Python: numpy arrays are built only in :mod:`gigaplan.solve`.
+Pure Python: numpy arrays (a scipy.sparse CSR matrix of the rows) are built only in
+:mod:`gigaplan.solve`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from gigaplan.inputs.requirements import within
 from gigaplan.inputs.site import BoundSite
 
 INF = math.inf
@@ -27,12 +29,7 @@ class Expr:
     const: float = 0.0
 
     def __add__(self, other: Expr | float) -> Expr:
-        if not isinstance(other, Expr):
-            return Expr(dict(self.coefs), self.const + float(other))
-        coefs = dict(self.coefs)
-        for index, coef in other.coefs.items():
-            coefs[index] = coefs.get(index, 0.0) + coef
-        return Expr({i: c for i, c in coefs.items() if c != 0.0}, self.const + other.const)
+        return total((self, other))
 
     __radd__ = __add__
 
@@ -59,10 +56,23 @@ class Expr:
 
 
 def total(exprs: Iterable[Expr | float]) -> Expr:
-    result = Expr()
+    """``Σ exprs`` accumulated in place in one dict: time and memory linear in the terms.
+
+    (Adding pairwise, ``a + b + c + …``, copies the growing sum once per term: quadratic in
+    the number of sites or phases a study sums over.) Coefficients that cancel to exactly
+    zero are dropped, as a pairwise sum would.
+    """
+    coefs: dict[int, float] = {}
+    const = 0.0
+    get = coefs.get
     for expr in exprs:
-        result = result + expr
-    return result
+        if isinstance(expr, Expr):
+            for index, coef in expr.coefs.items():
+                coefs[index] = get(index, 0.0) + coef
+            const += expr.const
+        else:
+            const += float(expr)
+    return Expr({i: c for i, c in coefs.items() if c != 0.0}, const)
 
 
 @dataclass
@@ -116,6 +126,65 @@ class Row:
     shown_used: Expr | None = None
     shown_limit: Expr | None = None
 
+    def holds(self, x: Sequence[float]) -> bool:
+        """Whether the point ``x`` meets this row within the relative tolerance."""
+        return within(self.expr.value(x), self.lower, self.upper)
+
+
+@dataclass(frozen=True)
+class ComputeParts:
+    """What :func:`~gigaplan.formulation.constraints.define_compute` hands the later blocks."""
+
+    gpus_max: float  # the most GPUs the budget could feed: bounds the pools sized by GPUs
+    cpus: Expr  # CPUs inside the compute racks
+    cpu_cores: Expr
+    liquid_kw: Expr  # heat of the compute racks that goes to the liquid loop
+    expected_mw: Expr  # the racks at their expected (typical) draw: what energy uses
+
+
+@dataclass(frozen=True)
+class CpuPoolParts:
+    required_cores: Expr  # cores_per_gpu x GPUs + cores (zero without a CPU rack)
+    liquid_kw: Expr
+
+
+@dataclass(frozen=True)
+class StorageParts:
+    required_pb: Expr
+    read_gb_per_s: Expr
+    required_read_gb_per_s: Expr
+    liquid_kw: Expr
+
+
+@dataclass(frozen=True)
+class FabricParts:
+    endpoints_per_plane: Expr
+    radix: int  # ports per switch at the fabric's port speed (0 without a fabric)
+    port_gbps: float
+    liquid_kw: Expr
+
+
+@dataclass(frozen=True)
+class AuxiliaryParts:
+    liquid_kw: Expr  # heat of the auxiliary network switches that goes to the liquid loop
+
+
+@dataclass(frozen=True)
+class PowerParts:
+    redundancy_reserve_mw: float  # budget x (1 - usable_frac)
+    headroom_reserve_mw: float  # budget x usable_frac x headroom_frac
+
+
+@dataclass(frozen=True)
+class SiteParts:
+    """The typed results of one site's blocks that a plan reports beside its fields."""
+
+    compute: ComputeParts
+    cpu: CpuPoolParts
+    storage: StorageParts
+    fabric: FabricParts
+    power: PowerParts
+
 
 @dataclass
 class Model:
@@ -132,7 +201,7 @@ class Model:
     maximize: bool = True
     # (expr, maximise?) after the objective; empty means least capex, then least IT power
     tie_breaks: list[tuple[Expr, bool]] = field(default_factory=list)
-    context: dict[str, float] = field(default_factory=dict)
+    parts: SiteParts | None = None  # set by build(): what the blocks returned
 
     def add_row(self, row: Row) -> None:
         self.rows.append(row)

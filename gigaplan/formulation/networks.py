@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import math
 
-from gigaplan.formulation.model import Expr, Model, Row, total
+from gigaplan.formulation.model import AuxiliaryParts, ComputeParts, Expr, Model, Row, total
 
 
-def define_auxiliary_networks(model: Model) -> None:
+def define_auxiliary_networks(model: Model, compute: ComputeParts) -> AuxiliaryParts:
     """Switches of the front-end, storage and management networks, their power and capex."""
     bound, fields, layout = model.bound, model.fields, model.layout
     network = bound.site.network
-    gpus, gpus_max = fields["totals.gpus"], model.context["gpus_max"]
+    gpus, gpus_max = fields["totals.gpus"], compute.gpus_max
     lines = (("frontend", bound.frontend_switch, network.frontend_gbps_per_gpu, "Gb/s"),
              ("storage", bound.storage_switch, network.storage_gbps_per_gpu, "Gb/s"),
              ("management", bound.management_switch, network.gpus_per_management_switch, "GPUs"))
@@ -67,6 +67,6 @@ def define_auxiliary_networks(model: Model) -> None:
     fields["network.auxiliary_power_kw"] = power_kw
     fields["power_mw.auxiliary_networks"] = power_kw / 1000
     fields["cost.capex_breakdown_usd.auxiliary_networks"] = capex
-    fields["_liquid_kw"] = fields["_liquid_kw"] + total(
-        switch.liquid_frac * switch.power_with_optics_w / 1000 * fields[f"network.{name}_switches"]
-        for name, switch, *_ in lines if switch is not None)
+    return AuxiliaryParts(liquid_kw=total(
+        switch.liquid_frac * switch.power_with_optics_w * fields[f"network.{name}_switches"]
+        for name, switch, *_ in lines if switch is not None))

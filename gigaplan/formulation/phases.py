@@ -25,6 +25,7 @@ from gigaplan.formulation.build import build
 from gigaplan.formulation.model import Expr, Layout, Model, Row, total
 from gigaplan.inputs.requirements import parse_requirement
 from gigaplan.inputs.site import BoundSite
+from gigaplan.kinds import PRECISIONS
 
 MONOTONE_FIELDS = ("cpu.racks", "storage.racks", "network.switches", "network.optics")
 DAYS_PER_YEAR = 365.25
@@ -86,7 +87,7 @@ def build_phased(bound: BoundSite) -> PhasedModel:
     layout.prefix = ""
     final = models[-1]
     combined = Model(bound=bound, layout=layout, fields=dict(final.fields),
-                     rack_vars=final.rack_vars, ratios=final.ratios, context=final.context,
+                     rack_vars=final.rack_vars, ratios=final.ratios, parts=final.parts,
                      objective_unit=final.objective_unit, maximize=final.maximize)
     for phase, model in zip(site.phases, models, strict=True):
         for row in model.rows:
@@ -166,8 +167,7 @@ def _link(combined: Model, models: list[Model]) -> tuple[list[dict[str, Expr]], 
 def timeline(phased: PhasedModel, x: list[float]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The ``phases`` list and ``schedule`` summary of a solved phased model."""
     site = phased.model.bound.site
-    precision = site.objective if site.objective in ("fp4", "fp8", "bf16", "tf32", "fp64") \
-        else "fp4"
+    precision = site.objective if site.objective in PRECISIONS else "fp4"
     rows = []
     cumulative = 0.0
     for index, (phase, model) in enumerate(zip(site.phases, phased.phases, strict=True)):

@@ -13,6 +13,7 @@ ones by id. Catalog files are read as data only, never executed.
 from __future__ import annotations
 
 import difflib
+import functools
 import tomllib
 import types
 import typing
@@ -40,7 +41,6 @@ Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 PositiveCount = Annotated[int, Field(gt=0, le=10**7)]
 Count = Annotated[int, Field(ge=0, le=10**7)]
 
-PRECISIONS = ("fp4", "fp8", "bf16", "tf32", "fp64")
 
 
 def _is_number(annotation: Any) -> bool:
@@ -87,9 +87,6 @@ class Sku(BaseModel):
     def estimate_ranges(self) -> dict[str, tuple[float, float]]:
         """The low-high range of every estimated field that has one (montecarlo samples these)."""
         return {name: self.ranges[name] for name in self.estimates if name in self.ranges}
-
-    def is_estimate(self, field_name: str) -> bool:
-        return field_name in self.estimates
 
 
 class ComputeRack(Sku):
@@ -258,8 +255,8 @@ def bundled_catalog_paths() -> list[Path]:
     raise CatalogError("the bundled catalog is missing from the installation; reinstall gigaplan")
 
 
-def read_toml(path: Path, error: type[InputError]) -> dict[str, Any]:
-    """Read a TOML file as data; every way it can fail is a one-line input error."""
+def read_text(path: Path, error: type[InputError]) -> str:
+    """A UTF-8 text file's content; every way reading can fail is a one-line input error."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -269,19 +266,28 @@ def read_toml(path: Path, error: type[InputError]) -> dict[str, Any]:
     except OSError as exc:
         raise error(f"{path}: cannot be read ({exc.strerror})") from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise error(f"{path}: not a UTF-8 text file (is it binary?)") from None
+
+
+def loads_toml(text: str, name: str | Path, error: type[InputError]) -> dict[str, Any]:
+    """Parse TOML ``text`` (read from ``name``) as data; a failure is a one-line input error."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise error(f"{path}: TOML syntax error: {exc}") from None
+        raise error(f"{name}: TOML syntax error: {exc}") from None
     except RecursionError:
-        raise error(f"{path}: TOML nesting is too deep") from None
+        raise error(f"{name}: TOML nesting is too deep") from None
     if _depth(data) > MAX_DEPTH:
-        raise error(f"{path}: tables and arrays are nested more than {MAX_DEPTH} levels deep; "
+        raise error(f"{name}: tables and arrays are nested more than {MAX_DEPTH} levels deep; "
                     "no gigaplan file needs that")
     return data
+
+
+def read_toml(path: Path, error: type[InputError]) -> dict[str, Any]:
+    """Read a TOML file as data; every way it can fail is a one-line input error."""
+    return loads_toml(read_text(path, error), path, error)
 
 
 MAX_DEPTH = 32
@@ -341,29 +347,53 @@ def parse_entries(source: str, data: dict[str, Any]) -> tuple[list[Sku], list[st
     return skus, problems
 
 
-def load_catalog(extra: Sequence[str | Path] = (), *, bundled: bool = True) -> Catalog:
+def load_catalog(extra: Sequence[str | Path] = (), *, bundled: bool = True,
+                 texts: Sequence[tuple[str, str]] = ()) -> Catalog:
     """The bundled catalog, then each file of ``extra`` adding or overriding SKUs by id.
 
+    ``texts`` are catalog files already read, as ``(name, TOML text)`` pairs (what a task
+    carries to a worker that has none of the client's files); they come after ``extra``.
     Raises :class:`CatalogError` listing every problem in every file at once.
     """
     paths = [*(bundled_catalog_paths() if bundled else []), *map(Path, extra)]
     skus: dict[str, Sku] = {}
     origin: dict[str, str] = {}
     problems: list[str] = []
-    for path in paths:
+    files: list[tuple[str, Path | None, str | None]] = [(str(path), path, None)
+                                                        for path in paths]
+    files += [(name, None, text) for name, text in texts]
+    for name, path, text in files:
         try:
-            data = read_toml(path, CatalogError)
+            data = read_toml(path, CatalogError) if path is not None else \
+                loads_toml(text or "", name, CatalogError)
         except CatalogError as exc:
             problems.extend(exc.problems)
             continue
-        entries, file_problems = parse_entries(str(path), data)
+        entries, file_problems = parse_entries(name, data)
         problems.extend(file_problems)
         for sku in entries:
             skus[sku.id] = sku
-            origin[sku.id] = str(path)
+            origin[sku.id] = name
     if problems:
         raise CatalogError.listing(problems)
     return Catalog(skus=skus, origin=origin)
+
+
+def ship_catalogs(paths: Sequence[str | Path]) -> tuple[tuple[str, str], ...]:
+    """User catalog files as ``(name, text)`` pairs, checked here: a task carries them.
+
+    Raises :class:`CatalogError` for a missing, unreadable or invalid file, once, on the
+    client, before any work is sent anywhere.
+    """
+    texts = tuple((str(path), read_text(Path(path), CatalogError)) for path in paths)
+    shipped_catalog(texts)  # validate now: a bad catalog is one error, not one per row
+    return texts
+
+
+@functools.lru_cache(maxsize=8)
+def shipped_catalog(texts: tuple[tuple[str, str], ...]) -> Catalog:
+    """The catalog of shipped files, parsed and validated once per process."""
+    return load_catalog(texts=texts)
 
 
 def validate_files(paths: Iterable[str | Path]) -> list[str]:

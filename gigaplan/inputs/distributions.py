@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from gigaplan.errors import SiteError
+from gigaplan.inputs.units import split_number
 from gigaplan.inputs.values import toml_value
 
 KINDS = {"uniform": 2, "normal": 2, "triangular": 3, "lognormal": 2, "choice": None}
 CATALOG_PREFIX = "catalog."
 _CALL = re.compile(r"^\s*(?P<kind>[a-z]+)\s*\((?P<args>.*)\)\s*$")
-_ARG = re.compile(r"^\s*(?P<sign>[+-]?)\s*(?P<cur>\$?)\s*(?P<num>\d[\d,]*(?:\.\d*)?"
-                  r"(?:[eE][+-]?\d+)?|\.\d+)\s*(?P<unit>.*?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -75,14 +73,11 @@ def parse_distribution(key: str, text: str) -> Distribution:
 
 
 def _number(arg: str, key: str) -> tuple[float, str]:
-    match = _ARG.match(arg)
-    if not match:
+    parts = split_number(arg)
+    if parts is None:
         raise SiteError(f"uncertainty {key}: {arg.strip()!r} is not a number")
-    try:
-        number = float(Decimal(match["num"].replace(",", "")))
-    except InvalidOperation:
-        raise SiteError(f"uncertainty {key}: {arg.strip()!r} is not a number") from None
-    return (-number if match["sign"] == "-" else number), f"{match['cur']}|{match['unit']}"
+    number, currency, unit = parts
+    return float(number), f"{currency}|{unit}"
 
 
 def _check(key: str, kind: str, values: tuple[float, ...]) -> None:

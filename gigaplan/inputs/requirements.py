@@ -9,11 +9,13 @@ requirement as a constraint; ``gigaplan check`` evaluates the same expressions a
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 from gigaplan.errors import SiteError, UnitError
 from gigaplan.inputs.units import Dimension, parse
+from gigaplan.kinds import TOLERANCE
 
 D = Dimension
 
@@ -104,13 +106,18 @@ class Requirement:
     op: str
     value: float
 
-    def holds(self, measured: float, tolerance: float = 1e-6) -> bool:
-        slack = tolerance * max(1.0, abs(self.value))
-        if self.op == ">=":
-            return measured >= self.value - slack
-        if self.op == "<=":
-            return measured <= self.value + slack
-        return abs(measured - self.value) <= slack
+    def holds(self, measured: float) -> bool:
+        """Whether ``measured`` meets the requirement, within the relative tolerance."""
+        lower = self.value if self.op in (">=", "==") else -math.inf
+        upper = self.value if self.op in ("<=", "==") else math.inf
+        return within(measured, lower, upper)
+
+
+def within(value: float, lower: float, upper: float) -> bool:
+    """Whether ``lower <= value <= upper`` up to :data:`gigaplan.kinds.TOLERANCE` of each
+    bound, relative to the bound (absolute below 1)."""
+    return (lower - TOLERANCE * max(1.0, abs(lower)) <= value
+            <= upper + TOLERANCE * max(1.0, abs(upper)))
 
 
 def field_names(rack_ids: tuple[str, ...] = ()) -> list[str]:

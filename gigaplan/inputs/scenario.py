@@ -7,11 +7,12 @@ overrides the defaults.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from gigaplan.inputs.catalog import Catalog, load_catalog
+from gigaplan.errors import SiteError
+from gigaplan.inputs.catalog import Catalog, load_catalog, read_toml, ship_catalogs, shipped_catalog
 from gigaplan.inputs.site import BoundSite, bind, check_key, load_site, parse_set
 
 
@@ -26,13 +27,31 @@ class Scenario:
     catalogs: tuple[str | Path, ...] = ()
     source: str | None = None  # the name of an inline site in messages
     origin: str = "--set"  # where the overrides come from, for messages
+    catalog_texts: tuple[tuple[str, str], ...] = ()  # catalogs already read: (name, text)
 
     def bind(self, catalog: Catalog | None = None) -> BoundSite:
         for key, _ in self.overrides:
             check_key(key, self.origin)
         pairs = [parse_set(item) for item in self.sets] + list(self.overrides)
         site, source = load_site(self.site, pairs, list(self.require), source=self.source)
-        return bind(site, catalog or load_catalog(self.catalogs), source)
+        if catalog is None:
+            catalog = shipped_catalog(self.catalog_texts) if not self.catalogs else \
+                load_catalog(self.catalogs, texts=self.catalog_texts)
+        return bind(site, catalog, source)
+
+    def shipped(self) -> Scenario:
+        """This scenario with its files' contents in place of their paths.
+
+        What a worker on another machine needs: the site file as its table (named as the
+        file, so messages are the same) and the user catalogs as text. A missing or invalid
+        file raises here, once, before any task is sent.
+        """
+        site, source = self.site, self.source
+        if isinstance(site, str | Path):
+            source = str(site)
+            site = read_toml(Path(site), SiteError)
+        texts = self.catalog_texts + ship_catalogs(self.catalogs)
+        return replace(self, site=site, source=source, catalogs=(), catalog_texts=texts)
 
 
 def flag_overrides(flags: dict[str, Any]) -> tuple[tuple[str, Any], ...]:

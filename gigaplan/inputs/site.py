@@ -50,6 +50,7 @@ from gigaplan.inputs.requirements import (
 )
 from gigaplan.inputs.units import Dimension, count_type, quantity_type
 from gigaplan.inputs.values import toml_value
+from gigaplan.kinds import OBJECTIVES, PRECISIONS
 
 PowerMW = quantity_type(Dimension.POWER, "MW")
 AreaM2 = quantity_type(Dimension.AREA, "m2")
@@ -59,12 +60,10 @@ Count = count_type()
 Number = quantity_type(Dimension.COUNT, "")
 PBytes = quantity_type(Dimension.DATA, "PB")
 GBytesPerS = quantity_type(Dimension.BANDWIDTH, "GB/s")
-Objective = Literal["gpus", "fp4", "fp8", "bf16", "tf32", "fp64", "hbm", "tokens", "capex", "tco"]
-Precision = Literal["fp4", "fp8", "bf16", "tf32", "fp64"]
+Objective = Literal[OBJECTIVES]  # type: ignore[valid-type]
+Precision = Literal[PRECISIONS]  # type: ignore[valid-type]
 Years = quantity_type(Dimension.TIME, "years")
 UsdPerMWh = quantity_type(Dimension.MONEY_PER_ENERGY, "USD/MWh")
-OBJECTIVES: tuple[str, ...] = Objective.__args__  # type: ignore[attr-defined]
-REDUNDANCY_SCHEMES = ("N", "N+1", "2N", "4N/3", "3N/2")
 DEFAULT_SITE_NAME = "(embedded default site)"
 
 

@@ -17,30 +17,23 @@ from typing import Any
 from gigaplan.errors import SiteError
 from gigaplan.inputs.catalog import Catalog, read_toml
 from gigaplan.inputs.requirements import FIELDS, parse_requirement
-from gigaplan.inputs.site import OBJECTIVES, BoundSite, apply_overrides, bind, validate_site
+from gigaplan.inputs.site import BoundSite, apply_overrides, bind, validate_site
 from gigaplan.inputs.units import Dimension, parse
+from gigaplan.inputs.values import flatten
+from gigaplan.kinds import OBJECTIVES
 
 # Fields that add up across sites, so global requirements may name them.
 SUMMABLE = tuple(name for name in FIELDS if name.split(".")[0] in (
     "totals", "power_mw", "network", "storage", "cpu", "space", "cooling", "cost", "energy")
     and name not in ("network.tiers", "cost.usd_per_gpu_hour", "cost.usd_per_million_tokens"))
+# Site keys whose value is a whole table (SKU id -> number), not a section to walk into.
+TABLE_VALUES = ("min_racks", "max_racks", "prices")
 
 
 def is_study(path: Path) -> bool:
     """Whether a TOML file is a study (it has ``[[sites]]``), read as data."""
     data = read_toml(path, SiteError)
     return isinstance(data.get("sites"), list)
-
-
-def _flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    pairs = []
-    for key, value in data.items():
-        dotted = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, dict) and key not in ("min_racks", "max_racks", "prices"):
-            pairs.extend(_flatten(value, dotted))
-        else:
-            pairs.append((dotted, value))
-    return pairs
 
 
 @dataclass(frozen=True)
@@ -111,7 +104,7 @@ def load_study(path: Path, catalog: Catalog, overrides: tuple[tuple[str, Any], .
         raw: dict[str, Any] = {}
         if "file" in entry:
             raw = read_toml(path.parent / str(entry["file"]), SiteError)
-        raw = apply_overrides(raw, [*_flatten(inline), ("objective", objective),
+        raw = apply_overrides(raw, [*flatten(inline, keep=TABLE_VALUES), ("objective", objective),
                                     *overrides])
         source = f"{path} [sites.{name}]"
         try:

@@ -15,6 +15,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -173,13 +174,37 @@ def _factor(dim: Dimension, unit: str, had_dollar: bool) -> float | None:
     return _lookup(_SPECS[dim].units, unit)
 
 
-def _split(text: str) -> tuple[float, str, bool] | None:
+def split_number(text: str) -> tuple[Decimal, str, str] | None:
+    """A quantity as written, ``"-$1,200.5 M"`` -> ``(Decimal("-1200.5"), "$", "M")``.
+
+    The one reader of a number with an optional sign, dollar mark, thousands separators and
+    unit text: quantities here, sweep ranges and distribution arguments all use it. The number
+    stays exact (a :class:`~decimal.Decimal`) so that ranges step without drift.
+
+    Parameters
+    ----------
+    text
+        The quantity as the user wrote it.
+
+    Returns
+    -------
+    tuple[Decimal, str, str] or None
+        The signed number, ``"$"`` or ``""``, and the unit text (stripped); None when
+        ``text`` does not start with a number.
+    """
     match = _NUMBER.match(text.strip())
     if not match:
         return None
-    number = float(match["num"].replace(",", ""))
-    sign = -1.0 if match["sign"] == "-" else 1.0
-    return sign * number, match["unit"], bool(match["cur"])
+    number = Decimal(match["num"].replace(",", ""))
+    return (-number if match["sign"] == "-" else number), match["cur"], match["unit"]
+
+
+def _split(text: str) -> tuple[float, str, bool] | None:
+    parts = split_number(text)
+    if parts is None:
+        return None
+    number, currency, unit = parts
+    return float(number), unit, bool(currency)
 
 
 def _try_parse(text: str, dim: Dimension) -> float | None:

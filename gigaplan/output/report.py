@@ -37,35 +37,6 @@ def field_unit(name: str) -> str:
     return ""
 
 
-def catalog_table(entries: list[dict[str, Any]], kind: str | None = None) -> Table:
-    """Key figures of catalog entries (``model_dump`` dicts); * marks an estimate."""
-    table = Table(title="gigaplan catalog", title_justify="left")
-    for header, justify in (("id", "left"), ("kind", "left"), ("status", "left"),
-                            ("available", "left"), ("GPUs", "right"), ("power", "right"),
-                            ("FP4 dense", "right"), ("price", "right"), ("name", "left")):
-        table.add_column(header, justify=justify,  # type: ignore[arg-type]
-                         no_wrap=header in ("id", "kind"))
-    for sku in sorted(entries, key=lambda entry: entry["id"]):
-        if kind and sku["kind"] != kind:
-            continue
-        compute = sku["kind"] == "compute_rack"
-        power_w = sku["power_kw"] * 1e3 if "power_kw" in sku else float(sku.get("power_w", 0))
-        table.add_row(*map(Text, (
-            sku["id"], sku["kind"], sku["status"], str(sku["available_from"]),
-            str(sku["gpu_count"]) if compute else "",
-            format_quantity(power_w, Dimension.POWER) + _mark(sku, "power_kw", "power_w"),
-            f"{sku['gpu_count'] * sku['fp4_dense_pflops_per_gpu']:,.0f} PF" if compute else "",
-            format_quantity(sku["price_usd"], Dimension.MONEY) + _mark(sku, "price_usd"),
-            sku["name"],
-        )))
-    table.caption = "* an estimate, not a vendor datasheet figure (see `gigaplan catalog show ID`)"
-    return table
-
-
-def _mark(sku: dict[str, Any], *fields: str) -> str:
-    return "*" if any(name in sku.get("estimates", ()) for name in fields) else ""
-
-
 def sku_table(sku: dict[str, Any], origin: str = "") -> RenderableType:
     """Every field with its unit, estimate markers and ranges, then the notes and sources."""
     table = Table(title=f"{sku['id']}: {sku['name']}", title_justify="left")

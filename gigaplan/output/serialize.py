@@ -11,13 +11,14 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import tomli_w
 
 from gigaplan.inputs.bundled import JSON_PATH
+from gigaplan.inputs.values import flatten
 
 if TYPE_CHECKING:  # the catalog module imports pydantic, which `catalog list` never needs
     from gigaplan.inputs.catalog import Catalog
@@ -62,27 +63,14 @@ def to_toml(data: Mapping[str, Any]) -> str:
     return tomli_w.dumps(_drop_none(plain(data)))
 
 
-def flatten(data: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
-    """Dotted ``key`` / value pairs; list items are keyed by their ``sku`` or ``name`` if any."""
-    if isinstance(data, Mapping):
-        for key in sorted(data):
-            yield from flatten(data[key], f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(data, list) and data and all(isinstance(item, Mapping) for item in data):
-        for index, item in enumerate(data):
-            label = item.get("sku", item.get("name", index))
-            yield from flatten(item, f"{prefix}[{label}]")
-    elif isinstance(data, list):
-        yield prefix, ";".join(str(item) for item in data)
-    else:
-        yield prefix, data
-
-
 def to_csv(data: Any) -> str:
     """Two columns, ``key,value``: one row per leaf of the nested result."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["key", "value"])
-    for key, value in flatten(plain(data)):
+    for key, value in flatten(plain(data), label_lists=True, sort=True):
+        if isinstance(value, list):
+            value = ";".join(str(item) for item in value)
         writer.writerow([key, "" if value is None else value])
     return buffer.getvalue()
 

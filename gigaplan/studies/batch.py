@@ -10,17 +10,16 @@ and come back in input order, so the output is identical for every ``jobs``.
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import json
 import os
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from gigaplan.errors import EXIT_INTERNAL, GigaplanError, InputError
-from gigaplan.inputs.catalog import load_catalog
+from gigaplan.errors import EXIT_INTERNAL, GigaplanError, InputError, SiteError
+from gigaplan.inputs.catalog import read_toml, ship_catalogs
 from gigaplan.inputs.scenario import Scenario
 from gigaplan.inputs.values import toml_value
 from gigaplan.planner import plan
@@ -47,6 +46,10 @@ class Row:
     problem: str = ""
     base_dir: str = "."
     catalogs: tuple[str, ...] = field(default=())
+    # set by ship(): the site file's name when ``site`` holds its table, and the user
+    # catalogs as (name, text); a shipped row needs none of the client's files
+    source: str = ""
+    catalog_texts: tuple[tuple[str, str], ...] = ()
 
 
 def _row_from_mapping(data: Any, label: str, base_dir: str) -> Row:
@@ -113,9 +116,38 @@ def read_rows(text: str, source: str, base_dir: str = ".", fmt: str | None = Non
     return unique
 
 
-@functools.lru_cache(maxsize=8)
-def _catalog(paths: tuple[str, ...]) -> Any:
-    return load_catalog(paths)
+def ship(rows: Iterable[Row]) -> Iterator[Row]:
+    """Rows with file contents in place of file paths, read on the client.
+
+    Each site file is read once, and a row naming it carries its table (so a worker on
+    another machine, in another directory, needs only the installed package); a site file
+    that cannot be read makes its rows error rows here, without a task. The user catalogs
+    are read and validated once: a bad one raises :class:`CatalogError` before any row runs.
+    Lazy, so a long batch streams.
+    """
+    sites: dict[str, tuple[dict[str, Any] | None, str]] = {}
+    catalogs: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+    for row in rows:
+        if row.catalogs not in catalogs:
+            catalogs[row.catalogs] = ship_catalogs(row.catalogs)
+        if row.problem:
+            yield row
+            continue
+        texts = row.catalog_texts + catalogs[row.catalogs]
+        if not isinstance(row.site, str):
+            yield replace(row, catalogs=(), catalog_texts=texts)
+            continue
+        path = str(Path(row.base_dir) / row.site)
+        if path not in sites:
+            try:
+                sites[path] = (read_toml(Path(path), SiteError), "")
+            except SiteError as error:
+                sites[path] = (None, str(error))
+        table, problem = sites[path]
+        if table is None:
+            yield Row(id=row.id, problem=problem)
+            continue
+        yield replace(row, site=table, source=path, catalogs=(), catalog_texts=texts)
 
 
 def summarize(plan: dict[str, Any]) -> dict[str, Any]:
@@ -138,8 +170,10 @@ def plan_row(row: Row) -> dict[str, Any]:
         if isinstance(site, str):
             site = Path(row.base_dir) / site
         scenario = Scenario(site=site, overrides=row.sets,
-                            source=f"row {row.id} (inline site)", origin=f"row {row.id}: set")
-        result = plan(scenario.bind(_catalog(row.catalogs))).to_dict()
+                            source=row.source or f"row {row.id} (inline site)",
+                            origin=f"row {row.id}: set", catalogs=row.catalogs,
+                            catalog_texts=row.catalog_texts)
+        result = plan(scenario.bind()).to_dict()
     except GigaplanError as error:
         return {"id": row.id, "status": "error", "exit_code": error.exit_code,
                 "error": str(error)}
@@ -160,10 +194,17 @@ def _failed(row: Row, error: BaseException) -> dict[str, Any]:
             "error": f"task failed: {type(error).__name__}: {error}"}
 
 
-def run(rows: Sequence[Row], jobs: int = 1, executor: str = "local",
-        scheduler: str | None = None) -> Iterator[dict[str, Any]]:
-    """Plan ``rows`` on the executor and yield their result lines in input order."""
-    yield from executors.run(plan_row, rows, jobs, executor, scheduler, on_error=_failed)
+def run(rows: Iterable[Row], jobs: int = 1, executor: str = "local",
+        scheduler: str | None = None, count: int | None = None) -> Iterator[dict[str, Any]]:
+    """Plan ``rows`` on the executor and yield their result lines in input order.
+
+    Rows are shipped (:func:`ship`) first, on every executor, so local and Dask runs read
+    the same contents and give identical lines.
+    """
+    if count is None and isinstance(rows, Sequence):
+        count = len(rows)
+    yield from executors.run(plan_row, ship(rows), jobs, executor, scheduler,
+                             on_error=_failed, count=count)
 
 
 def done_ids(path: Path, fmt: str) -> dict[str, str]:

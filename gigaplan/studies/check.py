@@ -62,20 +62,27 @@ def report_dict(plan: Mapping[str, Any], outcomes: Sequence[Outcome]) -> dict[st
 
 def junit_xml(outcomes: Sequence[Outcome], source: str) -> str:
     """JUnit XML: one test case per requirement, failures carrying the measured value."""
-    failures = sum(not o.passed for o in outcomes)
-    suite = ElementTree.Element("testsuite", name="gigaplan check", tests=str(len(outcomes)),
-                                failures=str(failures), errors="0", skipped="0")
-    for outcome in outcomes:
-        case = ElementTree.SubElement(suite, "testcase", classname=f"gigaplan.{source}",
-                                      name=outcome.requirement.text, time="0")
-        if not outcome.passed:
-            measured = "no value" if outcome.value is None else f"{outcome.value:g}"
-            message = (f"{outcome.requirement.field} = {measured}, required "
-                       f"{outcome.requirement.op} {outcome.requirement.value:g}")
-            failure = ElementTree.SubElement(case, "failure", message=message,
-                                             type="RequirementNotMet")
-            failure.text = message
-    tree = ElementTree.ElementTree(ElementTree.Element("testsuites"))
-    tree.getroot().append(suite)
+    return junit_suites([(source, outcomes)])
+
+
+def junit_suites(suites: Sequence[tuple[str, Sequence[Outcome]]]) -> str:
+    """JUnit XML with one test suite per checked site (``source``, its outcomes)."""
+    root = ElementTree.Element("testsuites")
+    for source, outcomes in suites:
+        failures = sum(not o.passed for o in outcomes)
+        name = "gigaplan check" if len(suites) == 1 else f"gigaplan check {source}"
+        suite = ElementTree.SubElement(root, "testsuite", name=name, tests=str(len(outcomes)),
+                                       failures=str(failures), errors="0", skipped="0")
+        for outcome in outcomes:
+            case = ElementTree.SubElement(suite, "testcase", classname=f"gigaplan.{source}",
+                                          name=outcome.requirement.text, time="0")
+            if not outcome.passed:
+                measured = "no value" if outcome.value is None else f"{outcome.value:g}"
+                message = (f"{outcome.requirement.field} = {measured}, required "
+                           f"{outcome.requirement.op} {outcome.requirement.value:g}")
+                failure = ElementTree.SubElement(case, "failure", message=message,
+                                                 type="RequirementNotMet")
+                failure.text = message
+    tree = ElementTree.ElementTree(root)
     ElementTree.indent(tree)
-    return ElementTree.tostring(tree.getroot(), encoding="unicode", xml_declaration=True) + "\n"
+    return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

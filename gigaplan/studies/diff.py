@@ -15,6 +15,7 @@ from typing import Any
 
 from gigaplan.errors import InputError
 from gigaplan.inputs.scenario import Scenario
+from gigaplan.inputs.values import flatten
 from gigaplan.planner import plan
 from gigaplan.result import SCHEMA as PLAN_SCHEMA
 
@@ -39,19 +40,8 @@ def load_side(path: Path, catalogs: tuple[str, ...] = ()) -> dict[str, Any]:
     return plan(Scenario(site=path, catalogs=catalogs).bind()).to_dict()
 
 
-def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    """Dotted keys to leaf values; lists of scalars are kept whole."""
-    items: dict[str, Any] = {}
-    if isinstance(data, Mapping):
-        for key, value in data.items():
-            items.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-    else:
-        items[prefix] = data
-    return items
-
-
 def _results(plan: Mapping[str, Any]) -> dict[str, Any]:
-    flat = flatten({key: plan[key] for key in RESULT_SECTIONS if key in plan})
+    flat = dict(flatten({key: plan[key] for key in RESULT_SECTIONS if key in plan}))
     flat["status"] = plan.get("status")
     for line in plan.get("racks", []):
         flat[f"racks.{line['sku']}"] = line["count"]
@@ -71,8 +61,8 @@ def compare(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, str] 
             ) -> dict[str, Any]:
     """Changed inputs and results between two plan dicts (absent keys count as None)."""
     sections = {}
-    for name, left, right in (("inputs", flatten(a["inputs"]["site"]),
-                               flatten(b["inputs"]["site"])),
+    for name, left, right in (("inputs", dict(flatten(a["inputs"]["site"])),
+                               dict(flatten(b["inputs"]["site"]))),
                               ("results", _results(a), _results(b))):
         keys = sorted(set(left) | set(right))
         sections[name] = [_change(key, left.get(key), right.get(key)) for key in keys

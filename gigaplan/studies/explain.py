@@ -19,6 +19,7 @@ from gigaplan.inputs.requirements import FIELDS, parse_requirement
 from gigaplan.inputs.scenario import Scenario
 from gigaplan.inputs.site import BoundSite
 from gigaplan.inputs.units import Dimension, format_quantity
+from gigaplan.kinds import TOLERANCE
 from gigaplan.planner import plan
 from gigaplan.solve import SolveStatus, run_milp
 
@@ -208,7 +209,7 @@ def elastic(model: Model, time_limit_s: float | None = None) -> list[dict[str, A
     moves = []
     for row, slack, bound, side in slacks:
         amount = slack.value(outcome.x)
-        if amount <= 1e-6 * max(1.0, abs(bound)):
+        if amount <= TOLERANCE * max(1.0, abs(bound)):
             continue
         target = bound + amount if side == "upper" else bound - amount
         moves.append({"limit": row.group, "name": row.name, "bound": bound,

@@ -24,12 +24,12 @@ from typing import Any
 
 from gigaplan.errors import EXIT_INTERNAL, GigaplanError, SiteError
 from gigaplan.formulation.build import build
-from gigaplan.inputs.catalog import SKU_CLASSES, Catalog, load_catalog
+from gigaplan.inputs.catalog import SKU_CLASSES, Catalog, load_catalog, shipped_catalog
 from gigaplan.inputs.distributions import CATALOG_PREFIX, Distribution
 from gigaplan.inputs.site import parse_uncertainty
 from gigaplan.inputs.units import Dimension, parse
 from gigaplan.planner import plan
-from gigaplan.solve import optimize
+from gigaplan.solve import optimize, solve
 from gigaplan.studies import executors
 from gigaplan.studies.batch import summarize
 
@@ -78,7 +78,9 @@ class SampleTask:
 
 def _catalog(task: SampleTask) -> Any:
     """The catalog with this sample's ``catalog.<id>.<field>`` values, re-validated."""
-    base = load_catalog(task.scenario.catalogs)
+    scenario = task.scenario  # shipped: the base catalog is parsed once per process
+    base = shipped_catalog(scenario.catalog_texts) if not scenario.catalogs else \
+        load_catalog(scenario.catalogs, texts=scenario.catalog_texts)
     updates: dict[str, dict[str, Any]] = {}
     for key, value in task.values:
         if key.startswith(CATALOG_PREFIX):
@@ -122,12 +124,12 @@ def run_sample(task: SampleTask) -> dict[str, Any]:
                             "radix or planes); the fixed plan cannot be evaluated")
         x = list(task.nominal_x)
         violated = sorted({row_.group for row_ in model.rows if row_.group and
-                           not _holds(row_, x)})
+                           not row_.holds(x)})
         fixed = {name: model.value(name, x) if name in model.fields or name in model.ratios
                  else None for name in FIELDS if name != "objective.value"}
         fixed["objective.value"] = model.objective.value(x)
         row["fixed"] = {"fields": fixed, "violated": violated}
-        result = plan(bound).to_dict()
+        result = solve(model)[0].to_dict()  # the model built above: one build per sample
         row["optimal"] = ({"status": result["status"], **summarize(result)}
                           if "totals" in result else {"status": result["status"]})
     except GigaplanError as error:
@@ -136,12 +138,6 @@ def run_sample(task: SampleTask) -> dict[str, Any]:
         row.update({"status": "error", "exit_code": EXIT_INTERNAL,
                     "error": f"internal error: {type(error).__name__}: {error}"})
     return row
-
-
-def _holds(row: Any, x: list[float]) -> bool:
-    value = row.expr.value(x)
-    return row.lower - 1e-6 * max(1.0, abs(row.lower)) <= value <= \
-        row.upper + 1e-6 * max(1.0, abs(row.upper))
 
 
 # --- the whole run -------------------------------------------------------------------------------
@@ -174,6 +170,7 @@ def montecarlo(scenario: Any, uncertain: dict[str, str], samples: int, seed: int
                jobs: int = 1, executor: str = "local", scheduler: str | None = None,
                progress: Any = None) -> dict[str, Any]:
     """Run the study; ``progress`` wraps the result iterator (the CLI's progress bar)."""
+    scenario = scenario.shipped()  # files read once, here; tasks carry their contents
     bound = scenario.bind()
     specs = dict(bound.site.uncertainty)
     specs.update(uncertain)

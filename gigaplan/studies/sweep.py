@@ -8,18 +8,17 @@ sweeps run in parallel exactly like ``gigaplan batch``.
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from gigaplan.errors import SiteError
+from gigaplan.inputs.catalog import read_toml
 from gigaplan.inputs.site import check_key, parse_set
+from gigaplan.inputs.units import split_number
 from gigaplan.studies.batch import Row
 
-_QUANTITY = re.compile(r"^\s*(?P<sign>[+-]?)\s*(?P<cur>\$?)\s*(?P<num>\d[\d,]*(?:\.\d*)?"
-                       r"(?:[eE][+-]?\d+)?|\.\d+)\s*(?P<unit>.*?)\s*$")
 MAX_POINTS = 100_000
 
 
@@ -30,14 +29,11 @@ class Vary:
 
 
 def _split(text: str, spec: str) -> tuple[Decimal, str]:
-    match = _QUANTITY.match(text)
-    if not match:
+    parts = split_number(text)
+    if parts is None:
         raise SiteError(f"--vary {spec}: {text!r} is not a number with an optional unit")
-    try:
-        number = Decimal(match["num"].replace(",", ""))
-    except InvalidOperation:
-        raise SiteError(f"--vary {spec}: {text!r} is not a number") from None
-    return (-number if match["sign"] == "-" else number), match["cur"] + "|" + match["unit"]
+    number, currency, unit = parts
+    return number, currency + "|" + unit
 
 
 def parse_vary(spec: str) -> Vary:
@@ -85,10 +81,14 @@ def rows(site: str | Path | None, varies: list[Vary], sets: list[tuple[str, Any]
         total *= len(vary.values)
     if total > MAX_POINTS:
         raise SiteError(f"--vary: {total:,} combinations is more than {MAX_POINTS:,}")
-    site_value = None if site is None else str(site)
+    # the site file is read here, once: a missing or invalid file is one error before any
+    # row runs, and every row carries the table (a Dask worker has none of our files)
+    table = None if site is None else read_toml(Path(site), SiteError)
+    source = "" if site is None else str(site)
     result = []
     for number, combo in enumerate(itertools.product(*(v.values for v in varies)), start=1):
         assignment = tuple(sets) + tuple((v.key, value) for v, value in
                                          zip(varies, combo, strict=True))
-        result.append(Row(id=str(number), site=site_value, sets=assignment, catalogs=catalogs))
+        result.append(Row(id=str(number), site=table, sets=assignment, catalogs=catalogs,
+                          source=source))
     return result

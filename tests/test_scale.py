@@ -1,0 +1,199 @@
+"""Scale: the sparse constraint matrix, linear sums, and honest time limits (issue 17)."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers import bound_site
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gigaplan import solve
+from gigaplan.formulation.build import build
+from gigaplan.formulation.model import Expr, total
+from gigaplan.formulation.phases import build_phased
+from gigaplan.planner import plan
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+import cases  # the benchmark's scale cases, so tests and figures agree
+
+
+def _dense(rows, size):
+    matrix = [[0.0] * size for _ in rows]
+    for r, row in enumerate(rows):
+        for index, coef in row.expr.coefs.items():
+            matrix[r][index] = coef
+    return matrix
+
+
+@pytest.mark.parametrize("which", ["default", "phased", "study"])
+def test_sparse_matrix_equals_the_dense_one(which):
+    if which == "default":
+        model = build(bound_site({"power": {"budget": "1 GW"}}))
+    elif which == "phased":
+        model = build_phased(cases.phased(3, 2)).model
+    else:
+        from gigaplan.formulation.sites import build_study
+
+        model = build_study(cases.study(3, 2)).model
+    matrix = solve.constraint_matrix(model.rows, model.layout.size)
+    assert matrix.a.shape == (len(model.rows), model.layout.size)
+    assert matrix.a.toarray().tolist() == _dense(model.rows, model.layout.size)
+    assert matrix.a.nnz == sum(len(row.expr.coefs) for row in model.rows)
+    assert matrix.lower.tolist() == [row.lower - row.expr.const for row in model.rows]
+    assert matrix.upper.tolist() == [row.upper - row.expr.const for row in model.rows]
+
+
+def test_a_500_site_study_matrix_is_sparse():
+    """The dense matrix of this study would take 780 MB; the sparse one holds its nonzeros."""
+    from gigaplan.formulation.sites import build_study
+
+    model = build_study(cases.study(500, 2)).model
+    matrix = solve.constraint_matrix(model.rows, model.layout.size)
+    assert model.layout.size * len(model.rows) * 8 > 700e6
+    stored = matrix.a.data.nbytes + matrix.a.indices.nbytes + matrix.a.indptr.nbytes
+    assert stored < 5e6
+
+
+terms = st.lists(st.one_of(
+    st.floats(-1e6, 1e6, allow_nan=False),
+    st.builds(Expr, st.dictionaries(st.integers(0, 8), st.sampled_from([-2.5, -1.0, 0.5, 1.0,
+                                                                          3.0])),
+              st.floats(-1e3, 1e3, allow_nan=False))), max_size=12)
+
+
+@given(terms)
+def test_total_equals_the_pairwise_sum(items):
+    pairwise = Expr()
+    for item in items:
+        pairwise = pairwise + item
+    summed = total(items)
+    assert summed.coefs == pairwise.coefs  # same values, zeros dropped alike
+    assert summed.const == pairwise.const
+
+
+def test_total_does_not_add_pairwise(monkeypatch):
+    """``total`` accumulates in one dict: it never goes through ``Expr.__add__``."""
+    calls = []
+    real = Expr.__add__
+    monkeypatch.setattr(Expr, "__add__", lambda self, other: calls.append(1) or real(self, other))
+    variables = [Expr({i: 1.0}) for i in range(1000)]
+    assert total(variables).coefs == {i: 1.0 for i in range(1000)}
+    assert calls == []
+
+
+# --- honest limits -----------------------------------------------------------------------------
+
+
+def _stopping_at(stage: int, *, with_point: bool, monkeypatch):
+    real = solve.run_milp
+    seen = []
+
+    def stopped(*args, **kwargs):
+        seen.append(1)
+        outcome = real(*args, **kwargs)
+        if len(seen) == stage:
+            return solve.StageResult(solve.SolveStatus.TIME_LIMIT,
+                                     outcome.x if with_point else None, 0.25)
+        return outcome
+
+    monkeypatch.setattr(solve, "run_milp", stopped)
+    return seen
+
+
+@pytest.mark.parametrize("with_point", [True, False])
+def test_a_tie_break_stopped_by_the_limit_is_never_optimal(monkeypatch, with_point):
+    site = bound_site({"power": {"budget": "100 MW"}})
+    exact = plan(site)
+    assert exact.status == "optimal" and exact.solver.stages == 3
+    assert "stages_total" not in exact.to_dict()["solver"]
+    _stopping_at(2, with_point=with_point, monkeypatch=monkeypatch)
+    result = plan(site, time_limit_s=60)
+    assert result.status == "time_limit"
+    assert result.solver.stages == 1 and result.solver.stages_total == 3
+    assert result.solver.mip_gap == 0.25
+    data = result.to_dict()["solver"]
+    assert data["stages"] == 1 and data["stages_total"] == 3
+    # the objective is still the exact one (stage 1 finished)
+    assert result.objective["value"] == exact.objective["value"]
+
+
+def test_the_cli_says_which_stages_finished(run, monkeypatch):
+    _stopping_at(3, with_point=True, monkeypatch=monkeypatch)
+    result = run("plan", "--power", "100MW", "--format", "json", "--time-limit", "60")
+    assert result.exit_code == 5
+    data = json.loads(result.stdout)
+    assert data["status"] == "time_limit"
+    assert data["solver"]["stages"] == 2 and data["solver"]["stages_total"] == 3
+    assert "after 2 of 3 lexicographic stages" in result.stderr
+    assert "objective is proven optimal" in result.stderr
+
+
+def test_no_time_left_for_a_tie_break_is_a_time_limit(monkeypatch):
+    """A stage the deadline leaves no time to start makes the plan ``time_limit``."""
+    real = solve.run_milp
+
+    def slow(*args, **kwargs):
+        outcome = real(*args, **kwargs)
+        time.sleep(0.3)
+        return outcome
+
+    monkeypatch.setattr(solve, "run_milp", slow)
+    result = plan(bound_site({"power": {"budget": "100 MW"}}), time_limit_s=0.35)
+    assert result.status == "time_limit"
+    assert result.found and result.solver.stages == 1 and result.solver.stages_total == 3
+
+
+def test_a_study_stopped_by_the_limit_says_so(monkeypatch):
+    from gigaplan.planner import plan_study
+
+    _stopping_at(2, with_point=True, monkeypatch=monkeypatch)
+    data = plan_study(cases.study(2, 1), time_limit_s=60)
+    assert data["status"] == "time_limit"
+    assert data["solver"]["stages"] == 1 and data["solver"]["stages_total"] == 3
+    assert "after 1 of 3" in data["message"]
+
+
+def test_the_time_limit_holds_on_a_hard_model():
+    """A 40-phase × 2-SKU plan under ``--time-limit 2`` ends within a small margin."""
+    bound = cases.phased(40, 2)
+    started = time.perf_counter()
+    result = plan(bound, time_limit_s=2.0)
+    seconds = time.perf_counter() - started
+    assert seconds < 2.0 + 3.0  # HiGHS checks its clock between nodes; the margin is generous
+    assert result.status in ("optimal", "time_limit")
+    if result.status == "time_limit":
+        assert result.solver.stages_total is not None
+        assert result.solver.stages < result.solver.stages_total
+
+
+def test_random_models_keep_their_answers_with_the_sparse_matrix():
+    """Solving through the CSR matrix gives the same point as the dense construction did."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    rng = random.Random(17)
+    for _ in range(20):
+        site = bound_site({"power": {"budget": f"{rng.randint(5, 400)} MW"},
+                           "compute": {"skus": rng.sample(["gb300-nvl72", "gb200-nvl72",
+                                                           "dgx-b300-rack"], 2)}})
+        model = build(site)
+        sparse = solve.run_milp(model, model.objective, maximize=True, rows=model.rows,
+                                time_limit_s=None)
+        import numpy as np
+
+        cost = np.zeros(model.layout.size)
+        for index, coef in model.objective.coefs.items():
+            cost[index] = -coef
+        dense = milp(cost, constraints=[LinearConstraint(
+            np.array(_dense(model.rows, model.layout.size)),
+            [r.lower - r.expr.const for r in model.rows],
+            [r.upper - r.expr.const for r in model.rows])],
+            integrality=np.array(model.layout.integer, dtype=int),
+            bounds=Bounds(np.array(model.layout.lower), np.array(model.layout.upper)),
+            options={"mip_rel_gap": 0.0, "presolve": True})
+        assert sparse.x == [float(v) for v in dense.x]
