@@ -1,6 +1,6 @@
 """One exception hierarchy; each class knows its exit code. Nothing here prints.
 
-Exit codes (DESIGN.md §5): 0 success, 1 a requirement not met, 2 usage (Typer's own),
+Exit codes (docs/json.md): 0 success, 1 a requirement not met, 2 usage (Typer's own),
 3 invalid input, 4 infeasible, 5 solver limit, 70 internal error, 130 interrupted.
 """
 

@@ -4,9 +4,10 @@ It takes a :class:`~gigaplan.formulation.model.Model` and returns a
 :class:`~gigaplan.result.PlanResult`; which model to build (one site, phases, a study) is
 :mod:`gigaplan.planner`'s choice.
 
-Lexicographic objective (DESIGN.md §4): maximise the site's objective; among plans equal on
-it, least capex; then least IT power. Each stage is one exact HiGHS solve
-(``mip_rel_gap = 0``) with the previous stage's optimum fixed as a constraint.
+Lexicographic objective (docs/model.md, "Objective and ties"): maximise the site's
+objective; among plans equal on it, least capex; then least IT power. Each stage is one
+exact HiGHS solve (``mip_rel_gap = 0``) with the previous stage's optimum fixed as a
+constraint.
 
 After every solve the returned point is checked in plain Python against every bound,
 integrality and row (scipy has reported "optimal" for points that break a bound); a
@@ -17,6 +18,7 @@ site is a result: its conflicting limits are found by relaxing one site limit at
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -93,11 +95,15 @@ def constraint_matrix(rows: Sequence[Row], size: int) -> Matrix:
 
 
 def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
-             time_limit_s: float | None, matrix: Matrix | None = None) -> StageResult:
+             time_limit_s: float | None, matrix: Matrix | None = None,
+             cutoff: float | None = None) -> StageResult:
     """One HiGHS solve of ``objective`` subject to ``rows`` and the variable bounds.
 
     ``matrix``, when given, is :func:`constraint_matrix` of the first ``matrix.rows`` of
     ``rows`` (built once for all stages); only the rows after them are converted here.
+    ``cutoff`` is HiGHS's ``objective_bound``: a value of the minimised objective (``−objective``
+    when maximising, without the constant) that a known feasible point reaches, so that the
+    branch and bound prunes every node that cannot match it. It never changes the optimum.
     """
     import numpy as np  # lazily: keeps numpy and scipy off the start-up path
     from scipy.optimize import Bounds, LinearConstraint, milp  # lazily, as numpy above
@@ -117,13 +123,19 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
     options: dict[str, float | bool] = {"mip_rel_gap": 0.0, "presolve": True}
     if time_limit_s is not None:
         options["time_limit"] = max(time_limit_s, 0.01)
-    result = milp(
-        cost,
-        constraints=[LinearConstraint(matrix.a, matrix.lower, matrix.upper)] if rows else None,
-        integrality=np.array(layout.integer, dtype=int),
-        bounds=Bounds(np.array(layout.lower), np.array(layout.upper)),
-        options=options,
-    )
+    if cutoff is not None:
+        options["objective_bound"] = cutoff
+    with warnings.catch_warnings():
+        # scipy passes options it does not list (objective_bound) to HiGHS, and says so
+        warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
+        result = milp(
+            cost,
+            constraints=[LinearConstraint(matrix.a, matrix.lower, matrix.upper)] if rows
+            else None,
+            integrality=np.array(layout.integer, dtype=int),
+            bounds=Bounds(np.array(layout.lower), np.array(layout.upper)),
+            options=options,
+        )
     status = _MILP_STATUS.get(result.status, SolveStatus.ERROR)
     x = None if result.x is None else [float(value) for value in result.x]
     gap = getattr(result, "mip_gap", None)
@@ -164,8 +176,11 @@ def _fix(expr: Expr, value: float, *, at_least: bool) -> Row:
 MIN_STAGE_S = 0.02  # a stage that would get less time than this is not started
 
 
+CUTOFF_SLACK = 1e-9  # relative: the cut-off sits this far beyond the previous stage's point
+
+
 def optimize(model: Model, time_limit_s: float | None = None, *,
-             deadline: float | None = None) -> tuple[StageResult, int]:
+             deadline: float | None = None, cutoffs: bool = True) -> tuple[StageResult, int]:
     """The objective, then each tie-break in turn (default: least capex, then least IT
     power); return the last point and the number of stages that finished.
 
@@ -175,6 +190,12 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
     stage that stopped, and ``stages_total`` > the stages finished. ``deadline`` is a
     :func:`time.perf_counter` reading (the caller's clock started before building the
     model); without it the clock starts here.
+
+    Each tie-break stage starts with a cut-off (HiGHS's ``objective_bound``) at the value
+    the previous stage's point reaches: that point satisfies every row of the stage, so the
+    cut-off removes only worse nodes and the optimum is the same as without it
+    (``cutoffs=False`` solves without; ``tests/test_tie_breaks.py`` checks both agree on
+    random instances).
     """
     if deadline is None and time_limit_s is not None:
         deadline = time.perf_counter() + time_limit_s
@@ -193,8 +214,21 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
                 return StageResult(SolveStatus.TIME_LIMIT, None, None, 0, len(stages)), 0
             best = replace(best, status=SolveStatus.TIME_LIMIT, stages_total=len(stages))
             break
+        cutoff = None
+        if best is not None and cutoffs:
+            # the previous stage's point is feasible here: nothing worse than it can be optimal
+            value = sum((-coef if maximize else coef) * best.x[index]
+                        for index, coef in objective.coefs.items())  # type: ignore[index]
+            cutoff = value + CUTOFF_SLACK * max(1.0, abs(value))
         outcome = run_milp(model, objective, maximize=maximize, rows=rows,
-                           time_limit_s=remaining, matrix=base)
+                           time_limit_s=remaining, matrix=base, cutoff=cutoff)
+        if outcome.x is None and cutoff is not None and \
+                outcome.status is not SolveStatus.TIME_LIMIT:
+            # HiGHS found nothing within the cut-off the previous point reaches: only its
+            # tolerances can do that; solve the stage again without it
+            outcome = run_milp(model, objective, maximize=maximize, rows=rows,
+                               time_limit_s=None if deadline is None
+                               else deadline - time.perf_counter(), matrix=base)
         if outcome.x is None:
             if best is None:
                 return replace(outcome, stages_total=len(stages)), 0

@@ -1,7 +1,7 @@
 """The Typer app, error mapping, output helpers and the options commands share.
 
 Each command parses its arguments, calls one core function, renders, and maps errors to exit
-codes (DESIGN.md §5). numpy and scipy are imported only by commands that solve.
+codes (docs/json.md). numpy and scipy are imported only by commands that solve.
 """
 
 from __future__ import annotations
@@ -165,11 +165,12 @@ def write_output(text: str, output: Path | None) -> None:
 
 def render_table(renderable: Any, output: Path | None) -> None:
     if output is None:
-        stdout_console().print(renderable)
+        # crop=False: a line left long on purpose (a URL) is printed whole, never cut
+        stdout_console().print(renderable, crop=False)
         return
     buffer = io.StringIO()
     Console(file=buffer, width=120, markup=False, highlight=False, color_system=None).print(
-        renderable
+        renderable, crop=False
     )
     write_output(buffer.getvalue(), output)
 

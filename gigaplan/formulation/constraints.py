@@ -3,7 +3,7 @@
 Like PyPSA's ``optimization/constraints.py``: each function adds named variables, rows and
 result fields to a :class:`~gigaplan.formulation.model.Model`. Units: power in kW inside expressions
 (fields in MW as the JSON reports them), money in USD, space in racks and m².
-Formulas and sources: docs/model.md and ../shared/reference/engineering-model.md.
+Formulas and sources: docs/model.md and docs/engineering-model.md.
 """
 
 from __future__ import annotations

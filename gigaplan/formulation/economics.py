@@ -1,6 +1,6 @@
 """Economics, energy and what the factory delivers: formulas and their model fields.
 
-Sources are ../shared/reference/engineering-model.md (EM): §7 costs, electricity, carbon,
+Sources are docs/engineering-model.md (EM): §7 costs, electricity, carbon,
 depreciation and $/GPU-hour; §3.3 water; §9 workload translation. Every quantity here is a
 linear expression of the plan's variables, or a ratio of two (``$/GPU-hour``, training days),
 so each can be a requirement: ``ratio ≤ X`` is the linear row ``numerator − X·denominator ≤ 0``.

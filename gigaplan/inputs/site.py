@@ -1,6 +1,6 @@
 """Site scenarios: strict pydantic models of ``site.toml``, overrides, and ``bind``.
 
-A site describes limits and requirements, never the answer (DESIGN.md §3). Every numeric value
+A site describes limits and requirements, never the answer. Every numeric value
 takes a number in the unit its key documents or a quantity string (``"1.2 GW"``). Keys a user
 writes are short (``power.budget``); inside, attribute names carry their unit
 (``budget_mw``). Defaults are the sourced values of engineering-model.md §10; the embedded

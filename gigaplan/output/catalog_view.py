@@ -1,6 +1,6 @@
 """The ``catalog list`` table, apart from the plan renderers.
 
-``catalog list`` is a start-up path (DESIGN.md §6: at most 1.5× a bare Typer app), so this
+``catalog list`` is a start-up path (docs/benchmarks.md: at most 1.5× a bare Typer app), so this
 module imports only rich's table and the unit formatter: not the plan result types, the
 serializers or tomli_w that :mod:`gigaplan.output.report` needs.
 """
@@ -13,16 +13,17 @@ from rich.table import Table
 from rich.text import Text
 
 from gigaplan.inputs.units import Dimension, format_quantity
+from gigaplan.output.tablefit import Fit
 
 
-def catalog_table(entries: list[dict[str, Any]], kind: str | None = None) -> Table:
+def catalog_table(entries: list[dict[str, Any]], kind: str | None = None) -> Fit:
     """Key figures of catalog entries (``model_dump`` dicts); * marks an estimate."""
     table = Table(title="gigaplan catalog", title_justify="left")
     for header, justify in (("id", "left"), ("kind", "left"), ("status", "left"),
                             ("available", "left"), ("GPUs", "right"), ("power", "right"),
                             ("FP4 dense", "right"), ("price", "right"), ("name", "left")):
         table.add_column(header, justify=justify,  # type: ignore[arg-type]
-                         no_wrap=header in ("id", "kind"))
+                         no_wrap=header in ("id", "kind", "available"))
     for sku in sorted(entries, key=lambda entry: entry["id"]):
         if kind and sku["kind"] != kind:
             continue
@@ -37,7 +38,7 @@ def catalog_table(entries: list[dict[str, Any]], kind: str | None = None) -> Tab
             sku["name"],
         )))
     table.caption = "* an estimate, not a vendor datasheet figure (see `gigaplan catalog show ID`)"
-    return table
+    return Fit(table, drop=(8, 1, 2, 6))  # narrow: without name, kind, status, FP4
 
 
 def _mark(sku: dict[str, Any], *fields: str) -> str:

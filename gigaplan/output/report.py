@@ -8,6 +8,7 @@ Catalog strings are data, not markup: every cell is a :class:`rich.text.Text`, s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,6 +18,7 @@ from rich.text import Text
 
 from gigaplan.inputs.units import Dimension, format_quantity
 from gigaplan.output.serialize import plain, to_csv, to_json, to_toml
+from gigaplan.output.tablefit import Fit
 from gigaplan.result import PlanResult
 
 # --- catalog ---------------------------------------------------------------------------
@@ -25,7 +27,7 @@ _FIELD_UNITS = {
     "_kw": "kW", "_w": "W", "_usd": "USD", "_gb_per_gpu": "GB per GPU", "_gbps": "Gb/s",
     "_pflops_per_gpu": "PFLOPS per GPU (dense)", "_m2": "m²", "_kg": "kg", "_pb": "PB",
     "_gb_per_s": "GB/s", "_gb": "GB", "_frac": "fraction (0-1)", "_count": "count", "_u": "U",
-    "_per_end": "Gb/s per port-end",
+    "_per_end": "Gb/s per port-end", "_tokens_per_s_per_gpu": "tokens/s per GPU",
 }
 
 
@@ -50,12 +52,14 @@ def sku_table(sku: dict[str, Any], origin: str = "") -> RenderableType:
             low, high = sku["ranges"][name]
             provenance = f"{provenance}; " if provenance else ""
             provenance += f"sources range {plain(low)} to {plain(high)}"
-        table.add_row(Text(name), Text(str(plain(value))), Text(field_unit(name)),
-                      Text(provenance))
-    parts: list[RenderableType] = [table]
+        shown = "n/a" if value is None else str(plain(value))
+        table.add_row(Text(name), Text(shown), Text(field_unit(name)), Text(provenance))
+    parts: list[RenderableType] = [Fit(table)]
     if sku.get("notes"):
         parts.append(Text(f"Notes: {sku['notes']}"))
-    parts.append(Text("Sources:\n" + "\n".join(f"  - {url}" for url in sku["sources"])))
+    # a URL is one word: printed whole on its own line, never wrapped or cut
+    parts.append(Text("Sources:"))
+    parts.extend(Text(f"  - {url}", no_wrap=True, overflow="ignore") for url in sku["sources"])
     if origin:
         parts.append(Text(f"Defined in: {origin}"))
     return Group(*parts)
@@ -84,18 +88,30 @@ def _mw(value: float) -> str:
     return format_quantity(value, Dimension.POWER, "MW", significant=4)
 
 
+def _in_mw(value: float) -> str:
+    """A power in MW, as a bare number for a column headed MW: 4 significant digits, no
+    exponent (195.8 kW -> 0.1958)."""
+    if value == 0:
+        return "0"
+    decimals = min(6, max(0, 3 - math.floor(math.log10(abs(value)))))
+    text = f"{value:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _int(value: float) -> str:
     return f"{round(value):,}"
 
 
 def _table(title: str, headers: tuple[str, ...], rows: Iterable[tuple[str, ...]],
-           right: tuple[int, ...] = ()) -> Table:
+           right: tuple[int, ...] = (), drop: tuple[int, ...] = ()) -> Fit:
+    """A table that never cuts a cell (:class:`Fit`): ``drop`` lists the columns to leave out,
+    in order, before stacking the rows when the terminal is too narrow."""
     table = Table(title=title, title_justify="left")
     for index, header in enumerate(headers):
         table.add_column(header, justify="right" if index in right else "left")
     for row in rows:
         table.add_row(*map(Text, row))
-    return table
+    return Fit(table, drop)
 
 
 def plan_renderable(result: PlanResult) -> RenderableType:
@@ -115,7 +131,7 @@ def plan_renderable(result: PlanResult) -> RenderableType:
         [(line.sku, line.kind, _int(line.count), _int(line.gpus),
           format_quantity(line.power_kw_each, Dimension.POWER, "kW"), _mw(line.power_mw),
           money(line.capex_usd)) for line in result.racks],
-        right=(2, 3, 4, 5, 6),
+        right=(2, 3, 4, 5, 6), drop=(1, 4),
     )
     totals = result.totals
     totals_table = _table(
@@ -129,26 +145,26 @@ def plan_renderable(result: PlanResult) -> RenderableType:
     )
     power = result.power_mw
     waterfall = _table("Power waterfall", ("", "MW", "note"), [
-        ("budget", _mw(power["budget"]), f"basis {site['power']['basis']}"),
-        ("- redundancy reserve", _mw(power["redundancy_reserve"]),
+        ("budget", _in_mw(power["budget"]), f"basis {site['power']['basis']}"),
+        ("- redundancy reserve", _in_mw(power["redundancy_reserve"]),
          f"redundancy {site['power']['redundancy']}"),
-        ("- headroom reserve", _mw(power["headroom_reserve"]),
+        ("- headroom reserve", _in_mw(power["headroom_reserve"]),
          f"headroom_frac {site['power']['headroom_frac']}"),
-        ("= usable", _mw(power["usable"]), ""),
-        ("- headroom", _mw(power["headroom"]), "left free within the usable budget"),
-        ("facility", _mw(power["facility"]), f"PUE {site['power']['pue']} x IT"),
-        ("- overhead", _mw(power["overhead"]), "cooling and electrical losses"),
-        ("= IT", _mw(power["it"]), ""),
-        ("  compute", _mw(power["compute"]), ""),
-        ("  CPU pool", _mw(power["cpu"]), ""),
-        ("  storage", _mw(power["storage"]), ""),
-        ("  network", _mw(power["network"]), "compute fabric: switches and optics"),
-        ("  auxiliary networks", _mw(power["auxiliary_networks"]),
+        ("= usable", _in_mw(power["usable"]), ""),
+        ("- headroom", _in_mw(power["headroom"]), "left free within the usable budget"),
+        ("facility", _in_mw(power["facility"]), f"PUE {site['power']['pue']} x IT"),
+        ("- overhead", _in_mw(power["overhead"]), "cooling and electrical losses"),
+        ("= IT", _in_mw(power["it"]), ""),
+        ("  compute", _in_mw(power["compute"]), ""),
+        ("  CPU pool", _in_mw(power["cpu"]), ""),
+        ("  storage", _in_mw(power["storage"]), ""),
+        ("  network", _in_mw(power["network"]), "compute fabric: switches and optics"),
+        ("  auxiliary networks", _in_mw(power["auxiliary_networks"]),
          "front-end, storage, management"),
-        *([("grid connection", _mw(power["grid"]),
+        *([("grid connection", _in_mw(power["grid"]),
             f"grid headroom {site['power']['grid_headroom']} x facility")]
           if site["power"]["basis"] == "grid" else []),
-        ("IT, expected draw", _mw(power["it_expected"]),
+        ("IT, expected draw", _in_mw(power["it_expected"]),
          f"typical draw, for energy ({site['power']['sizing']} sizes)"),
     ], right=(1,))
     net = result.network
@@ -207,7 +223,7 @@ def _timeline(result: PlanResult) -> list[RenderableType]:
              format_quantity(phase["capex_usd"], Dimension.MONEY, significant=4))
             for phase in result.phases]
     schedule = result.schedule
-    table = _table("Timeline", headers, rows, right=tuple(range(3, len(headers))))
+    table = _table("Timeline", headers, rows, right=tuple(range(3, len(headers))), drop=(1,))
     note = Text(f"Time to first compute: {schedule['time_to_first_compute']} "
                 f"({schedule['first_compute_phase']}). Objective over time "
                 f"({schedule['objective_over_time']}): {human(schedule['objective_value'])} "
@@ -218,7 +234,7 @@ def _timeline(result: PlanResult) -> list[RenderableType]:
         chart(points)))]
 
 
-def _economics_tables(result: PlanResult, money: Any) -> list[Table]:
+def _economics_tables(result: PlanResult, money: Any) -> list[Fit]:
     """Cost per year, energy and environment, and what the plan delivers."""
     cost, energy, work = result.cost, result.energy, result.workload
     site = result.inputs["site"]
@@ -306,23 +322,32 @@ def check_table(report: dict[str, Any]) -> RenderableType:
 
 def sweep_table(varied: list[str], lines: list[dict[str, Any]],
                 values: list[tuple[Any, ...]]) -> RenderableType:
-    headers = (*varied, "status", "objective", "GPUs", "facility MW", "capex", "$/GPU-h")
+    """One row per combination; a combination without a plan says why in a note that wraps
+    whole words (never cut), and the chart is titled by the objective of the planned rows."""
+    headers = (*varied, "status", "objective", "GPUs", "facility MW", "capex", "$/GPU-h",
+               "note")
     rows = []
     points = []
     for combo, line in zip(values, lines, strict=True):
         ok = line["status"] == "optimal"
         objective = line.get("objective.value")
         rows.append((*map(str, combo), line["status"],
-                     human(objective) if ok else line.get("error", "")[:60],
+                     human(objective) if ok else "",
                      f"{line['totals.gpus']:,.0f}" if ok else "",
                      f"{line['power_mw.facility']:,.1f}" if ok else "",
                      format_quantity(line["cost.capex_usd"], Dimension.MONEY, significant=4)
                      if ok else "",
                      f"{line['cost.usd_per_gpu_hour']:.2f}"
-                     if ok and line.get("cost.usd_per_gpu_hour") is not None else ""))
+                     if ok and line.get("cost.usd_per_gpu_hour") is not None else "",
+                     "" if ok else line.get("error", "")))
         points.append((", ".join(map(str, combo)), objective if ok else None))
-    table = _table("Sweep", headers, rows, right=tuple(range(len(varied), len(headers))))
-    title = f"Objective ({lines[0].get('objective', '') if lines else ''}) against {varied[0]}"
+    if all(row[-1] == "" for row in rows):
+        headers, rows = headers[:-1], [row[:-1] for row in rows]
+    table = _table("Sweep", headers, rows,
+                   right=tuple(range(len(varied) + 1, len(varied) + 6)))
+    name = next((line["objective"] for line in lines if line.get("objective")), None)
+    title = f"Objective ({name}) against {varied[0]}" if name else \
+        f"Objective against {varied[0]} (no combination has a plan)"
     return Group(table, Text(title), Text("\n".join(chart(points))))
 
 

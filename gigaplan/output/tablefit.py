@@ -27,14 +27,26 @@ def _plain(cell: Any) -> str:
 
 
 def _cut(console: Console, options: ConsoleOptions, table: Table) -> bool:
-    """Whether rendering ``table`` at the available width cuts a cell (or overflows)."""
+    """Whether ``table`` rendered at the available width is wider than the line (rich lets a
+    column keep its longest word) or adds an ``…`` that is not in the data."""
     expected = sum(_plain(cell).count(ELLIPSIS) for column in table.columns
                    for cell in column.cells)
     expected += _plain(table.title or "").count(ELLIPSIS)
-    lines = console.render_lines(table, options, pad=False)
+    lines = list(Segment.split_lines(console.render(table, options)))
+    if any(Segment.get_line_length(line) > options.max_width for line in lines):
+        return True
     text = "\n".join("".join(segment.text for segment in line) for line in lines)
-    too_wide = any(Segment.get_line_length(line) > options.max_width for line in lines)
-    return text.count(ELLIPSIS) > expected or too_wide
+    return text.count(ELLIPSIS) > expected
+
+
+def hold_words(table: Table) -> Table:
+    """Give each column at least the width of its longest word (header or cell), so that rich
+    shares out the width by wrapping at spaces rather than cutting a word."""
+    for column in table.columns:
+        words = [word for cell in (column.header, *column.cells) for word in _plain(cell).split()]
+        longest = max((len(word) for word in words), default=0)
+        column.min_width = max(column.min_width or 0, longest)
+    return table
 
 
 def without(table: Table, drop: Iterable[int]) -> Table:
@@ -53,29 +65,28 @@ def without(table: Table, drop: Iterable[int]) -> Table:
 
 
 def stacked(table: Table) -> Group:
-    """Each row as its first cell, then one ``header  value`` line per other non-empty cell."""
+    """Each row as its first cell, then one ``header  value`` line per other non-empty cell;
+    a one-row table as ``header  value`` lines only."""
     columns = list(table.columns)
     headers = [_plain(column.header) for column in columns]
     rows = list(zip(*(list(column.cells) for column in columns), strict=True))
-    parts: list[Any] = []
-    if table.title:
-        parts.append(Text(_plain(table.title)))
-    width = max((len(header) for header in headers[1:]), default=0)
+    single = len(rows) == 1
+    keyed = headers if single else headers[1:]
+    width = max((len(header) for header in keyed), default=0)
+    parts: list[Any] = [Text(_plain(table.title))] if table.title else []
     for row in rows:
-        label = _plain(row[0])
-        if headers[0] and label:
-            label = f"{headers[0]}: {label}" if len(rows) == 1 else label
-        lines = [Text(label)] if label else []
-        for header, cell in zip(headers[1:], row[1:], strict=True):
+        label = "" if single else _plain(row[0])
+        if label:
+            parts.append(Text(label))
+        for header, cell in zip(keyed, row if single else row[1:], strict=True):
             value = _plain(cell)
             if not value:
                 continue
             grid = Table.grid(padding=(0, 2))
             grid.add_column(no_wrap=True, width=width + 2)
-            grid.add_column(overflow="fold")
+            grid.add_column(overflow="fold")  # a word wider than the line (a path) folds
             grid.add_row(Text(f"  {header}"), Text(value))
-            lines.append(grid)
-        parts.extend(lines)
+            parts.append(grid)
     if table.caption:
         parts.append(Text(_plain(table.caption)))
     return Group(*parts)
@@ -89,7 +100,7 @@ class Fit:
     drop: Sequence[int] = field(default_factory=tuple)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        candidate = self.table
+        candidate = hold_words(self.table)
         if not _cut(console, options, candidate):
             yield candidate
             return
@@ -99,5 +110,7 @@ class Fit:
             candidate = without(self.table, dropped)
             if not _cut(console, options, candidate):
                 yield candidate
+                hidden = ", ".join(_plain(self.table.columns[i].header) for i in dropped)
+                yield Text(f"({hidden} not shown at this width)")
                 return
         yield stacked(self.table)

@@ -1,6 +1,6 @@
 """``gigaplan explain``: which limits bind, what moving each is worth, and why a site fails.
 
-Marginal values are measured, not read from duals (a MILP has none, DESIGN.md §4): each
+Marginal values are measured, not read from duals (a MILP has none): each
 site limit is moved by a step in the direction that relaxes it (about 1 % of its value,
 rounded to one significant digit) and the site is planned again. An infeasible site gets an
 elastic re-solve: every named limit may be violated at a cost, and the least total relative
