@@ -58,7 +58,8 @@ def define_auxiliary_networks(model: Model, compute: ComputeParts) -> AuxiliaryP
     if height_max > 0:
         (racks,) = layout.add("aux-network-rack-count", upper=math.ceil(height_max / rack_u))
         model.add_row(Row("aux-network-racks", "auxiliary network rack units",
-                          rack_u * racks - height_u, lower=0.0, unit="U", report=False))
+                          rack_u * racks - height_u, lower=0.0, upper=float(rack_u - 1),
+                          unit="U", report=False))
     else:
         racks = Expr()
     fields["network.auxiliary_switches"] = total(fields[f"network.{name}_switches"]
