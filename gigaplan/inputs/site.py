@@ -538,8 +538,8 @@ def fabric_ids(switch_id: str | None, optic_id: str | None, compute: list[Comput
 
 def fabric_planes(site: Site, switch: Switch, compute: list[ComputeRack]) -> int:
     """The fewest fabric planes (1, 2, 4, ...) whose non-blocking 3-tier fat trees connect every
-    GPU the budget (and ``compute.max_racks``) could feed, when the site does not set
-    ``network.planes``.
+    GPU the budget (and ``compute.max_racks``) could feed, when the site sets neither
+    ``network.planes`` nor ``network.switch`` (a named switch is the user's design).
 
     A plane of radix k holds k³/4 endpoints (Al-Fares et al., SIGCOMM 2008); splitting each NIC
     across p planes runs the switch ports at 1/p of the NIC speed, so the radix grows p-fold
@@ -630,7 +630,7 @@ def bind(site: Site, catalog: Catalog, source: str = "site.toml") -> BoundSite:
     network = site.network
     switch_id, optic_id = fabric_ids(network.switch, network.optic, compute, catalog)
     switch = resolve("network.switch", switch_id, Switch) if network.enabled else None
-    if switch is not None and "planes" not in network.model_fields_set:
+    if switch is not None and network.switch is None and "planes" not in network.model_fields_set:
         planes = fabric_planes(site, switch, compute)
         if planes != network.planes:
             network = network.model_copy(update={"planes": planes})
