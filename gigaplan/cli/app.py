@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -276,8 +276,9 @@ def progress_bar(total: int) -> Any:
                     transient=True)
 
 
-def with_progress(lines: Iterator[dict[str, Any]], total: int) -> Iterator[dict[str, Any]]:
-    progress = progress_bar(total)
+def with_progress(lines: Iterator[dict[str, Any]], total: int | None
+                  ) -> Iterator[dict[str, Any]]:
+    progress = progress_bar(total if total is not None else 0)
     if progress is None:
         yield from lines
         return
@@ -288,12 +289,17 @@ def with_progress(lines: Iterator[dict[str, Any]], total: int) -> Iterator[dict[
             yield line
 
 
-def run_rows(rows: list[Any], jobs: int, executor: Executor = Executor.LOCAL,
-              scheduler: str | None = None) -> Iterator[dict[str, Any]]:
+def run_rows(rows: Iterable[Any], jobs: int, executor: Executor = Executor.LOCAL,
+             scheduler: str | None = None, total: int | None = None
+             ) -> Iterator[dict[str, Any]]:
+    """Plan ``rows`` (a list, or a stream with ``total`` rows expected) with a progress bar."""
     # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
     from gigaplan.studies import batch
 
-    yield from with_progress(batch.run(rows, jobs, executor.value, scheduler), len(rows))
+    if total is None and isinstance(rows, list):
+        total = len(rows)
+    yield from with_progress(batch.run(rows, jobs, executor.value, scheduler, count=total),
+                             total)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
@@ -192,20 +193,30 @@ def batch_command(
     if resume and output is None:
         raise InputError("--resume: needs --output FILE to know which rows are done")
     if input == "-":
-        text, source, base = sys.stdin.read(), "<stdin>", "."
+        stream, source, base, total = sys.stdin, "<stdin>", ".", None
     else:
         path = Path(input)
+        total = batch.count_lines(path)  # an unreadable or non-UTF-8 file fails here, once
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
+            stream = path.open(encoding="utf-8")
+        except OSError as error:
             raise InputError(f"{path}: cannot be read ({error.__class__.__name__}: "
-                             f"{getattr(error, 'strerror', None) or error})") from None
+                             f"{error.strerror or error})") from None
         source, base = str(path), str(path.parent)
     fmt_in = "csv" if input.lower().endswith(".csv") else None
-    rows = [replace(row, catalogs=tuple(map(str, catalog or ())))
-            for row in batch.read_rows(text, source, base, fmt_in)]
+    if fmt_in == "csv" and total:
+        total -= 1  # the header
     statuses = batch.done_ids(output, format.value) if resume and output else {}
-    todo = [row for row in rows if row.id not in statuses]
+    counts = {"rows": 0, "todo": 0}
+
+    def todo() -> Iterator[Any]:
+        """Rows as they are read (a batch streams: memory does not grow with its length)."""
+        for row in batch.iter_rows(stream, source, base, fmt_in):
+            counts["rows"] += 1
+            if row.id not in statuses:
+                counts["todo"] += 1
+                yield replace(row, catalogs=tuple(map(str, catalog or ())))
+
     writer = None
     if output is not None:
         writer = batch.LineWriter(output, append=resume)
@@ -215,7 +226,8 @@ def batch_command(
         sys.stdout.write(serialize.csv_header(batch.CSV_COLUMNS))
     failed = sum(status != "optimal" for status in statuses.values())
     try:
-        for line in run_rows(todo, jobs, executor, scheduler):
+        remaining = None if total is None else max(0, total - len(statuses))
+        for line in run_rows(todo(), jobs, executor, scheduler, total=remaining):
             failed += line["status"] != "optimal"
             text_line = serialize.format_line(line, format.value, batch.CSV_COLUMNS)
             if writer is None:
@@ -226,10 +238,13 @@ def batch_command(
     finally:
         if writer is not None:
             writer.close()
+        if stream is not sys.stdin:
+            stream.close()
     if resume:
-        stderr_console().print(f"{len(rows) - len(todo)} rows already done, {len(todo)} planned")
+        stderr_console().print(f"{counts['rows'] - counts['todo']} rows already done, "
+                               f"{counts['todo']} planned")
     if failed:
-        stderr_console().print(f"{failed} of {len(rows)} rows were not planned optimally")
+        stderr_console().print(f"{failed} of {counts['rows']} rows were not planned optimally")
         raise typer.Exit(EXIT_REQUIREMENT_FAILED)
 
 

@@ -9,8 +9,10 @@ and come back in input order, so the output is identical for every ``jobs``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -77,43 +79,83 @@ def read_rows(text: str, source: str, base_dir: str = ".", fmt: str | None = Non
 
     Duplicate ids become error rows: ``--resume`` relies on ids being unique.
     """
-    stripped = text.lstrip()
-    fmt = fmt or ("jsonl" if not stripped or stripped[0] in "{[" else "csv")
-    rows: list[Row] = []
-    if fmt == "jsonl":
-        for number, line in enumerate(text.splitlines(), start=1):
+    return list(iter_rows(io.StringIO(text), source, base_dir, fmt))
+
+
+def iter_rows(lines: Iterable[str], source: str, base_dir: str = ".", fmt: str | None = None
+              ) -> Iterator[Row]:
+    """:func:`read_rows` over a stream of lines (an open file): one row at a time.
+
+    Only the ids seen so far are kept (to turn a duplicate into an error row), so a batch
+    of any length is read in bounded memory.
+    """
+    stream = iter(lines)
+    buffered: list[str] = []
+    if fmt is None:
+        for line in stream:
+            buffered.append(line)
+            if line.strip():
+                break
+        first = "".join(buffered).lstrip()
+        fmt = "jsonl" if not first or first[0] in "{[" else "csv"
+    rows = _jsonl_rows if fmt == "jsonl" else _csv_rows
+    seen: set[str] = set()
+    for row in rows(itertools.chain(buffered, stream), source, base_dir):
+        if row.id in seen and not row.problem:
+            row = Row(id=row.id, problem=f"{source}: id {row.id!r} appears more than once")
+        seen.add(row.id)
+        yield row
+
+
+def _jsonl_rows(stream: Iterable[str], source: str, base_dir: str) -> Iterator[Row]:
+    number = 0
+    for physical in stream:
+        for line in physical.splitlines():  # as str.splitlines() splits the whole text
+            number += 1
             if not line.strip():
                 continue
             label = f"{source}:{number}"
             try:
                 data = json.loads(line)
             except json.JSONDecodeError as error:
-                rows.append(Row(id=f"line-{number}", problem=f"{label}: not JSON ({error.msg})"))
+                yield Row(id=f"line-{number}", problem=f"{label}: not JSON ({error.msg})")
                 continue
-            rows.append(_row_from_mapping(data, label, base_dir))
-    else:
-        reader = csv.DictReader(io.StringIO(text))
-        if not reader.fieldnames or "id" not in reader.fieldnames:
-            raise InputError(f"{source}: a CSV batch needs an 'id' column")
-        for number, record in enumerate(reader, start=2):
-            values = {key: value for key, value in record.items()
-                      if key not in ("id", "site") and value not in ("", None)}
-            if None in record:  # more cells than columns
-                rows.append(Row(id=f"line-{number}", problem=f"{source}:{number}: more cells "
-                                                              "than columns"))
-                continue
-            data = {"id": record["id"], "set": {k: toml_value(v) for k, v in values.items()}}
-            if record.get("site"):
-                data["site"] = record["site"]
-            rows.append(_row_from_mapping(data, f"{source}:{number}", base_dir))
-    seen: set[str] = set()
-    unique = []
-    for row in rows:
-        if row.id in seen and not row.problem:
-            row = Row(id=row.id, problem=f"{source}: id {row.id!r} appears more than once")
-        seen.add(row.id)
-        unique.append(row)
-    return unique
+            yield _row_from_mapping(data, label, base_dir)
+
+
+def _csv_rows(stream: Iterable[str], source: str, base_dir: str) -> Iterator[Row]:
+    reader = csv.DictReader(stream)
+    if not reader.fieldnames or "id" not in reader.fieldnames:
+        raise InputError(f"{source}: a CSV batch needs an 'id' column")
+    for number, record in enumerate(reader, start=2):
+        values = {key: value for key, value in record.items()
+                  if key not in ("id", "site") and value not in ("", None)}
+        if None in record:  # more cells than columns
+            yield Row(id=f"line-{number}", problem=f"{source}:{number}: more cells than columns")
+            continue
+        data = {"id": record["id"], "set": {k: toml_value(v) for k, v in values.items()}}
+        if record.get("site"):
+            data["site"] = record["site"]
+        yield _row_from_mapping(data, f"{source}:{number}", base_dir)
+
+
+def count_lines(path: Path) -> int:
+    """Non-blank lines of a UTF-8 file, read in blocks (a progress total, and an early
+    one-line error for a file that is not UTF-8, before any row runs)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    count, partial = 0, ""
+    try:
+        with path.open("rb") as stream:
+            while block := stream.read(1 << 20):
+                text = partial + decoder.decode(block)
+                lines = text.split("\n")
+                partial = lines.pop()
+                count += sum(1 for line in lines if line.strip())
+            partial += decoder.decode(b"", final=True)
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot be read ({error.__class__.__name__}: "
+                         f"{getattr(error, 'strerror', None) or error})") from None
+    return count + bool(partial.strip())
 
 
 def ship(rows: Iterable[Row]) -> Iterator[Row]:
