@@ -187,23 +187,23 @@ def batch_command(
     never stops the batch. Exit 0 when every row was planned optimally, 1 otherwise.
     """
     # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
+    from gigaplan.inputs import files
     from gigaplan.output import serialize
     from gigaplan.studies import batch
 
     if resume and output is None:
         raise InputError("--resume: needs --output FILE to know which rows are done")
+    fmt_in = "csv" if input.lower().endswith(".csv") else None
     if input == "-":
-        stream, source, base, total = sys.stdin, "<stdin>", ".", None
+        stream, source, base, total = sys.stdin.buffer, "<stdin>", ".", None
+        taken = None  # standard input is read once: a repeated id becomes an error row
     else:
         path = Path(input)
-        total = batch.count_lines(path)  # an unreadable or non-UTF-8 file fails here, once
-        try:
-            stream = path.open(encoding="utf-8")
-        except OSError as error:
-            raise InputError(f"{path}: cannot be read ({error.__class__.__name__}: "
-                             f"{error.strerror or error})") from None
         source, base = str(path), str(path.parent)
-    fmt_in = "csv" if input.lower().endswith(".csv") else None
+        total = batch.count_lines(path)  # an unreadable or non-UTF-8 file fails here, once
+        with files.open_regular(path, kind="JSON Lines or CSV file") as first_pass:
+            taken = batch.user_ids(files.lines(first_pass, source), source, fmt_in)
+        stream = files.open_regular(path, kind="JSON Lines or CSV file")
     if fmt_in == "csv" and total:
         total -= 1  # the header
     statuses = batch.done_ids(output, format.value) if resume and output else {}
@@ -211,7 +211,8 @@ def batch_command(
 
     def todo() -> Iterator[Any]:
         """Rows as they are read (a batch streams: memory does not grow with its length)."""
-        for row in batch.iter_rows(stream, source, base, fmt_in):
+        for row in batch.iter_rows(files.lines(stream, source), source, base, fmt_in,
+                                   taken=taken):
             counts["rows"] += 1
             if row.id not in statuses:
                 counts["todo"] += 1
@@ -238,7 +239,7 @@ def batch_command(
     finally:
         if writer is not None:
             writer.close()
-        if stream is not sys.stdin:
+        if stream is not sys.stdin.buffer:
             stream.close()
     if resume:
         stderr_console().print(f"{counts['rows'] - counts['todo']} rows already done, "
