@@ -39,9 +39,9 @@ REPORT_EPILOG = """Examples:
   gigaplan report site.toml -o site.html  # plan a site file, then report it
   gigaplan report docs/examples/phased-site.toml -o phased.html
   gigaplan report docs/examples/three-sites.toml -o sites.html
-  gigaplan report plan.json -o plan.html  # from plan -f json (or sweep, montecarlo)
+  gigaplan report plan.json -o plan.html  # from plan/sweep/montecarlo -f json
   gigaplan report site.toml -o plan.xlsx  # a workbook, one sheet per table
-  gigaplan report rows.jsonl -f xlsx -o rows.xlsx   # batch output as a workbook"""
+  gigaplan report rows.jsonl -o rows.xlsx # batch output as a workbook"""
 
 
 class ReportFormat(StrEnum):
