@@ -27,7 +27,7 @@ from typing import Any
 from gigaplan.errors import VerificationError
 from gigaplan.fdguard import solver_output_off
 from gigaplan.formulation.fabric import fabric_report
-from gigaplan.formulation.model import INF, Expr, Model, Row
+from gigaplan.formulation.model import INF, Expr, Model, Row, collector_paused
 from gigaplan.inputs.site import BoundSite
 from gigaplan.kinds import TOLERANCE
 from gigaplan.result import ConstraintRow, PlanResult, RackLine, SolverInfo
@@ -202,7 +202,8 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
     if deadline is None and time_limit_s is not None:
         deadline = time.perf_counter() + time_limit_s
     rows = list(model.rows)
-    base = constraint_matrix(rows, model.layout.size)  # once: stages only add a fixing row
+    with collector_paused():
+        base = constraint_matrix(rows, model.layout.size)  # once: stages add one row each
     capex = model.fields["cost.capex_usd"]
     ties = model.tie_breaks or [(capex, False), (model.fields["power_mw.it"], False)]
     stages = [(model.objective, model.maximize),

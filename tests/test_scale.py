@@ -197,3 +197,24 @@ def test_random_models_keep_their_answers_with_the_sparse_matrix():
             bounds=Bounds(np.array(model.layout.lower), np.array(model.layout.upper)),
             options={"mip_rel_gap": 0.0, "presolve": True})
         assert sparse.x == [float(v) for v in dense.x]
+
+
+def test_large_builds_pause_the_garbage_collector_and_restore_it(monkeypatch):
+    """Cyclic GC passes made builds superlinear; a build pauses it and always resumes it."""
+    import gc
+
+    from gigaplan.formulation import sites
+
+    seen = []
+    real = sites.build
+    monkeypatch.setattr(sites, "build",
+                        lambda *args, **kwargs: seen.append(gc.isenabled()) or real(*args,
+                                                                                     **kwargs))
+    sites.build_study(cases.study(2, 1))
+    assert seen == [False, False] and gc.isenabled()
+    gc.disable()
+    try:
+        sites.build_study(cases.study(1, 1))
+        assert not gc.isenabled()  # a caller's own setting is kept
+    finally:
+        gc.enable()
