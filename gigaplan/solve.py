@@ -378,6 +378,32 @@ def _section(values: dict[str, float], prefix: str, counts: tuple[str, ...] = ()
     return section
 
 
+TOKEN_FIELDS = ("workload.tokens_per_second", "workload.tokens_per_second_per_mw",
+                "cost.usd_per_million_tokens")
+
+
+def token_coverage(model: Model, x: list[float]) -> float | None:
+    """The share of built GPUs whose rack has a reference token rate (None without GPUs).
+
+    Token figures count only those racks: unknown throughput is null, never 0, and the whole
+    TCO per token is given only when every built GPU has a rate (else it would understate it).
+    """
+    built = {sku.id: sku.gpu_count * _count(model.rack_vars[sku.id].value(x))
+             for sku in model.bound.compute}
+    gpus = sum(built.values())
+    rated = sum(built[sku.id] for sku in model.bound.compute
+                if sku.inference_tokens_per_s_per_gpu is not None)
+    return rated / gpus if gpus else None
+
+
+def token_value(model: Model, name: str, x: list[float]) -> float | None:
+    """A token field (:data:`TOKEN_FIELDS`) at ``x`` under the coverage rule."""
+    covered = token_coverage(model, x)
+    if not covered or (name == "cost.usd_per_million_tokens" and covered != 1):
+        return None
+    return model.value(name, x)
+
+
 def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInfo) -> PlanResult:
     """Every result field of ``model`` at ``x``, as plain Python values."""
     bound = model.bound
@@ -423,13 +449,8 @@ def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInf
     for part in ("capex_breakdown_usd", "annualised_capex_usd_per_year",
                  "opex_breakdown_usd_per_year"):
         cost[part] = _section(values, f"cost.{part}")
-    # tokens: only racks with a reference rate count; "unknown" is null, never 0, and the
-    # whole TCO per token only when every built GPU has a rate (else it understates the cost)
-    built = {sku.id: sku.gpu_count * _count(values[f"racks.{sku.id}"]) for sku in bound.compute}
-    gpus = sum(built.values())
-    rated = sum(built[sku.id] for sku in bound.compute
-                if sku.inference_tokens_per_s_per_gpu is not None)
-    covered = rated / gpus if gpus else None
+    covered = token_coverage(model, x)
+    rated = bool(covered)
     cost["usd_per_gpu_hour"] = ratios["cost.usd_per_gpu_hour"]
     cost["usd_per_million_tokens"] = (ratios["cost.usd_per_million_tokens"]
                                       if covered == 1 else None)
