@@ -33,14 +33,13 @@ EXTRA_HINT = ("gigaplan report needs the 'report' extra (matplotlib, jinja2, ope
 REPORT_EPILOG = """Examples:
 
 \b
-  gigaplan report -o plan.html                       # the embedded default site
-  gigaplan report site.toml -o site.html             # plan a site file, then report it
-  gigaplan report docs/examples/phased-site.toml -o phased.html   # with a timeline
-  gigaplan report docs/examples/three-sites.toml -o sites.html    # per-site comparison
-  gigaplan plan site.toml -f json -o plan.json && gigaplan report plan.json -o plan.html
-  gigaplan sweep --vary power.pue=1.1,1.2,1.3 -f json -o s.json && gigaplan report s.json
-  gigaplan report site.toml -f xlsx -o plan.xlsx     # a workbook, one sheet per table
-  gigaplan batch rows.jsonl -o rows.jsonl && gigaplan report rows.jsonl -f xlsx -o rows.xlsx"""
+  gigaplan report -o plan.html            # the embedded default site
+  gigaplan report site.toml -o site.html  # plan a site file, then report it
+  gigaplan report docs/examples/phased-site.toml -o phased.html
+  gigaplan report docs/examples/three-sites.toml -o sites.html
+  gigaplan report plan.json -o plan.html  # from plan/sweep/montecarlo -f json
+  gigaplan report site.toml -o plan.xlsx  # a workbook, one sheet per table
+  gigaplan report rows.jsonl -o rows.xlsx # batch output as a workbook"""
 
 
 class ReportFormat(StrEnum):

@@ -29,7 +29,7 @@ from gigaplan.inputs.distributions import CATALOG_PREFIX, Distribution
 from gigaplan.inputs.site import parse_uncertainty
 from gigaplan.inputs.units import Dimension, parse
 from gigaplan.planner import plan
-from gigaplan.solve import optimize, solve
+from gigaplan.solve import TOKEN_FIELDS, optimize, solve, token_value
 from gigaplan.studies import executors
 from gigaplan.studies.batch import summarize
 
@@ -125,7 +125,8 @@ def run_sample(task: SampleTask) -> dict[str, Any]:
         x = list(task.nominal_x)
         violated = sorted({row_.group for row_ in model.rows if row_.group and
                            not row_.holds(x)})
-        fixed = {name: model.value(name, x) if name in model.fields or name in model.ratios
+        fixed = {name: token_value(model, name, x) if name in TOKEN_FIELDS
+                 else model.value(name, x) if name in model.fields or name in model.ratios
                  else None for name in FIELDS if name != "objective.value"}
         fixed["objective.value"] = model.objective.value(x)
         row["fixed"] = {"fields": fixed, "violated": violated}
