@@ -200,7 +200,7 @@ def test_montecarlo_parses_the_base_catalog_once(monkeypatch):
     result = montecarlo(Scenario(overrides=(("power.budget", "50 MW"),)),
                         {"catalog.gb300-nvl72.power_kw": "uniform(135 kW, 145 kW)",
                          "power.pue": "uniform(1.1, 1.3)"}, samples=12, seed=3)
-    assert result["samples"] == 12 and not result["errors"]
+    assert result.samples == 12 and not result.errors
     assert len(calls) == 1
 
 

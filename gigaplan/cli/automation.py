@@ -139,12 +139,12 @@ def _check_site(site: Path, require: list[str] | None, set_: list[str] | None,
         write_output(serialize.to_json(data), plan_json)
     outcomes = check.evaluate(data, bound.requirements)
     suites.append((bound.source, outcomes))
-    summary = check.report_dict(data, outcomes)
+    summary = check.CheckReport(result, tuple(outcomes))
     if format is TableOrJson.JSON:
         write_output(serialize.to_json(summary), None)
     else:
-        render_table(report.check_table(summary), None)
-    if not summary["passed"]:
+        render_table(report.render(summary, "table"), None)
+    if not summary.passed:
         failed = sum(not outcome.passed for outcome in outcomes)
         stderr_console().print(f"{bound.source}: {failed} of {len(outcomes)} requirements "
                                "not met")
@@ -282,23 +282,19 @@ def sweep_command(
     sets = [parse_set(item) for item in set_ or ()]
     rows = sweep.rows(site, varies, sets, tuple(map(str, catalog or ())))
     lines = list(run_rows(rows, jobs, executor, scheduler))
-    combos = [tuple(value for key, value in row.sets[len(sets):]) for row in rows]
-    keys = [vary.key for vary in varies]
-    records = [{**{f"vary.{key}": value for key, value in zip(keys, combo, strict=True)},
-                **line} for combo, line in zip(combos, lines, strict=True)]
+    result = sweep.SweepResult(
+        keys=[vary.key for vary in varies],
+        combos=[tuple(value for key, value in row.sets[len(sets):]) for row in rows],
+        lines=lines)
     if format is OutputFormat.TABLE:
-        render_table(report.sweep_table(keys, lines, combos), output)
-    elif format is OutputFormat.CSV:
-        columns = [f"vary.{key}" for key in keys] + list(batch.CSV_COLUMNS)
+        render_table(report.render(result, "table"), output)
+    elif format is OutputFormat.CSV:  # one batch row per combination, not key/value pairs
+        columns = [f"vary.{key}" for key in result.keys] + list(batch.CSV_COLUMNS)
         text = serialize.csv_header(columns) + "".join(
-            serialize.csv_line(record, columns) for record in records)
+            serialize.csv_line(record, columns) for record in result.records)
         write_output(text, output)
-    elif format is OutputFormat.JSON:
-        write_output(serialize.to_json({"schema": "gigaplan.sweep/1", "vary": keys,
-                                     "rows": records}), output)
     else:
-        write_output(serialize.to_toml({"schema": "gigaplan.sweep/1", "vary": keys,
-                                     "rows": records}), output)
+        write_output(serialize.render_data(result, format.value), output)
     failed = sum(line["status"] != "optimal" for line in lines)
     if failed:
         stderr_console().print(f"{failed} of {len(lines)} combinations were not planned optimally")
@@ -351,13 +347,13 @@ def montecarlo_command(
                              "'power.pue=uniform(1.1, 1.3)'")
         specs[key.strip()] = text.strip()
     scenario = Scenario(site, tuple(set_ or ()), (), (), tuple(map(str, catalog or ())))
-    data = montecarlo(scenario, specs, samples, seed, jobs, executor.value, scheduler,
-                      progress=with_progress)
+    result = montecarlo(scenario, specs, samples, seed, jobs, executor.value, scheduler,
+                        progress=with_progress)
     if format is TableOrJson.JSON:
-        write_output(serialize.to_json(data), output)
+        write_output(serialize.to_json(result), output)
     else:
-        render_table(report.montecarlo_renderable(data), output)
-    if data["errors"]:
-        stderr_console().print(f"{len(data['errors'])} of {samples} samples failed; see 'errors'")
+        render_table(report.render(result, "table"), output)
+    if result.errors:
+        stderr_console().print(f"{len(result.errors)} of {samples} samples failed; see 'errors'")
 
 

@@ -20,8 +20,28 @@ from gigaplan.inputs.site import check_key, parse_set
 from gigaplan.inputs.units import MAX_QUANTITY_CHARS, shorten, split_number
 from gigaplan.studies.batch import Row
 
+SCHEMA = "gigaplan.sweep/1"
 MAX_POINTS = 100_000
 MAX_EXPONENT = 300  # range ends and steps stay well inside float range (about 1e308)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Every combination of the varied keys and its batch result line, in order."""
+
+    keys: list[str]
+    combos: list[tuple[Any, ...]]
+    lines: list[dict[str, Any]]
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """Each line with its combination as ``vary.<key>`` columns first."""
+        return [{**{f"vary.{key}": value for key, value in zip(self.keys, combo, strict=True)},
+                 **line} for combo, line in zip(self.combos, self.lines, strict=True)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``gigaplan.sweep/1`` document."""
+        return {"schema": SCHEMA, "vary": self.keys, "rows": self.records}
 
 
 @dataclass(frozen=True)
