@@ -29,6 +29,7 @@ from gigaplan.errors import (
     InputError,
 )
 from gigaplan.kinds import Basis, Objective, OutputFormat
+from gigaplan.output.escape import escaped
 from gigaplan.version import __version__
 
 EXIT_CODES_HELP = (
@@ -132,13 +133,7 @@ def one_line(text: str) -> str:
     line and paragraph separators U+0085, U+2028, U+2029 that ``str.splitlines`` breaks on)
     is shown as its escape, so quoted input can neither split the line nor drive the terminal.
     """
-    return "".join(char if char.isprintable() else _escape(char) for char in text)
-
-
-def _escape(char: str) -> str:
-    code = ord(char)
-    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(
-        char, f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return escaped(text)
 
 
 def write_output(text: str | bytes, output: Path | None) -> None:

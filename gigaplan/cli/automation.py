@@ -130,7 +130,7 @@ def _check_site(site: Path, require: list[str] | None, set_: list[str] | None,
                          "to the site or give --require")
     result = plan(replace(bound, requirements=()))
     if not result.found:
-        stderr_console().print(f"error: {result.message}")
+        stderr_console().print(f"error: {one_line(result.message)}")
         code = EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_SOLVER_LIMIT
         suites.append((bound.source, [], (code, result.message)))
         return code
@@ -146,8 +146,8 @@ def _check_site(site: Path, require: list[str] | None, set_: list[str] | None,
         render_table(report.render(summary, "table"), None)
     if not summary.passed:
         failed = sum(not outcome.passed for outcome in outcomes)
-        stderr_console().print(f"{bound.source}: {failed} of {len(outcomes)} requirements "
-                               "not met")
+        stderr_console().print(f"{one_line(bound.source)}: {failed} of {len(outcomes)} "
+                               "requirements not met")
         return EXIT_REQUIREMENT_FAILED
     return 0
 
@@ -354,6 +354,12 @@ def montecarlo_command(
     else:
         render_table(report.render(result, "table"), output)
     if result.errors:
-        stderr_console().print(f"{len(result.errors)} of {samples} samples failed; see 'errors'")
+        classes = ", ".join(f"{count} {name}" for name, count in result.failures.items())
+        stderr_console().print(f"{len(result.errors)} of {samples} samples failed ({classes}); "
+                               "see 'errors'")
+    if not result.planned:
+        stderr_console().print("error: no sample was planned (every one failed or was "
+                               "infeasible)")
+        raise typer.Exit(EXIT_REQUIREMENT_FAILED)
 
 

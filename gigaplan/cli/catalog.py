@@ -12,6 +12,7 @@ from gigaplan.cli.app import (
     CatalogFiles,
     catalog_app,
     handles_errors,
+    one_line,
     render_table,
     write_output,
 )
@@ -98,6 +99,6 @@ def catalog_validate(
     if problems:
         raise InputError(problems[0], problems)
     for path in files:
-        typer.echo(f"ok: {path}")
+        typer.echo(f"ok: {one_line(str(path))}")
 
 

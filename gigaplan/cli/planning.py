@@ -25,6 +25,7 @@ from gigaplan.cli.app import (
     TrainTokensOpt,
     app,
     handles_errors,
+    one_line,
     render_table,
     stderr_console,
     write_output,
@@ -103,7 +104,7 @@ def plan_command(
     if not result.found:
         if format is not OutputFormat.TABLE:
             write_output(str(report.render(result, format.value)), output)
-        err.print(f"error: {result.message}")
+        err.print(f"error: {one_line(result.message)}")
         raise typer.Exit(EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_SOLVER_LIMIT)
     rendered = report.render(result, format.value)
     if isinstance(rendered, str):
@@ -111,7 +112,7 @@ def plan_command(
     else:
         render_table(rendered, output)
     for warning in result.warnings:
-        err.print(f"warning: {warning}")
+        err.print(f"warning: {one_line(warning)}")
     if result.status != "optimal":
         solver = result.solver
         err.print("warning: " + limit_message(solver.stages, solver.stages_total, solver.mip_gap))
@@ -171,6 +172,7 @@ def init_command(
     if path.exists() and not force:
         raise InputError(f"{path}: already exists; use --force to overwrite it")
     write_output(text, path)
-    stderr_console().print(f"wrote {path}; plan it with: gigaplan plan {path}")
+    shown = one_line(str(path))
+    stderr_console().print(f"wrote {shown}; plan it with: gigaplan plan {shown}")
 
 

@@ -15,9 +15,10 @@ from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
-from rich.text import Text
+from rich.text import Text as RichText
 
 from gigaplan.inputs.units import Dimension, format_quantity
+from gigaplan.output.escape import escaped
 from gigaplan.output.serialize import plain, render_data
 from gigaplan.output.tablefit import Fit
 from gigaplan.result import PlanResult, ReferenceResult, StudyResult
@@ -26,6 +27,18 @@ from gigaplan.studies.diff import Diff
 from gigaplan.studies.explain import Explanation
 from gigaplan.studies.montecarlo import MonteCarloResult
 from gigaplan.studies.sweep import SweepResult
+
+
+def Text(text: str = "", **kwargs: Any) -> RichText:
+    """A rich Text of ``text`` with every control character escaped (STYLE.md 9): user
+    strings (names, file names) never reach the terminal raw. Newlines a renderer composed
+    stay; user strings with newlines of their own go through :func:`_user` first."""
+    return RichText(escaped(str(text), keep_newlines=True), **kwargs)
+
+
+def _user(text: object) -> str:
+    """One user string, newlines included, escaped for a line of its own."""
+    return escaped(str(text))
 
 # --- catalog ---------------------------------------------------------------------------
 
@@ -47,7 +60,7 @@ def field_unit(name: str) -> str:
 
 def sku_table(sku: dict[str, Any], origin: str = "") -> RenderableType:
     """Every field with its unit, estimate markers and ranges, then the notes and sources."""
-    table = Table(title=f"{sku['id']}: {sku['name']}", title_justify="left")
+    table = Table(title=_user(f"{sku['id']}: {sku['name']}"), title_justify="left")
     for header in ("field", "value", "unit", "provenance"):
         table.add_column(header)
     for name, value in sku.items():
@@ -112,7 +125,7 @@ def _table(title: str, headers: tuple[str, ...], rows: Iterable[tuple[str, ...]]
            right: tuple[int, ...] = (), drop: tuple[int, ...] = ()) -> Fit:
     """A table that never cuts a cell (:class:`Fit`): ``drop`` lists the columns to leave out,
     in order, before stacking the rows when the terminal is too narrow."""
-    table = Table(title=title, title_justify="left")
+    table = Table(title=_user(title), title_justify="left")
     for index, header in enumerate(headers):
         table.add_column(header, justify="right" if index in right else "left")
     for row in rows:
@@ -132,7 +145,7 @@ def plan_renderable(result: PlanResult) -> RenderableType:
     capex and every constraint."""
     site = result.inputs["site"]
     header = Text(
-        f"gigaplan plan: {site['name']} -- {result.inputs['source']}\n"
+        f"gigaplan plan: {_user(site['name'])} -- {_user(result.inputs['source'])}\n"
         f"Objective: {result.objective['unit']} = {_headline(result.objective['value'])}   "
         f"Solver: {result.solver.name}, {result.solver.status}, "
         f"gap {plain(result.solver.mip_gap)}"

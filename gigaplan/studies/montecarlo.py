@@ -19,10 +19,19 @@ Two questions, both answered:
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from gigaplan.errors import EXIT_INTERNAL, GigaplanError, SiteError
+from pydantic import ValidationError
+
+from gigaplan.errors import (
+    EXIT_INTERNAL,
+    GigaplanError,
+    InputError,
+    SiteError,
+    validation_problems,
+)
 from gigaplan.formulation.build import build
 from gigaplan.inputs.catalog import SKU_CLASSES, Catalog, load_catalog, shipped_catalog
 from gigaplan.inputs.distributions import CATALOG_PREFIX, Distribution
@@ -94,7 +103,12 @@ def _catalog(task: SampleTask) -> Any:
     skus = dict(base.skus)
     for sku_id, fields in updates.items():
         data = {**skus[sku_id].model_dump(), **fields}
-        skus[sku_id] = SKU_CLASSES[data["kind"]].model_validate(data)
+        try:
+            skus[sku_id] = SKU_CLASSES[data["kind"]].model_validate(data)
+        except ValidationError as error:  # the sample makes the entry invalid: one line
+            problems = validation_problems(f"sample {task.index}", error.errors(),
+                                           (f"{CATALOG_PREFIX}{sku_id}",))
+            raise InvalidSample("; ".join(problems)) from None
     return Catalog(skus=skus, origin=base.origin)
 
 
@@ -120,8 +134,9 @@ def run_sample(task: SampleTask) -> dict[str, Any]:
         bound = scenario.bind(_catalog(task))
         model = build(bound)
         if tuple(model.layout.names) != task.nominal_names:
-            raise SiteError("an uncertain input changes the model's structure (SKUs, fabric "
-                            "radix or planes); the fixed plan cannot be evaluated")
+            raise StructureChanged("an uncertain input changes the model's structure (SKUs, "
+                                   "fabric radix or planes); the fixed plan cannot be "
+                                   "evaluated")
         x = list(task.nominal_x)
         violated = sorted({row_.group for row_ in model.rows if row_.group and
                            not row_.holds(x)})
@@ -133,10 +148,17 @@ def run_sample(task: SampleTask) -> dict[str, Any]:
         result = solve(model)[0].to_dict()  # the model built above: one build per sample
         row["optimal"] = ({"status": result["status"], **summarize(result)}
                           if "totals" in result else {"status": result["status"]})
+    except StructureChanged as error:
+        row.update({"status": "error", "class": "structure_changed",
+                    "exit_code": error.exit_code, "error": str(error)})
+    except InputError as error:  # a drawn value the site or catalog does not accept
+        row.update({"status": "error", "class": "invalid_sample",
+                    "exit_code": error.exit_code, "error": str(error)})
     except GigaplanError as error:
-        row.update({"status": "error", "exit_code": error.exit_code, "error": str(error)})
+        row.update({"status": "error", "class": "internal", "exit_code": error.exit_code,
+                    "error": str(error)})
     except Exception as error:  # a bug: recorded in the row, the run goes on
-        row.update({"status": "error", "exit_code": EXIT_INTERNAL,
+        row.update({"status": "error", "class": "internal", "exit_code": EXIT_INTERNAL,
                     "error": f"internal error: {type(error).__name__}: {error}"})
     return row
 
@@ -179,6 +201,7 @@ def montecarlo(scenario: Any, uncertain: dict[str, str], samples: int, seed: int
         raise SiteError(f"{bound.source}: uncertainty: nothing is uncertain; add an "
                         "[uncertainty] table or --uncertain KEY=DIST")
     distributions = [parse_uncertainty(key, text) for key, text in sorted(specs.items())]
+    _check_catalog_keys([d.key for d in distributions], scenario)
     if bound.site.phases:
         raise SiteError(f"{bound.source}: phases: montecarlo plans a site at one date")
     model = build(bound)
@@ -192,7 +215,7 @@ def montecarlo(scenario: Any, uncertain: dict[str, str], samples: int, seed: int
              for i, values in enumerate(draw(distributions, samples, seed))]
     lines = executors.run(run_sample, tasks, jobs, executor, scheduler,
                           on_error=lambda task, error: {
-                              "sample": task.index, "status": "error",
+                              "sample": task.index, "status": "error", "class": "task_failed",
                               "exit_code": EXIT_INTERNAL, "error": f"task failed: {error}"})
     rows = list(progress(lines, len(tasks)) if progress else lines)
     good = [row for row in rows if "fixed" in row]
@@ -227,9 +250,45 @@ def montecarlo(scenario: Any, uncertain: dict[str, str], samples: int, seed: int
                 for text in requirement_texts},
             "objective_histogram": histogram(objective),
         },
-        errors=[{"sample": row["sample"], "error": row["error"]}
+        planned=len(planned),
+        failures=dict(sorted(Counter(row["class"] for row in rows
+                                     if "fixed" not in row).items())),
+        errors=[{"sample": row["sample"], "class": row["class"], "error": row["error"]}
                 for row in rows if "fixed" not in row],
     )
+
+
+class InvalidSample(SiteError):
+    """A drawn value makes a catalog entry invalid (a negative power, a fraction over 1)."""
+
+
+class StructureChanged(SiteError):
+    """A drawn value changes the model's structure, so the fixed plan cannot be evaluated."""
+
+
+def _check_catalog_keys(keys: list[str], scenario: Any) -> None:
+    """Every ``catalog.<sku-id>.<field>`` names a SKU and one of its numeric fields, before a
+    single sample is drawn; one error lists every problem."""
+    keys = [key for key in keys if key.startswith(CATALOG_PREFIX)]
+    if not keys:
+        return
+    catalog = shipped_catalog(scenario.catalog_texts) if not scenario.catalogs else \
+        load_catalog(scenario.catalogs, texts=scenario.catalog_texts)
+    problems = []
+    for key in keys:
+        _, sku_id, field = key.split(".")
+        if sku_id not in catalog:
+            problems.append(f"uncertainty {key}: unknown SKU id {sku_id!r}"
+                            f"{catalog.suggest(sku_id)}")
+            continue
+        fields = type(catalog.get(sku_id)).model_fields
+        numeric = sorted(name for name, info in fields.items()
+                         if info.annotation in (float, int, float | None))
+        if field not in numeric:
+            problems.append(f"uncertainty {key}: {field!r} is not a numeric field of a "
+                            f"{catalog.get(sku_id).kind}; fields: {', '.join(numeric)}")
+    if problems:
+        raise SiteError.listing(problems)
 
 
 @dataclass(frozen=True)
@@ -237,7 +296,9 @@ class MonteCarloResult:
     """Percentiles of the fixed nominal plan and of the re-planned optima over the samples.
 
     ``fixed_plan`` and ``optimal_plans`` hold ``fields`` (P10/P50/P90, mean, min, max per
-    summary field) and the probabilities; ``errors`` lists the samples that failed.
+    summary field) and the probabilities; ``errors`` lists the samples that failed, each with
+    its class (``invalid_sample``: a drawn value the site or catalog refuses;
+    ``structure_changed``; ``task_failed``; ``internal``), ``failures`` counts them by class.
     """
 
     seed: int
@@ -247,6 +308,8 @@ class MonteCarloResult:
     nominal: dict[str, Any]
     fixed_plan: dict[str, Any]
     optimal_plans: dict[str, Any]
+    planned: int  # samples whose own optimum was found
+    failures: dict[str, int]  # failed samples by class: invalid_sample, structure_changed, ...
     errors: list[dict[str, Any]]
 
     def to_dict(self) -> dict[str, Any]:
