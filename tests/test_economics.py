@@ -123,7 +123,7 @@ def test_prices_override_the_catalog(run):
         ("economics.prices.gb300-nvl72=-5", "economics.prices.gb300-nvl72: Input should be "
                                             "greater than or equal to 0"),
         ("economics.prices.gb300=$4M", "economics.prices.gb300: unknown SKU id"),
-        ("economics.it_life=0", "economics.it_life: Input should be greater than 0"),
+        ("economics.it_life=0", "economics.it_life: Input should be greater than or equal to 0.01"),
         ("economics.it_life=5 MW", 'economics.it_life: expected a duration such as "5 years", '
                                    'got "5 MW" (a power)'),
         ("economics.electricity_price=66 kWh", "economics.electricity_price: expected a price"),

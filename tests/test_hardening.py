@@ -144,6 +144,15 @@ def test_a_batch_line_over_the_size_limit_is_an_error_row(tmp_path):
         assert "MiB" in lines[0]["error"]
 
 
+def test_diff_reads_plan_json_files_bounded(run, tmp_path):
+    fifo = tmp_path / "a.json"
+    os.mkfifo(fifo)
+    input_error(gigaplan("diff", str(fifo), str(fifo), timeout=60), str(fifo))
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000)
+    input_error(run("diff", str(deep), str(deep)), str(deep))
+
+
 def test_batch_from_stdin_still_works():
     done = gigaplan("batch", "-", stdin='{"id": "a"}\n', timeout=120)
     assert done.returncode == 0, done.stderr
@@ -179,6 +188,14 @@ def test_an_integer_over_4300_digits_in_a_batch_row_is_an_error_row(run, tmp_pat
     assert [(line["id"], line["exit_code"]) for line in lines] == [("a", 0), ("line-2", 3),
                                                                    ("c", 0)]
     assert f"{rows}:2" in lines[1]["error"]
+
+
+@pytest.mark.parametrize("life", ["5e-324", "1e-300", "0.001"])
+def test_a_vanishing_asset_life_is_an_input_error(run, life):
+    # found by benchmarks/fuzz.py --seed 1 (#520): a division by zero in the annual payment
+    input_error(run("plan", "--set", f"economics.it_life={life}"), "economics.it_life")
+    input_error(run("plan", "--set", f"economics.facility_life={life}"),
+                "economics.facility_life")
 
 
 def test_deep_nesting_through_set(run):

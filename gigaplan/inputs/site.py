@@ -175,8 +175,9 @@ class EconomicsSection(_Section):
         66.0, alias="electricity_price")  # EIA 2023 Texas industrial [P] §7.3
     load_factor: Fraction = 0.8  # average / peak IT power [E] §1.2
     utilization: Annotated[Fraction, Field(gt=0)] = 0.9  # sold GPU-hours [E] §7.5
-    it_life_years: Annotated[Years, Field(gt=0, le=100)] = Field(5.0, alias="it_life")  # §7.4
-    facility_life_years: Annotated[Years, Field(gt=0, le=100)] = Field(
+    # at least 0.01 years (about 4 days): a life of 5e-324 years overflows the annual payment
+    it_life_years: Annotated[Years, Field(ge=0.01, le=100)] = Field(5.0, alias="it_life")  # §7.4
+    facility_life_years: Annotated[Years, Field(ge=0.01, le=100)] = Field(
         20.0, alias="facility_life")  # MEP 15-20 yr [E/S] §7.4
     it_cost_of_capital: Fraction = 0.10  # [E] §7.5
     facility_cost_of_capital: Fraction = 0.08  # [E] §7.5

@@ -30,7 +30,7 @@ from gigaplan.studies.sweep import SweepResult
 
 
 def Text(text: str = "", **kwargs: Any) -> RichText:
-    """A rich Text of ``text`` with every control character escaped (STYLE.md 9): user
+    """A rich Text of ``text`` with every control character escaped: user
     strings (names, file names) never reach the terminal raw. Newlines a renderer composed
     stay; user strings with newlines of their own go through :func:`_user` first."""
     return RichText(escaped(str(text), keep_newlines=True), **kwargs)

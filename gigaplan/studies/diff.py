@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gigaplan.errors import InputError
+from gigaplan.inputs.files import decode, read_bytes
 from gigaplan.inputs.scenario import Scenario
 from gigaplan.inputs.values import flatten
 from gigaplan.planner import plan
@@ -28,12 +29,14 @@ RESULT_SECTIONS = ("objective", "totals", "power_mw", "network", "storage", "cpu
 def load_side(path: Path, catalogs: tuple[str, ...] = ()) -> dict[str, Any]:
     """A plan dict from a saved plan JSON file, or by planning a site file."""
     if path.suffix.lower() == ".json":
+        text = decode(read_bytes(path, kind="plan JSON file"), str(path))  # bounded, regular
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(f"{path}: no such file") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
             raise InputError(f"{path}: not a readable plan JSON file ({error})") from None
+        except (RecursionError, ValueError):  # nesting too deep, an integer over 4,300 digits
+            raise InputError(f"{path}: not a plan JSON file (nested too deeply or a number "
+                             "too long)") from None
         if not isinstance(data, dict) or data.get("schema") != PLAN_SCHEMA:
             raise InputError(f"{path}: schema: expected a {PLAN_SCHEMA!r} file from "
                              "'gigaplan plan --format json'")
