@@ -303,6 +303,7 @@ def plan_row(row: Row) -> dict[str, Any]:
                             "exit_code": EXIT_CLASS.get(result["status"], EXIT_INTERNAL)}
     if "totals" in result:
         line.update(summarize(result))
+        line["warnings"] = result.get("warnings", [])
     else:
         line["error"] = result.get("message", "")
     return line
