@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import signal
 import sys
+import time
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,6 +30,7 @@ from gigaplan.cli.app import (
     one_line,
     render_table,
     run_rows,
+    run_summary,
     stderr_console,
     with_progress,
     write_output,
@@ -33,6 +38,7 @@ from gigaplan.cli.app import (
 from gigaplan.errors import (
     EXIT_INFEASIBLE,
     EXIT_INPUT,
+    EXIT_INTERRUPTED,
     EXIT_REQUIREMENT_FAILED,
     EXIT_SOLVER_LIMIT,
     InputError,
@@ -204,24 +210,67 @@ def batch_command(
             writer.write(serialize.csv_header(batch.CSV_COLUMNS))
     elif format is BatchFormat.CSV:
         sys.stdout.write(serialize.csv_header(batch.CSV_COLUMNS))
-    failed = sum(status != "optimal" for status in statuses.values())
+    done_before = len(rows) - len(todo)
+    statuses_now: list[str] = []
+    resume_command = _resume_command(input, output, jobs, format, catalog, executor, scheduler)
+
+    main_process = os.getpid()
+
+    def interrupted(signum: int, frame: Any) -> None:
+        """Ctrl-C: say at once what was written and how to finish, then stop."""
+        if os.getpid() != main_process:  # a forked worker inherits the handler: just stop
+            raise KeyboardInterrupt
+        written = done_before + len(statuses_now)
+        where = f"to {output}" if output is not None else "to stdout"
+        hint = f"finish with: {resume_command}" if output is not None else \
+            "rerun with --output FILE to be able to --resume"
+        stderr_console().print(f"interrupted: {written:,} of {len(rows):,} rows written "
+                               f"{where}; {hint}")
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        raise KeyboardInterrupt
+
+    started = time.perf_counter()
+    previous = signal.signal(signal.SIGINT, interrupted)
     try:
         for line in run_rows(todo, jobs, executor, scheduler):
-            failed += line["status"] != "optimal"
             text_line = serialize.format_line(line, format.value, batch.CSV_COLUMNS)
             if writer is None:
                 sys.stdout.write(text_line)
                 sys.stdout.flush()
             else:
                 writer.write(text_line)
+            statuses_now.append(line["status"])
+    except KeyboardInterrupt:
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
+        signal.signal(signal.SIGINT, previous)
         if writer is not None:
             writer.close()
     if resume:
-        stderr_console().print(f"{len(rows) - len(todo)} rows already done, {len(todo)} planned")
-    if failed:
-        stderr_console().print(f"{failed} of {len(rows)} rows were not planned optimally")
+        stderr_console().print(f"{done_before} rows already done, {len(todo)} planned")
+    everything = list(statuses.values()) + statuses_now
+    stderr_console().print(run_summary("batch", "rows", everything,
+                                       time.perf_counter() - started))
+    if any(status != "optimal" for status in everything):
         raise typer.Exit(EXIT_REQUIREMENT_FAILED)
+
+
+def _resume_command(input: str, output: Path | None, jobs: int, format: BatchFormat,
+                    catalog: list[Path] | None, executor: Executor,
+                    scheduler: str | None) -> str:
+    """The batch command that finishes this run: the same options, plus --resume."""
+    words = ["gigaplan", "batch", input, "--output", str(output), "--resume"]
+    if jobs != 1:
+        words += ["--jobs", str(jobs)]
+    if format is not BatchFormat.JSONL:
+        words += ["--format", format.value]
+    for path in catalog or ():
+        words += ["--catalog", str(path)]
+    if executor is not Executor.LOCAL:
+        words += ["--executor", executor.value]
+    if scheduler:
+        words += ["--scheduler", scheduler]
+    return shlex.join(words)
 
 
 SWEEP_EPILOG = """Examples:
@@ -256,7 +305,9 @@ def sweep_command(
     varies = [sweep.parse_vary(spec) for spec in vary]
     sets = [parse_set(item) for item in set_ or ()]
     rows = sweep.rows(site, varies, sets, tuple(map(str, catalog or ())))
+    started = time.perf_counter()
     lines = list(run_rows(rows, jobs, executor, scheduler))
+    seconds = time.perf_counter() - started
     combos = [tuple(value for key, value in row.sets[len(sets):]) for row in rows]
     keys = [vary.key for vary in varies]
     records = [{**{f"vary.{key}": value for key, value in zip(keys, combo, strict=True)},
@@ -274,9 +325,9 @@ def sweep_command(
     else:
         write_output(serialize.to_toml({"schema": "gigaplan.sweep/1", "vary": keys,
                                      "rows": records}), output)
-    failed = sum(line["status"] != "optimal" for line in lines)
-    if failed:
-        stderr_console().print(f"{failed} of {len(lines)} combinations were not planned optimally")
+    statuses = [line["status"] for line in lines]
+    stderr_console().print(run_summary("sweep", "combinations", statuses, seconds))
+    if any(status != "optimal" for status in statuses):
         raise typer.Exit(EXIT_REQUIREMENT_FAILED)
 
 
@@ -326,13 +377,19 @@ def montecarlo_command(
                              "'power.pue=uniform(1.1, 1.3)'")
         specs[key.strip()] = text.strip()
     scenario = Scenario(site, tuple(set_ or ()), (), (), tuple(map(str, catalog or ())))
+    started = time.perf_counter()
     data = montecarlo(scenario, specs, samples, seed, jobs, executor.value, scheduler,
                       progress=with_progress)
+    seconds = time.perf_counter() - started
     if format is TableOrJson.JSON:
         write_output(serialize.to_json(data), output)
     else:
         render_table(report.montecarlo_renderable(data), output)
-    if data["errors"]:
-        stderr_console().print(f"{len(data['errors'])} of {samples} samples failed; see 'errors'")
+    errors = len(data["errors"])
+    feasible = round((data["optimal_plans"]["feasible_probability"] or 0) * (samples - errors))
+    statuses = ["optimal"] * feasible + ["infeasible"] * (samples - errors - feasible) \
+        + ["error"] * errors
+    stderr_console().print(run_summary("montecarlo", "samples re-planned", statuses, seconds)
+                           + ("; see 'errors' in --format json" if errors else ""))
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from gigaplan.errors import EXIT_INTERNAL, GigaplanError, InputError, SiteError
 from gigaplan.inputs.catalog import read_toml, ship_catalogs
 from gigaplan.inputs.scenario import Scenario
+from gigaplan.inputs.site import site_keys
 from gigaplan.inputs.values import toml_value
 from gigaplan.planner import plan
 from gigaplan.studies import executors
@@ -38,7 +39,11 @@ EXIT_CLASS = {"optimal": 0, "infeasible": 4, "time_limit": 5}
 
 @dataclass(frozen=True)
 class Row:
-    """One scenario of a batch: ``problem`` is set when the input row itself is unusable."""
+    """One scenario of a batch: ``problem`` is set when the input row itself is unusable.
+
+    ``label`` is where the row is (``rows.jsonl:8``); a row without a usable id gets the id
+    ``line-8``, the same in its result line, its message and ``--resume``.
+    """
 
     id: str
     site: str | dict[str, Any] | None = None
@@ -50,26 +55,47 @@ class Row:
     # catalogs as (name, text); a shipped row needs none of the client's files
     source: str = ""
     catalog_texts: tuple[tuple[str, str], ...] = ()
+    label: str = ""
+
+    @property
+    def where(self) -> str:
+        """``rows.jsonl:8 (id a)``: how messages name this row."""
+        return f"{self.label} (id {self.id})" if self.label else f"row {self.id}"
 
 
-def _row_from_mapping(data: Any, label: str, base_dir: str) -> Row:
+def _row_from_mapping(data: Any, label: str, base_dir: str, number: int) -> Row:
+    fallback = f"line-{number}"
     if not isinstance(data, dict):
-        return Row(id=label, problem=f"{label}: expected a JSON object with an id")
+        return Row(id=fallback, label=label,
+                   problem=f"{label}: expected a JSON object with an id")
     row_id = data.get("id")
     if not isinstance(row_id, str | int) or isinstance(row_id, bool) or str(row_id) == "":
-        return Row(id=label, problem=f"{label}: id: expected a non-empty string")
+        return Row(id=fallback, label=label,
+                   problem=f"{label} (id {fallback}): id: expected a non-empty string")
     row_id = str(row_id)
+    where = f"{label} (id {row_id})"
     unknown = sorted(set(data) - {"id", "site", "set"})
     if unknown:
-        return Row(id=row_id, problem=f"{label}: unknown keys {', '.join(unknown)}; a row has "
-                                      "id, site and set")
+        return Row(id=row_id, label=label, problem=f"{where}: unknown keys "
+                   f"{', '.join(unknown)}; a row has id, site and set")
     site = data.get("site")
     if site is not None and not isinstance(site, str | dict):
-        return Row(id=row_id, problem=f"{label}: site: expected a path or an inline table")
+        return Row(id=row_id, label=label,
+                   problem=f"{where}: site: expected a path or an inline table")
     sets = data.get("set") or {}
     if not isinstance(sets, dict):
-        return Row(id=row_id, problem=f"{label}: set: expected a table of dotted keys")
-    return Row(id=row_id, site=site, sets=tuple(sorted(sets.items())), base_dir=base_dir)
+        return Row(id=row_id, label=label,
+                   problem=f"{where}: set: expected a table of dotted keys")
+    return Row(id=row_id, site=site, sets=tuple(sorted(sets.items())), base_dir=base_dir,
+               label=label)
+
+
+def csv_cell(key: str, text: str, list_keys: Iterable[str]) -> Any:
+    """A CSV cell as a site value: TOML when it is TOML (``1.2``, ``true``, ``"a"``), else
+    the bare string; a list key (``compute.skus``) takes ``a;b`` (or one item) as a list."""
+    if key in list_keys and not text.lstrip().startswith("["):
+        return [toml_value(part.strip()) for part in text.split(";") if part.strip()]
+    return toml_value(text)
 
 
 def read_rows(text: str, source: str, base_dir: str = ".", fmt: str | None = None) -> list[Row]:
@@ -88,29 +114,35 @@ def read_rows(text: str, source: str, base_dir: str = ".", fmt: str | None = Non
             try:
                 data = json.loads(line)
             except json.JSONDecodeError as error:
-                rows.append(Row(id=f"line-{number}", problem=f"{label}: not JSON ({error.msg})"))
+                rows.append(Row(id=f"line-{number}", label=label,
+                                problem=f"{label} (id line-{number}): not JSON ({error.msg})"))
                 continue
-            rows.append(_row_from_mapping(data, label, base_dir))
+            rows.append(_row_from_mapping(data, label, base_dir, number))
     else:
         reader = csv.DictReader(io.StringIO(text))
         if not reader.fieldnames or "id" not in reader.fieldnames:
             raise InputError(f"{source}: a CSV batch needs an 'id' column")
-        for number, record in enumerate(reader, start=2):
+        list_keys = {key for key, is_list in site_keys().items() if is_list}
+        for record in reader:
+            number = reader.line_num  # the row's last line: a quoted cell may span lines
+            label = f"{source}:{number}"
+            if None in record:  # more cells than columns
+                rows.append(Row(id=record.get("id") or f"line-{number}", label=label,
+                                problem=f"{label}: more cells than columns"))
+                continue
             values = {key: value for key, value in record.items()
                       if key not in ("id", "site") and value not in ("", None)}
-            if None in record:  # more cells than columns
-                rows.append(Row(id=f"line-{number}", problem=f"{source}:{number}: more cells "
-                                                              "than columns"))
-                continue
-            data = {"id": record["id"], "set": {k: toml_value(v) for k, v in values.items()}}
+            data = {"id": record["id"],
+                    "set": {k: csv_cell(k, v, list_keys) for k, v in values.items()}}
             if record.get("site"):
                 data["site"] = record["site"]
-            rows.append(_row_from_mapping(data, f"{source}:{number}", base_dir))
+            rows.append(_row_from_mapping(data, label, base_dir, number))
     seen: set[str] = set()
     unique = []
     for row in rows:
         if row.id in seen and not row.problem:
-            row = Row(id=row.id, problem=f"{source}: id {row.id!r} appears more than once")
+            row = Row(id=row.id, label=row.label,
+                      problem=f"{row.where}: id {row.id!r} appears more than once")
         seen.add(row.id)
         unique.append(row)
     return unique
@@ -145,7 +177,7 @@ def ship(rows: Iterable[Row]) -> Iterator[Row]:
                 sites[path] = (None, str(error))
         table, problem = sites[path]
         if table is None:
-            yield Row(id=row.id, problem=problem)
+            yield Row(id=row.id, label=row.label, problem=f"{row.where}: {problem}")
             continue
         yield replace(row, site=table, source=path, catalogs=(), catalog_texts=texts)
 
@@ -170,13 +202,16 @@ def plan_row(row: Row) -> dict[str, Any]:
         if isinstance(site, str):
             site = Path(row.base_dir) / site
         scenario = Scenario(site=site, overrides=row.sets,
-                            source=row.source or f"row {row.id} (inline site)",
-                            origin=f"row {row.id}: set", catalogs=row.catalogs,
+                            source=row.source or f"{row.where} (inline site)",
+                            origin=f"{row.where}: set", catalogs=row.catalogs,
                             catalog_texts=row.catalog_texts)
         result = plan(scenario.bind()).to_dict()
     except GigaplanError as error:
+        message = str(error)
+        if not message.startswith(row.where):
+            message = f"{row.where}: {message}"
         return {"id": row.id, "status": "error", "exit_code": error.exit_code,
-                "error": str(error)}
+                "error": message}
     except Exception as error:  # a bug: the row says so, and the batch goes on
         return {"id": row.id, "status": "error", "exit_code": EXIT_INTERNAL,
                 "error": f"internal error: {type(error).__name__}: {error}"}
