@@ -371,8 +371,14 @@ def scaleout(quick: bool) -> None:
         f"{big_mb:.0f} MB vs {small_mb:.0f} MB = {big_mb / small_mb:.2f}x ({seconds:.0f} s)",
         "<= 1.2x")
 
+def report(quick: bool) -> None:
+    from report_bench import report as report_section
+
+    report_section(quick, row)
+
+
 SECTIONS = {"startup": startup, "planning": planning, "batch": batch, "quality": quality,
-            "scale": scale, "targets": targets, "scaleout": scaleout}
+            "scale": scale, "targets": targets, "scaleout": scaleout, "report": report}
 
 
 def main() -> None:

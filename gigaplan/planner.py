@@ -12,12 +12,14 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, replace
+from datetime import date
 from typing import Any
 
 from gigaplan.errors import SiteError
 from gigaplan.formulation.build import build
 from gigaplan.formulation.phases import build_phased, timeline
 from gigaplan.formulation.sites import build_study
+from gigaplan.inputs.catalog import Catalog, load_catalog
 from gigaplan.inputs.site import BoundSite
 from gigaplan.inputs.study import SUMMABLE, Study
 from gigaplan.result import PlanResult
@@ -41,13 +43,19 @@ def plan(bound: BoundSite, *, time_limit_s: float | None = None,
     """The provably best build-out of ``bound`` (or the best found within the time limit)."""
     started = time.perf_counter()
     deadline = None if time_limit_s is None else started + time_limit_s  # the build counts
+    import scipy.optimize  # noqa: F401  (off the start-up path; timed apart as import_s)
+
+    imported = time.perf_counter()
     phased = build_phased(bound) if bound.site.phases else None
     model = phased.model if phased is not None else build(bound)
-    result, x = solve(model, time_limit_s=time_limit_s, started=started if timings else None,
-                      deadline=deadline)
+    split = {"import_s": round(imported - started, 6),
+             "build_s": round(time.perf_counter() - imported, 6)} if timings else None
+    result, x = solve(model, time_limit_s=time_limit_s, deadline=deadline, timings=split)
     if phased is not None and x is not None:
         phases, schedule = timeline(phased, x)
         result = replace(result, phases=phases, schedule=schedule)
+    if result.found:
+        result = replace(result, warnings=plan_warnings(bound, result))
     return result
 
 
@@ -81,7 +89,8 @@ def plan_study(study: Study, time_limit_s: float | None = None) -> dict[str, Any
         result["message"] = limit_message(stages, outcome.stages_total, outcome.mip_gap)
     sites = []
     for name, model in zip(study.names, built.sites, strict=True):
-        plan = read_plan(model, x, outcome.status, info).to_dict()
+        site_plan = read_plan(model, x, outcome.status, info)
+        plan = replace(site_plan, warnings=plan_warnings(model.bound, site_plan)).to_dict()
         plan["name"] = name
         sites.append(plan)
     totals = {field.split(".", 1)[1]: built.model.fields[field].value(x)
@@ -148,3 +157,85 @@ def reference_copies(study: Study, reference: str, time_limit_s: float | None = 
             "design": design, "copies": copies,
             "total_copies": sum(item["copies"] for item in copies),
             "total_gpus": sum(item["gpus"] for item in copies)}
+
+
+# --- warnings ------------------------------------------------------------------------------
+# What a planner must not miss about a valid plan: one line each, printed on stderr by the CLI
+# (``warning: ...``) and listed in the JSON ``warnings`` array (issue 11). Three cases: the
+# objective is zero for every allowed compute rack (an H100 catalog under ``fp4``); the plan
+# builds no compute rack (``--objective tco`` without a requirement); a part is dated after the
+# build date (``compute.build_date``, or for a phased site the first phase that builds compute).
+# The date rule is the one compute racks follow (``available_from`` after the date), applied to
+# the switch, optics, storage and CPU racks; as these have no automatic substitute, breaking it
+# is a warning naming the parts of that kind available by then, not an error.
+
+
+def plan_warnings(bound: BoundSite, result: PlanResult) -> list[str]:
+    """Every warning of a found plan, in a fixed order."""
+    return [*objective_warnings(bound),
+            *empty_plan_warnings(bound, result.totals.get("compute_racks", 0)),
+            *date_warnings(bound, result.phases)]
+
+
+MAXIMISED = {"gpus": "gpu_count", "hbm": "hbm_gb_per_gpu", "tokens":
+             "inference_tokens_per_s_per_gpu",
+             **{p: f"{p}_dense_pflops_per_gpu" for p in ("fp4", "fp8", "bf16", "tf32", "fp64")}}
+PART_KEYS = (("network.switch", "switch"), ("network.optic", "optic"),
+             ("storage.rack", "storage_rack"), ("cpu.rack", "cpu_rack"))
+
+
+def objective_warnings(bound: BoundSite) -> list[str]:
+    """The objective is zero for every allowed compute rack: nothing can improve it."""
+    objective = bound.site.objective
+    attribute = MAXIMISED.get(objective)
+    if attribute is None or not bound.compute:
+        return []
+    if any(getattr(sku, attribute) or 0 for sku in bound.compute):
+        return []
+    ids = ", ".join(sku.id for sku in bound.compute)
+    return [f"objective {objective} is zero for every allowed compute rack ({ids}); the plan "
+            "cannot raise it: choose another --objective or other --sku"]
+
+
+def empty_plan_warnings(bound: BoundSite, compute_racks: int) -> list[str]:
+    if compute_racks > 0:
+        return []
+    objective = bound.site.objective
+    if objective in ("capex", "tco") and not bound.requirements:
+        why = (f"objective {objective} with no requirement: building nothing costs least; "
+               "add one such as --require 'totals.gpus >= 100000'")
+    else:
+        why = "no compute rack fits the site's limits and requirements"
+    return [f"the plan builds no compute racks: {why}"]
+
+
+def _alternatives(catalog: Catalog, kind: str, by: date, current: str) -> str:
+    ready = [sku.id for sku in catalog.of_kind(kind)
+             if sku.available_from <= by and sku.id != current and sku.status == "shipping"]
+    if not ready:
+        return "no part of that kind in the catalog is available by then"
+    return f"available by then: {', '.join(ready)}"
+
+
+def date_warnings(bound: BoundSite, phases: list[dict[str, Any]] | None = None,
+                  catalog: Catalog | None = None) -> list[str]:
+    """Parts planned before their ``available_from`` date."""
+    site = bound.site
+    if site.phases:
+        first = next((row for row in phases or [] if row.get("gpus")), None)
+        if first is None:
+            return []
+        by, label = date.fromisoformat(first["date"]), f"phase {first['name']} ({first['date']})"
+    elif site.compute.build_date is not None:
+        by, label = site.compute.build_date, f"compute.build_date {site.compute.build_date}"
+    else:
+        return []
+    warnings = []
+    for key, attribute in PART_KEYS:
+        part = getattr(bound, attribute)
+        if part is None or part.available_from <= by:
+            continue
+        catalog = catalog or load_catalog()
+        warnings.append(f"{key} {part.id!r} is available from {part.available_from}, after "
+                        f"{label}; {_alternatives(catalog, part.kind, by, part.id)}")
+    return warnings

@@ -46,6 +46,7 @@ class SolverInfo:
     stages: int
     seconds: float | None = None  # only with --timings, so plain output stays byte-identical
     stages_total: int | None = None  # only when a time limit stopped a stage: stages < total
+    timings: dict[str, float] | None = None  # import_s, build_s, solve_s (with --timings)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class PlanResult:
     conflicts: list[str] = field(default_factory=list)
     phases: list[dict[str, Any]] = field(default_factory=list)
     schedule: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
@@ -79,7 +81,7 @@ class PlanResult:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["schema"] = SCHEMA
-        for key in ("seconds", "stages_total"):
+        for key in ("seconds", "stages_total", "timings"):
             if data["solver"][key] is None:
                 del data["solver"][key]
         if not self.found:

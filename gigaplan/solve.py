@@ -25,7 +25,8 @@ from enum import StrEnum
 from typing import Any
 
 from gigaplan.errors import VerificationError
-from gigaplan.formulation.constraints import OBJECTIVE_FIELDS
+from gigaplan.fdguard import solver_output_off
+from gigaplan.formulation.fabric import fabric_report
 from gigaplan.formulation.model import INF, Expr, Model, Row
 from gigaplan.inputs.site import BoundSite
 from gigaplan.kinds import TOLERANCE
@@ -125,7 +126,8 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
         options["time_limit"] = max(time_limit_s, 0.01)
     if cutoff is not None:
         options["objective_bound"] = cutoff
-    with warnings.catch_warnings():
+    # HiGHS can print to descriptor 1 whatever its options say: it goes to /dev/null
+    with solver_output_off(), warnings.catch_warnings():
         # scipy passes options it does not list (objective_bound) to HiGHS, and says so
         warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
         result = milp(
@@ -283,16 +285,20 @@ def _count(value: float) -> int:
     return round(value)
 
 
-def constraint_rows(model: Model, x: list[float]) -> list[ConstraintRow]:
-    """Each reported limit with its use and slack.
+def binds(slack: float, step: float, tolerance: float = 0.0) -> bool:
+    """The one rule for ``binding`` (docs/json.md): the slack is within the solver tolerance,
+    or less than ``step``, what one more rack of the compute SKU that takes least of the limit
+    would take of it on its own (for a floor, one rack of what the floor counts).
 
-    A limit binds when its slack is less than one step: for a cap, what one more compute rack
-    would take of it (the larger of its own coefficient and the average use per compute rack,
-    which includes each rack's share of fabric, storage and CPU pool); for a floor, one rack
-    of what the floor counts.
+    The step is a property of the limit and the allowed SKUs, never of the plan, so the same
+    slack gets the same answer on every plan of a site.
     """
+    return slack <= tolerance or slack < step - tolerance
+
+
+def constraint_rows(model: Model, x: list[float]) -> list[ConstraintRow]:
+    """Each reported limit with its use, slack and whether it binds (:func:`binds`)."""
     rows = []
-    racks = model.fields["totals.compute_racks"].value(x)
     for row in model.rows:
         if not row.report:
             continue
@@ -307,10 +313,7 @@ def constraint_rows(model: Model, x: list[float]) -> list[ConstraintRow]:
         else:
             limit, sense = row.lower, ">="
         slack = {"<=": limit - used, ">=": used - limit, "==": -abs(used - limit)}[sense]
-        tolerance = TOLERANCE * max(1.0, abs(limit))
-        average = abs(used) / racks if sense == "<=" and row.step > 0 and racks >= 1 else 0.0
-        step = max(row.step, average)
-        binding = slack <= max(tolerance, step - tolerance)
+        binding = binds(slack, row.step, TOLERANCE * max(1.0, abs(limit)))
         rows.append(ConstraintRow(name=row.name, limit=limit, used=used, slack=slack,
                                   unit=row.unit, binding=binding, sense=sense))
     return rows
@@ -355,8 +358,7 @@ def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInf
         "optic": bound.optic.id if bound.optic else None,
         "planes": bound.site.network.planes,
         "endpoints_per_plane": _count(parts.fabric.endpoints_per_plane.value(x)),
-        "radix": parts.fabric.radix,
-        "port_gbps": parts.fabric.port_gbps,
+        **fabric_report(model, x),
     })
     power = _section(values, "power_mw")
     power["redundancy_reserve"] = parts.power.redundancy_reserve_mw
@@ -372,12 +374,22 @@ def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInf
     for part in ("capex_breakdown_usd", "annualised_capex_usd_per_year",
                  "opex_breakdown_usd_per_year"):
         cost[part] = _section(values, f"cost.{part}")
+    # tokens: only racks with a reference rate count; "unknown" is null, never 0, and the
+    # whole TCO per token only when every built GPU has a rate (else it understates the cost)
+    built = {sku.id: sku.gpu_count * _count(values[f"racks.{sku.id}"]) for sku in bound.compute}
+    gpus = sum(built.values())
+    rated = sum(built[sku.id] for sku in bound.compute
+                if sku.inference_tokens_per_s_per_gpu is not None)
+    covered = rated / gpus if gpus else None
     cost["usd_per_gpu_hour"] = ratios["cost.usd_per_gpu_hour"]
-    cost["usd_per_million_tokens"] = ratios["cost.usd_per_million_tokens"]
+    cost["usd_per_million_tokens"] = (ratios["cost.usd_per_million_tokens"]
+                                      if covered == 1 else None)
     workload_site = bound.site.workload
     workload = {
-        "tokens_per_second": values["workload.tokens_per_second"],
-        "tokens_per_second_per_mw": ratios["workload.tokens_per_second_per_mw"],
+        "tokens_per_second": values["workload.tokens_per_second"] if rated else None,
+        "tokens_per_second_per_mw": ratios["workload.tokens_per_second_per_mw"] if rated
+        else None,
+        "tokens_covered_gpu_frac": covered,
         "tokens_reference_skus": sorted(sku.id for sku in bound.compute
                                         if sku.inference_tokens_per_s_per_gpu),
         "train_params": workload_site.train_params,
@@ -387,10 +399,10 @@ def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInf
         "mfu": workload_site.mfu,
         "goodput": workload_site.goodput,
     }
-    objective_field = OBJECTIVE_FIELDS[bound.site.objective][0]
     return PlanResult(
         status=status.value,
-        objective={"name": bound.site.objective, "value": values[objective_field],
+        # the quantity the solver optimised (for a phased site, over time), in its unit
+        objective={"name": bound.site.objective, "value": model.objective.value(x),
                    "unit": model.objective_unit},
         inputs=plan_inputs(bound),
         solver=info,
@@ -414,36 +426,42 @@ def plan_inputs(bound: BoundSite) -> dict:
             "catalog_ids": bound.catalog_ids()}
 
 
-def solve(model: Model, *, time_limit_s: float | None = None, started: float | None = None,
-          deadline: float | None = None) -> tuple[PlanResult, list[float] | None]:
+def solve(model: Model, *, time_limit_s: float | None = None, deadline: float | None = None,
+          timings: dict[str, float] | None = None) -> tuple[PlanResult, list[float] | None]:
     """The provably best point of ``model`` (or the best found within the time limit), read
     as a plan, and the point itself (None when no plan was found).
 
-    ``started`` is a :func:`time.perf_counter` reading: when given, the solver info reports
-    the seconds since then. ``deadline`` (a :func:`time.perf_counter` reading) ends the
-    whole solve, diagnosis included; without it ``time_limit_s`` counts from here.
+    ``deadline`` (a :func:`time.perf_counter` reading) ends the whole solve, diagnosis
+    included; without it ``time_limit_s`` counts from here. ``timings`` (``--timings``) holds
+    the planner's ``import_s`` and ``build_s``; the solver info then reports them with
+    ``solve_s``, and ``seconds`` = build + solve.
     """
     bound = model.bound
+    started = time.perf_counter()
     if deadline is None and time_limit_s is not None:
-        deadline = time.perf_counter() + time_limit_s
+        deadline = started + time_limit_s
     outcome, stages = optimize(model, time_limit_s, deadline=deadline)
     total = outcome.stages_total if stages < outcome.stages_total else None
+
+    def info() -> SolverInfo:
+        split = seconds = None
+        if timings is not None:
+            split = {**timings, "solve_s": round(time.perf_counter() - started, 6)}
+            seconds = round(split.get("build_s", 0.0) + split["solve_s"], 6)
+        return SolverInfo(SOLVER_NAME, outcome.status.value, outcome.mip_gap, stages, seconds,
+                          total, split)
+
     if outcome.x is None:
         conflicts: list[str] = []
         if outcome.status is SolveStatus.INFEASIBLE:
             conflicts = diagnose(model, time_limit_s, deadline=deadline)
-        seconds = round(time.perf_counter() - started, 6) if started is not None else None
-        info = SolverInfo(SOLVER_NAME, outcome.status.value, outcome.mip_gap, stages, seconds,
-                          total)
         return PlanResult(status=outcome.status.value,
                           objective={"name": bound.site.objective, "value": None,
                                      "unit": model.objective_unit},
-                          inputs=plan_inputs(bound), solver=info,
+                          inputs=plan_inputs(bound), solver=info(),
                           message=_infeasible_message(bound, outcome.status, conflicts),
                           conflicts=conflicts), None
-    seconds = round(time.perf_counter() - started, 6) if started is not None else None
-    info = SolverInfo(SOLVER_NAME, outcome.status.value, outcome.mip_gap, stages, seconds, total)
-    return read_plan(model, outcome.x, outcome.status, info), outcome.x
+    return read_plan(model, outcome.x, outcome.status, info()), outcome.x
 
 
 def limit_message(stages: int, total: int | None, gap: float | None) -> str:

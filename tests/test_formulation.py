@@ -25,7 +25,7 @@ def test_blocks_return_typed_parts_and_no_field_is_private():
 def test_disabled_pools_report_zero_parts():
     model = build(bound_site(BARE, overrides={"compute.skus": ["gb300-nvl72"]}))
     x = [0.0] * model.layout.size
-    assert model.parts.fabric.radix == 0 and model.parts.fabric.port_gbps == 0.0
+    assert model.parts.fabric.trees == ()
     assert model.parts.storage.required_pb.value(x) == 0.0
     assert model.parts.cpu.required_cores.value(x) == 0.0
 

@@ -192,3 +192,43 @@ def test_numeric_axis_of_varied_values() -> None:
     assert charts.numeric_axis([1.1, 1.3]) == ([1.1, 1.3], "")
     assert charts.numeric_axis(["1 GW", "600 MW"]) is None  # mixed units: categorical
     assert charts.numeric_axis(["gb300-nvl72", "gb200-nvl72"]) is None
+
+
+def test_a_plan_of_no_racks_has_no_mix_and_no_floor() -> None:
+    """Found by hand: a 0.1 MW site plans zero racks, and the rack chart took max() of
+    nothing (an internal error)."""
+    plan = copy.deepcopy(doc("default"))
+    for rack in plan["racks"]:
+        rack.update(count=0, gpus=0, power_mw=0, capex_usd=0)
+    plan["totals"].update(racks=0, gpus=0, compute_racks=0)
+    plan["network"].update(racks=0, leaf_switches=0, spine_switches=0, core_switches=0)
+    page = render_html(plan)
+    assert chart_ids(page) == PLAN_CHARTS - {"racks", "floor", "fabric"}
+    assert 'id="floor"' not in page
+
+
+def test_floor_plan_draws_a_bounded_share_of_a_huge_empty_site() -> None:
+    plan = _plan_with({"gpu": ("compute_rack", 700)}, positions=100_000)
+    layout = charts.floor_layout(plan)
+    assert layout["capacity"] == 100_000 and layout["built"] == 700
+    assert layout["positions"] == 1400  # twice what is built
+    assert sum(w / 0.6 for _, _, w, _ in layout["empty"]) == pytest.approx(700)
+    assert "empty positions: 99,300 (700 drawn)" in _legend_text(plan)
+
+
+def _legend_text(plan: dict) -> str:
+    """The floor plan's legend labels, read back from the matplotlib figure."""
+    captured: list[str] = []
+    original = charts.to_svg
+
+    def spy(fig, name):
+        captured.extend(t.get_text() for ax in fig.axes if ax.get_legend()
+                        for t in ax.get_legend().get_texts())
+        return original(fig, name)
+
+    charts.to_svg = spy
+    try:
+        charts.floor_plan(plan)
+    finally:
+        charts.to_svg = original
+    return "\n".join(captured)

@@ -185,11 +185,16 @@ def _version(value: bool) -> None:
 def main_options(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors."
-                                        )] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors "
+                                        "and the solver's own output (on stderr).")] = False,
 ) -> None:
     """Capacity planning for AI gigafactories."""
     _state["debug"] = debug
+    if debug:
+        # the solver's own output to stderr; lazy to keep ctypes off every start-up path
+        from gigaplan.fdguard import send_solver_output_to_stderr
+
+        send_solver_output_to_stderr(True)
 
 
 

@@ -41,6 +41,7 @@ from gigaplan.errors import (
     EXIT_INTERRUPTED,
     EXIT_REQUIREMENT_FAILED,
     EXIT_SOLVER_LIMIT,
+    GigaplanError,
     InputError,
 )
 from gigaplan.kinds import OutputFormat, TableOrJson
@@ -90,30 +91,36 @@ def check_command(
             if given:
                 raise InputError(f"{flag}: takes one SITE, got {len(sites)}; run "
                                  "gigaplan check once per site")
-    suites: list[tuple[str, list]] = []
+    suites: list[tuple[Any, ...]] = []
     codes = []
     for site in sites:
-        if len(sites) == 1:
-            codes.append(_check_site(site, require, set_, catalog, plan_json, format, suites))
-            continue
         try:
-            codes.append(_check_site(site, require, set_, catalog, None, format, suites))
-        except InputError as error:
+            codes.append(_check_site(site, require, set_, catalog,
+                                     plan_json if len(sites) == 1 else None, format, suites))
+        except GigaplanError as error:  # recorded in the JUnit file, which is always written
+            suites.append((str(site), [], (error.exit_code, one_line(str(error)))))
+            if len(sites) == 1 or not isinstance(error, InputError):
+                _write_junit(junit, suites)
+                raise
             for line in error.problems:
                 stderr_console().print(f"error: {one_line(line)}")
             codes.append(EXIT_INPUT)
+    _write_junit(junit, suites)
+    if max(codes):
+        raise typer.Exit(max(codes))
+
+
+def _write_junit(junit: Path | None, suites: list[tuple[Any, ...]]) -> None:
     if junit is not None:
         # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
         from gigaplan.studies import check
 
         write_output(check.junit_suites(suites), junit)
-    if max(codes):
-        raise typer.Exit(max(codes))
 
 
 def _check_site(site: Path, require: list[str] | None, set_: list[str] | None,
                 catalog: list[Path] | None, plan_json: Path | None, format: TableOrJson,
-                suites: list[tuple[str, list]]) -> int:
+                suites: list[tuple[Any, ...]]) -> int:
     """Check one site: render its report and return its exit code."""
     # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
     from gigaplan.inputs.scenario import Scenario
@@ -129,7 +136,9 @@ def _check_site(site: Path, require: list[str] | None, set_: list[str] | None,
     result = plan(replace(bound, requirements=()))
     if not result.found:
         stderr_console().print(f"error: {result.message}")
-        return EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_SOLVER_LIMIT
+        code = EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_SOLVER_LIMIT
+        suites.append((bound.source, [], (code, result.message)))
+        return code
     data = result.to_dict()
     if plan_json is not None:
         write_output(serialize.to_json(data), plan_json)

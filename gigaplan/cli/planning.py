@@ -114,6 +114,8 @@ def plan_command(
         write_output(rendered, output)
     else:
         render_table(rendered, output)
+    for warning in result.warnings:
+        err.print(f"warning: {warning}")
     if result.status != "optimal":
         solver = result.solver
         err.print("warning: " + limit_message(solver.stages, solver.stages_total, solver.mip_gap))

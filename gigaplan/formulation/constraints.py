@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 
 from gigaplan.formulation.economics import facility_capex_per_mw
+from gigaplan.formulation.fabric import define_fabric as define_fabric
 from gigaplan.formulation.model import (
     INF,
     ComputeParts,
     CpuPoolParts,
     Expr,
-    FabricParts,
     Model,
     PowerParts,
     Row,
@@ -100,6 +100,9 @@ def define_cpu_pool(model: Model, compute: ComputeParts) -> CpuPoolParts:
                           unit="cores", group="cpu.cores_per_gpu", step=rack.cpu_core_count,
                           shown_used=pool,
                           shown_limit=required))
+        for sku in model.bound.compute:
+            model.add_support(sku.id, racks, site.cpu.cores_per_gpu * sku.gpu_count
+                              / rack.cpu_core_count)
         fields["cpu.racks"] = racks
         fields[f"racks.{rack.id}"] = racks
         fields["cpu.cores"] = pool
@@ -133,6 +136,9 @@ def define_storage(model: Model, compute: ComputeParts) -> StorageParts:
                           need_read * gpus_max / rack.read_gb_per_s)) + 1
     (racks,) = model.layout.add("storage-rack-count", upper=upper)
     capacity, bandwidth = rack.capacity_pb * racks, rack.read_gb_per_s * racks
+    for sku in model.bound.compute:
+        model.add_support(sku.id, racks, sku.gpu_count * max(
+            need_pb / rack.capacity_pb, need_read / rack.read_gb_per_s))
     model.add_row(Row("storage-capacity", "storage capacity", capacity - need_pb * gpus,
                       lower=0.0, unit="PB", group="storage.pb_per_1000_gpus", step=rack.capacity_pb,
                       shown_used=capacity, shown_limit=need_pb * gpus))
@@ -148,137 +154,6 @@ def define_storage(model: Model, compute: ComputeParts) -> StorageParts:
     return StorageParts(required_pb=need_pb * gpus, read_gb_per_s=bandwidth,
                         required_read_gb_per_s=need_read * gpus,
                         liquid_kw=rack.liquid_frac * rack.power_kw * racks)
-
-
-def fabric_geometry(model: Model) -> dict[str, float]:
-    """Port speed, radix and leaf split of one fabric plane (engineering-model.md §5.3).
-
-    Each plane carries ``nic_gbps ÷ planes`` per NIC. The switch runs its ports at
-    ``r = min(port_gbps, smallest per-plane NIC speed)`` (an 800G port splits into 2 × 400G),
-    giving radix ``k = port_count·port_gbps ÷ r``; a NIC faster than ``r`` takes
-    ``⌈speed ÷ r⌉`` ports. With oversubscription ``o`` (down:up) a leaf has
-    ``d = ⌊k·o ÷ (1+o)⌋`` down-ports and ``u = k − d`` up-ports.
-    """
-    bound = model.bound
-    switch, planes = bound.switch, bound.site.network.planes
-    assert switch is not None
-    speeds = [sku.nic_gbps / planes for sku in bound.compute if sku.nic_count > 0]
-    rate = min([switch.port_gbps, *speeds])
-    radix = int(switch.port_count * switch.port_gbps / rate + 1e-9)
-    radix -= radix % 2
-    ratio = bound.site.network.oversubscription
-    down = math.floor(radix * ratio / (1 + ratio) + 1e-9)
-    return {"rate_gbps": rate, "radix": radix, "down": down, "up": radix - down,
-            "planes": planes}
-
-
-def divisors(number: int) -> list[int]:
-    return [d for d in range(1, number + 1) if number % d == 0]
-
-
-def define_fabric(model: Model) -> FabricParts:
-    """The scale-out compute fabric: a 2- or 3-tier fat tree per plane, and its optics.
-
-    Per plane, with ``E`` endpoint ports, radix ``k``, leaf split ``d``/``u``:
-
-    - leaves: ``d·L ≥ E``;
-    - 2-tier (``t3 = 0``): spines ``S = Σ δ_j·z_j`` over the divisors ``δ_j`` of ``u`` with
-      ``Σ z_j = 1 − t3``, ``k·S ≥ u·L`` and ``L ≤ k`` (so ``E ≤ k²/2`` non-blocking). Even
-      striping needs ``S | u``; this integer-striping rule reproduces NVIDIA's SuperPOD
-      tables (k = 144: 2,304 GPUs → 32 leaf + 18 spine);
-    - 3-tier (``t3 = 1``): aggregation ``(k/2)·A ≥ u·L``, core ``k·C ≥ (k/2)·A``,
-      ``L ≤ k²/2`` (``E ≤ k³/4``); Al-Fares et al., SIGCOMM 2008;
-    - optics: ``ends·O ≥ 2·p·(E + u·L + (k/2)·A)``: both ends of every link are optical;
-    - network racks ``R``: ``rack_u·R ≥ height_u·switches``.
-
-    Switches and optics draw ``power_w`` each; the totals are multiplied by the planes ``p``.
-    """
-    bound = model.bound
-    fields = model.fields
-    names = ("network.tiers", "network.leaf_switches", "network.spine_switches",
-             "network.core_switches", "network.switches", "network.optics", "network.racks",
-             "network.power_kw", "power_mw.network", "cost.capex_breakdown_usd.network_switches",
-             "cost.capex_breakdown_usd.optics")
-    switch = bound.switch
-    if switch is None or not bound.compute:
-        _zero(model, *names)
-        return FabricParts(Expr(), 0, 0.0, Expr())
-    geometry = fabric_geometry(model)
-    k, down, up, planes = (int(geometry[key]) for key in ("radix", "down", "up", "planes"))
-    rate = geometry["rate_gbps"]
-    endpoints = total(sku.nic_count * math.ceil(sku.nic_gbps / planes / rate - 1e-9)
-                      * model.rack_vars[sku.id] for sku in bound.compute)
-    endpoints_max = endpoints.value(model.layout.upper)
-    leaves_cap_3 = k * k // 2
-    leaf_max = min(math.ceil(endpoints_max / down), leaves_cap_3)
-    needs_3 = leaf_max > k
-    layout = model.layout
-    (leaf,) = layout.add("fabric-leaf", upper=leaf_max)
-    (tier3,) = layout.add("fabric-tier3", upper=1 if needs_3 else 0)
-    options = [0, *divisors(up)]
-    choice = layout.add("fabric-spine-choice", [str(d) for d in options], upper=1)
-    agg_max = math.ceil(up * leaf_max / (k // 2)) if needs_3 else 0
-    (agg,) = layout.add("fabric-aggregation", upper=agg_max)
-    (core,) = layout.add("fabric-core", upper=math.ceil(agg_max / 2))
-    spine2 = total(d * z for d, z in zip(options, choice, strict=True))
-    big_2 = float(up * leaf_max)
-    rows = [
-        Row("fabric-leaf-ports", "fabric leaf down-ports", down * leaf - endpoints, lower=0.0,
-            unit="ports", report=False),
-        Row("fabric-tier-choice", "one fabric shape", total(choice) + tier3, lower=1.0,
-            upper=1.0, report=False),
-        Row("fabric-2tier-spine", "2-tier spine ports", k * spine2 - up * leaf + big_2 * tier3,
-            lower=0.0, report=False),
-        Row("fabric-2tier-size", "2-tier leaf count", leaf - max(leaf_max - k, 0) * tier3,
-            upper=float(k), report=False),
-        Row("fabric-3tier-aggregation", "3-tier aggregation ports",
-            (k // 2) * agg - up * leaf - big_2 * tier3, lower=-big_2, report=False),
-        Row("fabric-3tier-core", "3-tier core ports", k * core - (k // 2) * agg, lower=0.0,
-            report=False),
-        Row("fabric-3tier-only", "aggregation only in 3 tiers", agg - agg_max * tier3,
-            upper=0.0, report=False),
-        Row("fabric-3tier-only", "core only in 3 tiers", core - math.ceil(agg_max / 2) * tier3,
-            upper=0.0, report=False),
-        Row("fabric-capacity", "fabric endpoints per plane", endpoints,
-            upper=float(down * leaves_cap_3), unit="ports", group="network.planes"),
-    ]
-    for row in rows:
-        model.add_row(row)
-    switches_per_plane = leaf + spine2 + agg + core
-    switches = planes * switches_per_plane
-    optic = bound.optic
-    network_kw = switch.power_w / 1000 * switches
-    if optic is not None:
-        links = endpoints + up * leaf + (k // 2) * agg
-        upper = math.ceil(2 * planes * (endpoints_max + up * leaf_max + (k // 2) * agg_max)
-                          / optic.port_end_count) + 1
-        (optics,) = layout.add("optic-count", upper=upper)
-        model.add_row(Row("optics-port-ends", "optical port-ends", optic.port_end_count * optics
-                          - 2 * planes * links, lower=0.0, unit="port-ends", report=False))
-        network_kw = network_kw + optic.power_w / 1000 * optics
-        fields["cost.capex_breakdown_usd.optics"] = optic.price_usd * optics
-        fields["network.optics"] = optics
-    else:
-        _zero(model, "cost.capex_breakdown_usd.optics", "network.optics")
-    rack_u = bound.site.network.rack_u
-    switches_max = planes * (leaf_max + up + agg_max + math.ceil(agg_max / 2))
-    (racks,) = layout.add("network-rack-count",
-                          upper=math.ceil(switch.height_u * switches_max / rack_u))
-    model.add_row(Row("network-racks", "network rack units", rack_u * racks
-                      - switch.height_u * switches, lower=0.0, unit="U", report=False))
-    fields.update({
-        "network.tiers": 2 + tier3,
-        "network.leaf_switches": planes * leaf,
-        "network.spine_switches": planes * (spine2 + agg),
-        "network.core_switches": planes * core,
-        "network.switches": switches,
-        "network.racks": racks,
-        "network.power_kw": network_kw,
-        "power_mw.network": network_kw / 1000,
-        "cost.capex_breakdown_usd.network_switches": switch.price_usd * switches,
-    })
-    return FabricParts(endpoints_per_plane=endpoints, radix=k, port_gbps=rate,
-                       liquid_kw=switch.liquid_frac * switch.power_w / 1000 * switches)
 
 
 def define_power(model: Model) -> PowerParts:
@@ -389,6 +264,13 @@ def define_sku_limits(model: Model) -> None:
 def define_requirements(model: Model) -> None:
     """Each requirement ``field op value`` as a row on the field's linear expression."""
     for requirement in model.bound.requirements:
+        if requirement.field == "cost.usd_per_million_tokens":
+            # a cost per token is defined only when every built rack has a token rate
+            for sku in model.bound.compute:
+                if sku.inference_tokens_per_s_per_gpu is None:
+                    model.add_row(Row("requirement", f"{requirement.text}: {sku.id} has no "
+                                      "token rate", model.rack_vars[sku.id], upper=0.0,
+                                      report=False))
         lower = requirement.value if requirement.op in (">=", "==") else -INF
         upper = requirement.value if requirement.op in ("<=", "==") else INF
         unit = FIELDS.get(requirement.field, (None, "racks"))[1]

@@ -156,10 +156,45 @@ class StorageParts:
 
 
 @dataclass(frozen=True)
+class FabricGroup:
+    """One fat tree: the port rate, its radix and leaf split, and the racks it connects.
+
+    ``ports`` maps each compute SKU id of the group to its endpoint ports per rack and plane:
+    ``nic_count·⌈(nic_gbps ÷ planes) ÷ rate⌉``.
+    """
+
+    label: str
+    rate_gbps: float
+    radix: int
+    down: int
+    up: int
+    ports: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class FabricTree:
+    """The expressions of one group's fat tree (per plane)."""
+
+    group: FabricGroup
+    endpoints: Expr
+    leaf: Expr
+    spine: Expr  # 2-tier spines plus 3-tier aggregation switches
+    core: Expr
+    tier3: Expr
+    links: Expr  # links per plane whose both ends are optical
+    endpoints_max: float
+    switches_max: float
+    links_max: float
+    # per endpoint and plane at the margin, in the shape the group may need (3 tiers when its
+    # most leaves exceed the radix): switches, and links with both ends optical
+    switches_per_endpoint: float
+    links_per_endpoint: float
+
+
+@dataclass(frozen=True)
 class FabricParts:
     endpoints_per_plane: Expr
-    radix: int  # ports per switch at the fabric's port speed (0 without a fabric)
-    port_gbps: float
+    trees: tuple[FabricTree, ...]  # one fat tree per port-rate group (formulation.fabric)
     liquid_kw: Expr
 
 
@@ -196,6 +231,9 @@ class Model:
     # (expr, maximise?) after the objective; empty means least capex, then least IT power
     tie_breaks: list[tuple[Expr, bool]] = field(default_factory=list)
     parts: SiteParts | None = None  # set by build(): what the blocks returned
+    # per compute SKU: (variable index, amount per rack) of the CPU pool, storage, switches,
+    # optics and network racks one more rack needs at the margin; see compute_step
+    support: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
 
     def add_row(self, row: Row) -> None:
         self.rows.append(row)
@@ -209,7 +247,23 @@ class Model:
         return self.fields[name].value(x)
 
     def compute_step(self, expr: Expr) -> float:
-        """The smallest positive coefficient of a compute-rack variable in ``expr``."""
-        indices = {index for var in self.rack_vars.values() for index in var.coefs}
-        steps = [abs(c) for i, c in expr.coefs.items() if i in indices and c != 0.0]
+        """What one more rack of the compute SKU that takes least of ``expr`` takes of it, with
+        its support at the margin (:attr:`support`): the one ``binds`` rule's step.
+
+        A property of the site and its SKUs, never of a plan, so the same slack gets the same
+        answer on every plan (issue 11).
+        """
+        steps = []
+        for sku_id, var in self.rack_vars.items():
+            own = sum(abs(expr.coefs.get(index, 0.0)) for index in var.coefs)
+            if own == 0.0:
+                continue
+            extra = sum(amount * abs(expr.coefs.get(index, 0.0))
+                        for index, amount in self.support.get(sku_id, ()))
+            steps.append(own + extra)
         return min(steps) if steps else 0.0
+
+    def add_support(self, sku_id: str, var: Expr, amount: float) -> None:
+        """One rack of ``sku_id`` needs ``amount`` of ``var`` at the margin (its share)."""
+        for index, coef in var.coefs.items():
+            self.support.setdefault(sku_id, []).append((index, amount * coef))

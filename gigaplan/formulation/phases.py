@@ -114,6 +114,7 @@ def build_phased(bound: BoundSite) -> PhasedModel:
         combined.objective = total(spend)
     elif site.schedule.objective_over_time == "time_weighted":
         combined.objective = weighted
+        combined.objective_unit = f"{final.objective_unit} x years in service"
     else:
         combined.objective = final.objective
         combined.tie_breaks.append((weighted, final.maximize))  # earlier delivery
@@ -193,12 +194,10 @@ def timeline(phased: PhasedModel, x: list[float]) -> tuple[list[dict[str, Any]],
             "capex_usd_cumulative": cumulative,
         })
     first = next((row for row in rows if row["gpus"] > 0), None)
-    weighted = site.schedule.objective_over_time == "time_weighted" and site.objective != "capex"
     schedule = {
         "objective_over_time": site.schedule.objective_over_time,
         "objective_value": phased.model.objective.value(x),
-        "objective_unit": phased.model.objective_unit + (" x years in service" if weighted
-                                                         else ""),
+        "objective_unit": phased.model.objective_unit,
         "horizon_end": phased.horizon_end.isoformat(),
         "install_days": max(site.schedule.rack_install_days,
                             site.schedule.network_install_days),

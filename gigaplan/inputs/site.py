@@ -48,7 +48,7 @@ from gigaplan.inputs.requirements import (
     Requirement,
     parse_requirement,
 )
-from gigaplan.inputs.units import Dimension, count_type, quantity_type
+from gigaplan.inputs.units import Dimension, count_type, format_quantity, quantity_type
 from gigaplan.inputs.values import toml_value
 from gigaplan.kinds import OBJECTIVES, PRECISIONS
 
@@ -437,7 +437,12 @@ def load_site(path: str | Path | dict[str, Any] | None = None,
         existing = data.get("requirements", [])
         data["requirements"] = [*(existing if isinstance(existing, list) else [existing]),
                                 *require]
-    return validate_site(data, source), source
+    site = validate_site(data, source)
+    if path is None and not any(key == "name" for key, _ in overrides or []):
+        # the default site is named by its budget, so a title follows --power/--set
+        budget = format_quantity(site.power.budget_mw, Dimension.POWER, "MW")
+        site = site.model_copy(update={"name": f"default {budget} AI factory"})
+    return site, source
 
 
 def validate_site(raw: dict[str, Any], source: str) -> Site:

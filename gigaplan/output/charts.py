@@ -326,8 +326,10 @@ def floor_layout(plan: dict[str, Any], footprints: dict[str, float] | None = Non
     capacity = site["space"].get("rack_positions")
     if capacity is None and site["space"].get("white_space"):
         capacity = int(site["space"]["white_space"] // area_per_rack)
-    positions = max(built, capacity or 0)
     per_hall = HALL_ROWS * RACKS_PER_ROW
+    # Empty positions are drawn up to twice what is built (at least one hall): a site that
+    # allows 100,000 positions for 700 racks would otherwise be a page of empty rows.
+    positions = max(built, min(capacity or 0, max(2 * built, per_hall)))
     halls = max(1, math.ceil(positions / per_hall))
     pitch = area_per_rack / RACK_WIDTH_M
     hall_w = RACKS_PER_ROW * RACK_WIDTH_M
@@ -362,7 +364,8 @@ def floor_layout(plan: dict[str, Any], footprints: dict[str, float] | None = Non
         empty.append((x0 + slot * RACK_WIDTH_M, y, take * RACK_WIDTH_M, 1.2))
         index += take
     return {"halls": hall_boxes, "hall_size": (hall_w, hall_d), "segments": segments,
-            "empty": empty, "built": built, "positions": positions, "capacity": capacity,
+            "empty": empty, "built": built, "positions": positions,
+            "capacity": max(capacity or 0, built),
             "area_per_rack": area_per_rack, "counts": counts}
 
 
@@ -381,8 +384,10 @@ def floor_plan(plan: dict[str, Any], footprints: dict[str, float] | None = None,
     hall_w, hall_d = layout["hall_size"]
     width = max(x for x, _ in layout["halls"]) + hall_w
     depth = max(y for _, y in layout["halls"]) + hall_d
-    aspect = depth / width
-    fig, ax = _figure(min(7.5, max(2.2, WIDTH_IN * aspect * 0.86 + 0.9)))
+    extent = max(width, depth)
+    # the axes hold the halls, a hall label above and the scale bar below, at equal aspect
+    aspect = (depth + 0.15 * extent) / (width + 4)
+    fig, ax = _figure(min(8.0, max(2.4, (WIDTH_IN - 0.4) * aspect + 1.05)))
     for number, (x, y) in enumerate(layout["halls"], start=1):
         ax.add_patch(Rectangle((x, y), hall_w, hall_d, fill=False, edgecolor=FG, linewidth=0.6))
         ax.text(x + hall_w / 2, y - 1.2, f"hall {number}", ha="center", va="bottom",
@@ -402,7 +407,10 @@ def floor_plan(plan: dict[str, Any], footprints: dict[str, float] | None = None,
     labels = [f"{KIND_LABELS[kind]}: {count:,}" for kind, count in layout["counts"].items()]
     if layout["empty"]:
         handles.append(Rectangle((0, 0), 1, 1, fill=False, edgecolor=GRID))
-        labels.append(f"empty positions: {layout['positions'] - layout['built']:,}")
+        empty_count = layout["capacity"] - layout["built"]
+        drawn = layout["positions"] - layout["built"]
+        labels.append(f"empty positions: {empty_count:,}" +
+                      (f" ({drawn:,} drawn)" if drawn < empty_count else ""))
     ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=3,
               fontsize=8, handlelength=1.2)
     ax.set_xlim(-2, width + 2)

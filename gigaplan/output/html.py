@@ -171,10 +171,13 @@ def _plan_context(plan: dict[str, Any], catalog: list[dict[str, Any]] | None,
         return context
     svg = context["charts"]
     svg["power"] = charts.power_waterfall(plan)
-    svg["racks"] = charts.rack_mix(plan)
+    built = lookup(plan, "totals.racks") or 0
+    if built:  # a plan of no racks has no mix and no floor to draw
+        svg["racks"] = charts.rack_mix(plan)
     if (plan.get("network") or {}).get("enabled") and plan["network"].get("leaf_switches"):
         svg["fabric"] = charts.fat_tree(plan)
-    svg["floor"] = charts.floor_plan(plan, footprints(catalog))
+    if built:
+        svg["floor"] = charts.floor_plan(plan, footprints(catalog))
     if plan.get("constraints"):
         svg["constraints"] = charts.constraint_bars(plan["constraints"])
     svg["cost"] = charts.cost_breakdown(plan)
@@ -188,11 +191,13 @@ def _study_context(study: dict[str, Any], catalog: list[dict[str, Any]] | None,
     sites = []
     for site in study["sites"]:
         name = site.get("name") or lookup(site, "inputs.site.name")
+        built = lookup(site, "totals.racks") or 0
         sites.append({"name": name, "plan": site, "headline": headline(site),
                       "power": charts.power_waterfall(site),
                       "floor": charts.floor_plan(site, footprints(catalog),
-                                                 title=f"{name}: floor plan to scale"),
-                      "racks": charts.rack_mix(site)})
+                                                 title=f"{name}: floor plan to scale")
+                      if built else None,
+                      "racks": charts.rack_mix(site) if built else None})
     totals = [
         {"label": "GPUs", "key": "totals.gpus", "value": study["totals"]["gpus"],
          "text": fmt_int(study["totals"]["gpus"]), "note": f"{len(sites)} sites"},

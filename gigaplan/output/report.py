@@ -114,13 +114,20 @@ def _table(title: str, headers: tuple[str, ...], rows: Iterable[tuple[str, ...]]
     return Fit(table, drop)
 
 
+def _headline(value: float) -> str:
+    """The objective for people: whole numbers from 1,000 up (PF x years need no decimals)."""
+    number = plain(value)
+    return f"{number:,.0f}" if isinstance(number, float) and abs(number) >= 1000 \
+        else f"{number:,}"
+
+
 def plan_renderable(result: PlanResult) -> RenderableType:
     """The plan as rich tables: build-out, power waterfall, fabric, space and cooling,
     capex and every constraint."""
     site = result.inputs["site"]
     header = Text(
         f"gigaplan plan: {site['name']} -- {result.inputs['source']}\n"
-        f"Objective: {result.objective['unit']} = {plain(result.objective['value']):,}   "
+        f"Objective: {result.objective['unit']} = {_headline(result.objective['value'])}   "
         f"Solver: {result.solver.name}, {result.solver.status}, "
         f"gap {plain(result.solver.mip_gap)}"
         + (f", {result.solver.seconds:.3f} s" if result.solver.seconds is not None else "")
@@ -161,10 +168,16 @@ def plan_renderable(result: PlanResult) -> RenderableType:
         ("  network", _in_mw(power["network"]), "switches and optics"),
     ], right=(1,))
     net = result.network
+    trees = [(f"  fabric at {plain(tree['port_gbps'])} Gb/s", _int(tree["switches"]),
+              f"radix {tree['radix']}, {tree['tiers']} tiers, "
+              f"{_int(tree['endpoints_per_plane'])} endpoints: {', '.join(tree['skus'])}")
+             for tree in net.get("fabrics", [])] if len(net.get("fabrics", [])) > 1 else []
     fabric = _table("Fabric bill of materials", ("item", "count", "note"), [
         ("switch", str(net["switch"] or "-"),
          f"radix {net['radix']} at {plain(net['port_gbps'])} Gb/s, {net['tiers']} tiers, "
-         f"{net['planes']} plane(s)"),
+         f"{net['planes']} plane(s)" if len(net.get("fabrics", [])) <= 1 else
+         f"{len(net['fabrics'])} fabrics (one per NIC rate), {net['planes']} plane(s)"),
+        *trees,
         ("endpoints per plane", _int(net["endpoints_per_plane"]), ""),
         ("leaf switches", _int(net["leaf_switches"]), ""),
         ("spine switches", _int(net["spine_switches"]), ""),
@@ -219,6 +232,14 @@ def _timeline(result: PlanResult) -> list[RenderableType]:
         chart(points)))]
 
 
+def _token_gap(work: dict[str, Any]) -> str:
+    """Why there is no cost per token: the TCO over some GPUs' tokens would understate it."""
+    covered = work.get("tokens_covered_gpu_frac")
+    if not covered:
+        return "n/a: no built rack has a reference token rate"
+    return f"n/a: only {covered:.0%} of the GPUs have a reference token rate"
+
+
 def _economics_tables(result: PlanResult, money: Any) -> list[Fit]:
     """Cost per year, energy and environment, and what the plan delivers."""
     cost, energy, work = result.cost, result.energy, result.workload
@@ -240,7 +261,8 @@ def _economics_tables(result: PlanResult, money: Any) -> list[Fit]:
          f"at {site['economics']['utilization']:.0%} utilisation"),
         ("per million tokens", optional(cost["usd_per_million_tokens"],
                                         f"${plain(cost['usd_per_million_tokens'] or 0):.3f}"),
-         "at the reference token rate"),
+         "at the reference token rate" if cost["usd_per_million_tokens"] is not None
+         else _token_gap(result.workload)),
     ], right=(1,))
     environment = _table("Energy, carbon, water", ("item", "per year"), [
         ("energy", format_quantity(energy["mwh_per_year"], Dimension.ENERGY, "MWh",
@@ -250,8 +272,11 @@ def _economics_tables(result: PlanResult, money: Any) -> list[Fit]:
     ], right=(1,))
     train = work["train_days"]
     delivers = _table("What it delivers", ("item", "value", "note"), [
-        ("inference", f"{work['tokens_per_second']:,.0f} tokens/s",
-         "reference SKUs: " + (", ".join(work["tokens_reference_skus"]) or "none")),
+        ("inference", optional(work["tokens_per_second"],
+                               f"{work['tokens_per_second'] or 0:,.0f} tokens/s"),
+         "reference SKUs: " + (", ".join(work["tokens_reference_skus"]) or "none")
+         + ("" if work.get("tokens_covered_gpu_frac") in (None, 1) else
+            f"; covers {work['tokens_covered_gpu_frac']:.0%} of the GPUs")),
         ("inference per facility MW", optional(work["tokens_per_second_per_mw"],
                                                f"{work['tokens_per_second_per_mw'] or 0:,.0f}"),
          "tokens/s per MW"),

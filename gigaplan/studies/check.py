@@ -65,14 +65,28 @@ def junit_xml(outcomes: Sequence[Outcome], source: str) -> str:
     return junit_suites([(source, outcomes)])
 
 
-def junit_suites(suites: Sequence[tuple[str, Sequence[Outcome]]]) -> str:
-    """JUnit XML with one test suite per checked site (``source``, its outcomes)."""
+ERROR_TYPES = {3: "InvalidInput", 4: "Infeasible", 5: "SolverLimit"}
+
+
+def junit_suites(suites: Sequence[tuple[Any, ...]]) -> str:
+    """JUnit XML with one test suite per checked site: ``(source, outcomes)``, or
+    ``(source, [], (exit_code, message))`` for a site that could not be checked (exit 3, 4
+    or 5): one test case with an ``<error>``, so the file is written whatever the exit."""
     root = ElementTree.Element("testsuites")
-    for source, outcomes in suites:
+    for source, outcomes, *problem in suites:
         failures = sum(not o.passed for o in outcomes)
         name = "gigaplan check" if len(suites) == 1 else f"gigaplan check {source}"
-        suite = ElementTree.SubElement(root, "testsuite", name=name, tests=str(len(outcomes)),
-                                       failures=str(failures), errors="0", skipped="0")
+        suite = ElementTree.SubElement(root, "testsuite", name=name,
+                                       tests=str(len(outcomes) or int(bool(problem))),
+                                       failures=str(failures), errors=str(int(bool(problem))),
+                                       skipped="0")
+        if problem:
+            code, text = problem[0]
+            case = ElementTree.SubElement(suite, "testcase", classname=f"gigaplan.{source}",
+                                          name="plan the site", time="0")
+            error = ElementTree.SubElement(case, "error", message=text,
+                                           type=ERROR_TYPES.get(code, "Error"))
+            error.text = f"exit {code}: {text}"
         for outcome in outcomes:
             case = ElementTree.SubElement(suite, "testcase", classname=f"gigaplan.{source}",
                                           name=outcome.requirement.text, time="0")

@@ -36,6 +36,19 @@ def load_side(path: Path, catalogs: tuple[str, ...] = ()) -> dict[str, Any]:
         if not isinstance(data, dict) or data.get("schema") != PLAN_SCHEMA:
             raise InputError(f"{path}: schema: expected a {PLAN_SCHEMA!r} file from "
                              "'gigaplan plan --format json'")
+        inputs = data.get("inputs")
+        if not isinstance(inputs, dict) or not isinstance(inputs.get("site"), dict) \
+                or not isinstance(inputs.get("source"), str):
+            raise InputError(f"{path}: inputs: missing or incomplete (expected inputs.site and "
+                             "inputs.source as 'gigaplan plan --format json' writes them)")
+        for key in (*RESULT_SECTIONS, "racks"):
+            expected = list if key == "racks" else dict
+            if key in data and not isinstance(data[key], expected):
+                raise InputError(f"{path}: {key}: expected a JSON "
+                                 f"{'array' if expected is list else 'object'}")
+        if not all(isinstance(line, dict) and "sku" in line and "count" in line
+                   for line in data.get("racks", [])):
+            raise InputError(f"{path}: racks: expected objects with sku and count")
         return data
     return plan(Scenario(site=path, catalogs=catalogs).bind()).to_dict()
 
