@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+import shlex
 import sys
 import tempfile
 import traceback
@@ -223,8 +224,6 @@ def site_flags(power: str | None = None, basis: Any = None, pue: float | None = 
 def explain_command_line(site: Path | None, flags: dict[str, Any], require: list[str] | None,
                          sets: list[str] | None, catalogs: list[Path] | None) -> str:
     """The ``gigaplan explain`` command for the same scenario, to copy and run."""
-    import shlex
-
     words = ["gigaplan", "explain"] + ([str(site)] if site is not None else [])
     for key, value in flags.items():
         for item in (value if isinstance(value, list) else [value]):
