@@ -339,7 +339,9 @@ def scaleout(quick: bool) -> None:
             try:
                 with distributed.Client(address, timeout="5s") as client:
                     if len(client.scheduler_info()["workers"]) == 2:
-                        client.run(lambda: __import__("gigaplan.planner"))  # warm, as a cluster is
+                        # warm, as a long-running cluster is (the pool's forks pay this once too)
+                        client.run(lambda: [__import__(name) for name in
+                                            ("gigaplan.planner", "scipy.optimize")])
                         break
             except OSError:
                 time.sleep(0.5)
@@ -347,14 +349,17 @@ def scaleout(quick: bool) -> None:
 
         items = [core.Row(id=str(i), sets=(("power.budget", f"{10 + (i % 1000) * 2} MW"),))
                  for i in range(rows)]
-        timing = {}
+        timing: dict[str, float] = {}
         lines = {}
-        for label, executor, scheduler in (("local pool, --jobs 2", "local", None),
-                                           ("Dask, running scheduler + 2 workers", "dask",
-                                            address)):
-            start = time.perf_counter()
-            lines[executor] = list(core.run(items, 2, executor, scheduler))
-            timing[executor] = time.perf_counter() - start
+        runs = (("local pool, --jobs 2", "local", None),
+                ("Dask, running scheduler + 2 workers", "dask", address))
+        for _ in range(2 if quick else 3):  # interleaved; the best of each, as load comes and goes
+            for _, executor, scheduler in runs:
+                start = time.perf_counter()
+                lines[executor] = list(core.run(items, 2, executor, scheduler))
+                seconds = time.perf_counter() - start
+                timing[executor] = min(timing.get(executor, seconds), seconds)
+        for label, executor, _ in runs:
             row(f"{rows:,} rows, {label}", f"{rows / timing[executor]:.0f} rows/s", "")
         row("Dask / local throughput (same rows, same cores)",
             f"{timing['local'] / timing['dask']:.2f}x", ">= 0.9x")

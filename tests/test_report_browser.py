@@ -148,6 +148,20 @@ def test_dark_scheme_changes_the_page_not_the_content(browser: Any, tmp_path: Pa
     assert colours["light"][1] != colours["dark"][1]  # chart text follows the scheme
 
 
+def test_printed_to_pdf_it_is_black_on_white(browser: Any, tmp_path: Path) -> None:
+    """A reader in the dark scheme who prints gets dark text on white paper, charts included."""
+    path = report(tmp_path, "--no-marginals")
+    page, _ = open_report(browser, path, "dark")
+    page.emulate_media(media="print")
+    body, chart = page.evaluate(
+        "() => [getComputedStyle(document.body).backgroundColor, getComputedStyle("
+        "document.querySelector('svg.chart')).color]")
+    assert body == "rgb(255, 255, 255)" and chart == "rgb(0, 0, 0)"
+    pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") > 3
+    page.close()
+
+
 def test_phased_site_report(browser: Any, tmp_path: Path) -> None:
     path = report(tmp_path, str(EXAMPLES / "phased-site.toml"))
     page, seen = open_report(browser, path)

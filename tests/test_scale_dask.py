@@ -7,6 +7,7 @@ directory with relative paths: the workers have none of the client's files, as o
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -200,3 +201,41 @@ def test_montecarlo_parses_the_base_catalog_once(monkeypatch):
                          "power.pue": "uniform(1.1, 1.3)"}, samples=12, seed=3)
     assert result["samples"] == 12 and not result["errors"]
     assert len(calls) == 1
+
+
+def test_batch_rows_are_read_as_they_are_needed():
+    """``iter_rows`` draws lines from its stream one row at a time."""
+    from gigaplan.studies import batch
+
+    read = []
+
+    def lines():
+        for number in range(100_000):
+            read.append(number)
+            yield json.dumps({"id": str(number)}) + "\n"
+
+    rows = batch.iter_rows(lines(), "rows.jsonl")
+    first = next(rows)
+    assert first.id == "0" and len(read) <= 2
+    assert [row.id for row in itertools.islice(rows, 9)] == [str(n) for n in range(1, 10)]
+    assert len(read) <= 11
+
+
+def test_streamed_rows_equal_the_whole_text_reading():
+    from gigaplan.studies import batch
+
+    text = ('{"id": "a"}\r\n\n{"id": "b", "set": {"power.budget": "5 MW"}}\u2028{"id": "c"}\n'
+            'not json\n{"id": "a"}\n')
+    whole = batch.read_rows(text, "x.jsonl")
+    streamed = list(batch.iter_rows(iter(text.splitlines(keepends=True)), "x.jsonl"))
+    assert streamed == whole
+    assert [row.id for row in whole] == ["a", "b", "c", "line-5", "a"]
+    assert "appears more than once" in whole[-1].problem
+
+
+def test_a_batch_file_that_is_not_utf8_is_one_error(run, tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_bytes(b'{"id": "a"}\n{"id": "\xff"}\n')
+    result = run("batch", str(path))
+    assert result.exit_code == 3 and result.stdout == ""
+    assert "rows.jsonl: cannot be read" in result.stderr

@@ -13,7 +13,7 @@ import shlex
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -312,8 +312,9 @@ def progress_bar(total: int) -> Any:
                     transient=True)
 
 
-def with_progress(lines: Iterator[dict[str, Any]], total: int) -> Iterator[dict[str, Any]]:
-    progress = progress_bar(total)
+def with_progress(lines: Iterator[dict[str, Any]], total: int | None
+                  ) -> Iterator[dict[str, Any]]:
+    progress = progress_bar(total if total is not None else 0)
     if progress is None:
         yield from lines
         return
@@ -324,23 +325,30 @@ def with_progress(lines: Iterator[dict[str, Any]], total: int) -> Iterator[dict[
             yield line
 
 
-def run_rows(rows: list[Any], jobs: int, executor: Executor = Executor.LOCAL,
-              scheduler: str | None = None) -> Iterator[dict[str, Any]]:
+def run_rows(rows: Iterable[Any], jobs: int, executor: Executor = Executor.LOCAL,
+             scheduler: str | None = None, total: int | None = None
+             ) -> Iterator[dict[str, Any]]:
+    """Plan ``rows`` (a list, or a stream with ``total`` rows expected) with a progress bar."""
     # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
     from gigaplan.studies import batch
 
-    yield from with_progress(batch.run(rows, jobs, executor.value, scheduler), len(rows))
+    if total is None and isinstance(rows, list):
+        total = len(rows)
+    yield from with_progress(batch.run(rows, jobs, executor.value, scheduler, count=total),
+                             total)
 
 
-def run_summary(command: str, noun: str, statuses: list[str], seconds: float) -> str:
-    """One line for the end of a batch, sweep or Monte Carlo run: how many rows were planned,
-    infeasible, stopped by the time limit or in error, and the wall time."""
-    counts = {status: statuses.count(status) for status in set(statuses)}
-    parts = [f"{counts.pop('optimal', 0):,} planned", f"{counts.pop('infeasible', 0):,} infeasible"]
+def run_summary(command: str, noun: str, tally: Mapping[str, int], seconds: float) -> str:
+    """One line for the end of a batch, sweep or Monte Carlo run (``tally``: rows by status):
+    how many were planned, infeasible, stopped by the time limit or in error, and the time."""
+    counts = {status: count for status, count in tally.items() if count}
+    total = sum(counts.values())
+    parts = [f"{counts.pop('optimal', 0):,} planned",
+             f"{counts.pop('infeasible', 0):,} infeasible"]
     if counts.get("time_limit"):
         parts.append(f"{counts.pop('time_limit'):,} stopped at the time limit")
     parts.append(f"{sum(counts.values()):,} errors")
-    return f"{command}: {len(statuses):,} {noun}: {', '.join(parts)}; {seconds:.1f} s"
+    return f"{command}: {total:,} {noun}: {', '.join(parts)}; {seconds:.1f} s"
 
 
 def main() -> None:

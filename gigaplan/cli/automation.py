@@ -7,6 +7,8 @@ import shlex
 import signal
 import sys
 import time
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
@@ -198,20 +200,30 @@ def batch_command(
     if resume and output is None:
         raise InputError("--resume: needs --output FILE to know which rows are done")
     if input == "-":
-        text, source, base = sys.stdin.read(), "<stdin>", "."
+        stream, source, base, total = sys.stdin, "<stdin>", ".", None
     else:
         path = Path(input)
+        total = batch.count_lines(path)  # an unreadable or non-UTF-8 file fails here, once
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
+            stream = path.open(encoding="utf-8")
+        except OSError as error:
             raise InputError(f"{path}: cannot be read ({error.__class__.__name__}: "
-                             f"{getattr(error, 'strerror', None) or error})") from None
+                             f"{error.strerror or error})") from None
         source, base = str(path), str(path.parent)
     fmt_in = "csv" if input.lower().endswith(".csv") else None
-    rows = [replace(row, catalogs=tuple(map(str, catalog or ())))
-            for row in batch.read_rows(text, source, base, fmt_in)]
+    if fmt_in == "csv" and total:
+        total -= 1  # the header
     statuses = batch.done_ids(output, format.value) if resume and output else {}
-    todo = [row for row in rows if row.id not in statuses]
+    counts = {"rows": 0, "todo": 0}
+
+    def todo() -> Iterator[Any]:
+        """Rows as they are read (a batch streams: memory does not grow with its length)."""
+        for row in batch.iter_rows(stream, source, base, fmt_in):
+            counts["rows"] += 1
+            if row.id not in statuses:
+                counts["todo"] += 1
+                yield replace(row, catalogs=tuple(map(str, catalog or ())))
+
     writer = None
     if output is not None:
         writer = batch.LineWriter(output, append=resume)
@@ -219,48 +231,50 @@ def batch_command(
             writer.write(serialize.csv_header(batch.CSV_COLUMNS))
     elif format is BatchFormat.CSV:
         sys.stdout.write(serialize.csv_header(batch.CSV_COLUMNS))
-    done_before = len(rows) - len(todo)
-    statuses_now: list[str] = []
+    tally = Counter(statuses.values())  # statuses of every row done, for the summary
+    written = {"now": 0}
     resume_command = _resume_command(input, output, jobs, format, catalog, executor, scheduler)
-
     main_process = os.getpid()
 
     def interrupted(signum: int, frame: Any) -> None:
         """Ctrl-C: say at once what was written and how to finish, then stop."""
         if os.getpid() != main_process:  # a forked worker inherits the handler: just stop
             raise KeyboardInterrupt
-        written = done_before + len(statuses_now)
+        done = len(statuses) + written["now"]
+        of = f" of {total:,}" if total is not None else ""
         where = f"to {output}" if output is not None else "to stdout"
         hint = f"finish with: {resume_command}" if output is not None else \
             "rerun with --output FILE to be able to --resume"
-        stderr_console().print(f"interrupted: {written:,} of {len(rows):,} rows written "
-                               f"{where}; {hint}")
+        stderr_console().print(f"interrupted: {done:,}{of} rows written {where}; {hint}")
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         raise KeyboardInterrupt
 
     started = time.perf_counter()
     previous = signal.signal(signal.SIGINT, interrupted)
     try:
-        for line in run_rows(todo, jobs, executor, scheduler):
+        remaining = None if total is None else max(0, total - len(statuses))
+        for line in run_rows(todo(), jobs, executor, scheduler, total=remaining):
             text_line = serialize.format_line(line, format.value, batch.CSV_COLUMNS)
             if writer is None:
                 sys.stdout.write(text_line)
                 sys.stdout.flush()
             else:
                 writer.write(text_line)
-            statuses_now.append(line["status"])
+            written["now"] += 1
+            tally[line["status"]] += 1
     except KeyboardInterrupt:
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         signal.signal(signal.SIGINT, previous)
         if writer is not None:
             writer.close()
+        if stream is not sys.stdin:
+            stream.close()
     if resume:
-        stderr_console().print(f"{done_before} rows already done, {len(todo)} planned")
-    everything = list(statuses.values()) + statuses_now
-    stderr_console().print(run_summary("batch", "rows", everything,
-                                       time.perf_counter() - started))
-    if any(status != "optimal" for status in everything):
+        stderr_console().print(f"{counts['rows'] - counts['todo']} rows already done, "
+                               f"{counts['todo']} planned")
+    stderr_console().print(run_summary("batch", "rows", tally, time.perf_counter() - started))
+    if sum(tally.values()) - tally["optimal"]:
         raise typer.Exit(EXIT_REQUIREMENT_FAILED)
 
 
@@ -334,9 +348,9 @@ def sweep_command(
     else:
         write_output(serialize.to_toml({"schema": "gigaplan.sweep/1", "vary": keys,
                                      "rows": records}), output)
-    statuses = [line["status"] for line in lines]
-    stderr_console().print(run_summary("sweep", "combinations", statuses, seconds))
-    if any(status != "optimal" for status in statuses):
+    tally = Counter(line["status"] for line in lines)
+    stderr_console().print(run_summary("sweep", "combinations", tally, seconds))
+    if len(lines) - tally["optimal"]:
         raise typer.Exit(EXIT_REQUIREMENT_FAILED)
 
 
@@ -396,9 +410,9 @@ def montecarlo_command(
         render_table(report.montecarlo_renderable(data), output)
     errors = len(data["errors"])
     feasible = round((data["optimal_plans"]["feasible_probability"] or 0) * (samples - errors))
-    statuses = ["optimal"] * feasible + ["infeasible"] * (samples - errors - feasible) \
-        + ["error"] * errors
-    stderr_console().print(run_summary("montecarlo", "samples re-planned", statuses, seconds)
+    tally = Counter({"optimal": feasible, "infeasible": samples - errors - feasible,
+                     "error": errors})
+    stderr_console().print(run_summary("montecarlo", "samples re-planned", tally, seconds)
                            + ("; see 'errors' in --format json" if errors else ""))
 
 

@@ -9,8 +9,10 @@ and come back in input order, so the output is identical for every ``jobs``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -67,7 +69,7 @@ def _row_from_mapping(data: Any, label: str, base_dir: str, number: int) -> Row:
     fallback = f"line-{number}"
     if not isinstance(data, dict):
         return Row(id=fallback, label=label,
-                   problem=f"{label}: expected a JSON object with an id")
+                   problem=f"{label} (id {fallback}): expected a JSON object with an id")
     row_id = data.get("id")
     if not isinstance(row_id, str | int) or isinstance(row_id, bool) or str(row_id) == "":
         return Row(id=fallback, label=label,
@@ -103,49 +105,90 @@ def read_rows(text: str, source: str, base_dir: str = ".", fmt: str | None = Non
 
     Duplicate ids become error rows: ``--resume`` relies on ids being unique.
     """
-    stripped = text.lstrip()
-    fmt = fmt or ("jsonl" if not stripped or stripped[0] in "{[" else "csv")
-    rows: list[Row] = []
-    if fmt == "jsonl":
-        for number, line in enumerate(text.splitlines(), start=1):
+    return list(iter_rows(io.StringIO(text), source, base_dir, fmt))
+
+
+def iter_rows(lines: Iterable[str], source: str, base_dir: str = ".", fmt: str | None = None
+              ) -> Iterator[Row]:
+    """:func:`read_rows` over a stream of lines (an open file): one row at a time.
+
+    Only the ids seen so far are kept (to turn a duplicate into an error row), so a batch
+    of any length is read in bounded memory.
+    """
+    stream = iter(lines)
+    buffered: list[str] = []
+    if fmt is None:
+        for line in stream:
+            buffered.append(line)
+            if line.strip():
+                break
+        first = "".join(buffered).lstrip()
+        fmt = "jsonl" if not first or first[0] in "{[" else "csv"
+    rows = _jsonl_rows if fmt == "jsonl" else _csv_rows
+    seen: set[str] = set()
+    for row in rows(itertools.chain(buffered, stream), source, base_dir):
+        if row.id in seen and not row.problem:
+            row = Row(id=row.id, label=row.label,
+                      problem=f"{row.where}: id {row.id!r} appears more than once")
+        seen.add(row.id)
+        yield row
+
+
+def _jsonl_rows(stream: Iterable[str], source: str, base_dir: str) -> Iterator[Row]:
+    number = 0
+    for physical in stream:
+        for line in physical.splitlines():  # as str.splitlines() splits the whole text
+            number += 1
             if not line.strip():
                 continue
             label = f"{source}:{number}"
             try:
                 data = json.loads(line)
             except json.JSONDecodeError as error:
-                rows.append(Row(id=f"line-{number}", label=label,
-                                problem=f"{label} (id line-{number}): not JSON ({error.msg})"))
+                yield Row(id=f"line-{number}", label=label,
+                          problem=f"{label} (id line-{number}): not JSON ({error.msg})")
                 continue
-            rows.append(_row_from_mapping(data, label, base_dir, number))
-    else:
-        reader = csv.DictReader(io.StringIO(text))
-        if not reader.fieldnames or "id" not in reader.fieldnames:
-            raise InputError(f"{source}: a CSV batch needs an 'id' column")
-        list_keys = {key for key, is_list in site_keys().items() if is_list}
-        for record in reader:
-            number = reader.line_num  # the row's last line: a quoted cell may span lines
-            label = f"{source}:{number}"
-            if None in record:  # more cells than columns
-                rows.append(Row(id=record.get("id") or f"line-{number}", label=label,
-                                problem=f"{label}: more cells than columns"))
-                continue
-            values = {key: value for key, value in record.items()
-                      if key not in ("id", "site") and value not in ("", None)}
-            data = {"id": record["id"],
-                    "set": {k: csv_cell(k, v, list_keys) for k, v in values.items()}}
-            if record.get("site"):
-                data["site"] = record["site"]
-            rows.append(_row_from_mapping(data, label, base_dir, number))
-    seen: set[str] = set()
-    unique = []
-    for row in rows:
-        if row.id in seen and not row.problem:
-            row = Row(id=row.id, label=row.label,
-                      problem=f"{row.where}: id {row.id!r} appears more than once")
-        seen.add(row.id)
-        unique.append(row)
-    return unique
+            yield _row_from_mapping(data, label, base_dir, number)
+
+
+def _csv_rows(stream: Iterable[str], source: str, base_dir: str) -> Iterator[Row]:
+    reader = csv.DictReader(stream)
+    if not reader.fieldnames or "id" not in reader.fieldnames:
+        raise InputError(f"{source}: a CSV batch needs an 'id' column")
+    list_keys = {key for key, is_list in site_keys().items() if is_list}
+    for record in reader:
+        number = reader.line_num  # the row's last line: a quoted cell may span lines
+        label = f"{source}:{number}"
+        if None in record:  # more cells than columns
+            yield Row(id=record.get("id") or f"line-{number}", label=label,
+                      problem=f"{label}: more cells than columns")
+            continue
+        values = {key: value for key, value in record.items()
+                  if key not in ("id", "site") and value not in ("", None)}
+        data = {"id": record["id"],
+                "set": {k: csv_cell(k, v, list_keys) for k, v in values.items()}}
+        if record.get("site"):
+            data["site"] = record["site"]
+        yield _row_from_mapping(data, label, base_dir, number)
+
+
+def count_lines(path: Path) -> int:
+    """Non-blank lines of a UTF-8 file, read in blocks (a progress total, and an early
+    one-line error for a file that is not UTF-8, before any row runs)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    count, partial = 0, ""
+    try:
+        with path.open("rb") as stream:
+            while block := stream.read(1 << 20):
+                text = partial + decoder.decode(block)
+                lines = text.split("\n")
+                partial = lines.pop()
+                count += sum(1 for line in lines if line.strip())
+            partial += decoder.decode(b"", final=True)
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot be read ({error.__class__.__name__}: "
+                         f"{getattr(error, 'strerror', None) or error})") from None
+    return count + bool(partial.strip())
 
 
 def ship(rows: Iterable[Row]) -> Iterator[Row]:
