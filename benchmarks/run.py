@@ -225,8 +225,8 @@ def _study_seconds(sites: int, skus: int, time_limit_s: float | None) -> tuple[f
 
     study = cases.study(sites, skus)
     start = time.perf_counter()
-    data = plan_study(study, time_limit_s=time_limit_s)
-    return time.perf_counter() - start, data["status"]
+    result = plan_study(study, time_limit_s=time_limit_s)
+    return time.perf_counter() - start, result.status
 
 
 def _built(kind: str, size: int):

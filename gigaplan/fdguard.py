@@ -15,13 +15,19 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from typing import Any
+
+_libc: list[Any] = []  # the C library, loaded once on the first solve
+_sink: list[int] = []  # a descriptor open on /dev/null, opened once
 
 
 def _flush_c_stdio() -> None:
     """Flush C's stdio buffers (``fflush(NULL)``): text HiGHS left in the buffer of a piped
     stdout must reach the redirected descriptor, not the restored one at exit."""
     with suppress(OSError, AttributeError, TypeError):
-        ctypes.CDLL(None).fflush(None)
+        if not _libc:
+            _libc.append(ctypes.CDLL(None))
+        _libc[0].fflush(None)
 
 
 _LOCK = threading.RLock()  # descriptor 1 is process-wide: one redirection at a time
@@ -53,11 +59,9 @@ def solver_output_off() -> Iterator[None]:
             if _state["to_stderr"]:
                 os.dup2(2, 1)
             else:
-                sink = os.open(os.devnull, os.O_WRONLY)
-                try:
-                    os.dup2(sink, 1)
-                finally:
-                    os.close(sink)
+                if not _sink:
+                    _sink.append(os.open(os.devnull, os.O_WRONLY))
+                os.dup2(_sink[0], 1)
             yield
         finally:
             _flush_c_stdio()

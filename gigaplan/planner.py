@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -22,7 +22,7 @@ from gigaplan.formulation.sites import build_study
 from gigaplan.inputs.catalog import Catalog, load_catalog
 from gigaplan.inputs.site import BoundSite
 from gigaplan.inputs.study import SUMMABLE, Study
-from gigaplan.result import PlanResult
+from gigaplan.result import PlanResult, ReferenceCopies, ReferenceResult, StudyResult
 from gigaplan.solve import (
     SOLVER_NAME,
     SolverInfo,
@@ -34,8 +34,6 @@ from gigaplan.solve import (
     read_plan,
     solve,
 )
-
-SCHEMA = "gigaplan.study/1"
 
 
 def plan(bound: BoundSite, *, time_limit_s: float | None = None,
@@ -59,7 +57,7 @@ def plan(bound: BoundSite, *, time_limit_s: float | None = None,
     return result
 
 
-def plan_study(study: Study, time_limit_s: float | None = None) -> dict[str, Any]:
+def plan_study(study: Study, time_limit_s: float | None = None) -> StudyResult:
     """The joint plan of a study: each site's plan, the totals, the global limits."""
     deadline = None if time_limit_s is None else time.perf_counter() + time_limit_s
     built = build_study(study)
@@ -67,54 +65,45 @@ def plan_study(study: Study, time_limit_s: float | None = None) -> dict[str, Any
     total = outcome.stages_total if stages < outcome.stages_total else None
     info = SolverInfo(SOLVER_NAME, outcome.status.value, outcome.mip_gap, stages,
                       stages_total=total)
-    solver = {"name": info.name, "status": info.status, "mip_gap": info.mip_gap,
-              "stages": info.stages}
-    if total is not None:
-        solver["stages_total"] = total
-    result: dict[str, Any] = {"schema": SCHEMA, "name": study.name, "source": study.source,
-                              "status": outcome.status.value,
-                              "objective": {"name": study.objective, "value": None,
-                                            "unit": built.model.objective_unit},
-                              "solver": solver}
+    objective = {"name": study.objective, "value": None, "unit": built.model.objective_unit}
+    head = {"name": study.name, "source": study.source, "status": outcome.status.value,
+            "solver": info}
     if outcome.x is None:
+        conflicts = None
         if outcome.status is SolveStatus.INFEASIBLE:
-            result["conflicts"] = diagnose(built.model, time_limit_s, deadline=deadline)
-        result["message"] = (f"no joint build-out satisfies {study.source}; relaxing any one "
-                             f"of these makes it feasible: {', '.join(result.get('conflicts', []))}"
-                             if result.get("conflicts") else
-                             f"no joint build-out satisfies {study.source}")
-        return result
+            conflicts = diagnose(built.model, time_limit_s, deadline=deadline)
+        message = (f"no joint build-out satisfies {study.source}; relaxing any one "
+                   f"of these makes it feasible: {', '.join(conflicts)}" if conflicts else
+                   f"no joint build-out satisfies {study.source}")
+        return StudyResult(**head, objective=objective, message=message, conflicts=conflicts)
     x = outcome.x
-    if outcome.status is not SolveStatus.OPTIMAL:
-        result["message"] = limit_message(stages, outcome.stages_total, outcome.mip_gap)
-    sites = []
+    fields = built.model.fields
+    sites = {}
     for name, model in zip(study.names, built.sites, strict=True):
         site_plan = read_plan(model, x, outcome.status, info)
-        plan = replace(site_plan, warnings=plan_warnings(model.bound, site_plan)).to_dict()
-        plan["name"] = name
-        sites.append(plan)
-    totals = {field.split(".", 1)[1]: built.model.fields[field].value(x)
-              for field in SUMMABLE if field.startswith("totals.")}
-    result.update({
-        "objective": {"name": study.objective, "value": built.model.objective.value(x),
-                      "unit": built.model.objective_unit},
-        "sites": sites,
-        "totals": totals,
-        "power_mw": {key: built.model.fields[f"power_mw.{key}"].value(x)
-                     for key in ("budget", "usable", "facility", "it")},
-        "cost": {"capex_usd": built.model.fields["cost.capex_usd"].value(x),
-                 "tco_usd_per_year": built.model.fields["cost.tco_usd_per_year"].value(x)},
-        "constraints": [asdict(row) for row in constraint_rows(built.model, x)
-                        if row.name.startswith("study")],
-    })
-    return result
+        sites[name] = replace(site_plan, warnings=plan_warnings(model.bound, site_plan))
+    return StudyResult(
+        **head,
+        objective={**objective, "value": built.model.objective.value(x)},
+        message="" if outcome.status is SolveStatus.OPTIMAL else
+        limit_message(stages, outcome.stages_total, outcome.mip_gap),
+        sites=sites,
+        totals={field.split(".", 1)[1]: fields[field].value(x)
+                for field in SUMMABLE if field.startswith("totals.")},
+        power_mw={key: fields[f"power_mw.{key}"].value(x)
+                  for key in ("budget", "usable", "facility", "it")},
+        cost={"capex_usd": fields["cost.capex_usd"].value(x),
+              "tco_usd_per_year": fields["cost.tco_usd_per_year"].value(x)},
+        constraints=[row for row in constraint_rows(built.model, x)
+                     if row.name.startswith("study")],
+    )
 
 
 # --- replicated reference design ---------------------------------------------------------------
 
 
 def reference_copies(study: Study, reference: str, time_limit_s: float | None = None
-                     ) -> dict[str, Any]:
+                     ) -> ReferenceResult:
     """Plan ``reference`` on its own, then count the copies that fit each site's limits.
 
     copies = ⌊min over the site's limits of limit ÷ what one copy uses⌋: usable power
@@ -124,39 +113,37 @@ def reference_copies(study: Study, reference: str, time_limit_s: float | None = 
         raise SiteError(f"--reference {reference}: not a site of {study.source}; sites: "
                         f"{', '.join(study.names)}")
     bound = study.sites[study.names.index(reference)]
-    design = plan(bound, time_limit_s=time_limit_s).to_dict()
-    if "totals" not in design:
-        raise SiteError(f"--reference {reference}: the reference site is {design['status']}: "
-                        f"{design.get('message', '')}")
-    it_mw = design["power_mw"]["it"]
+    design = plan(bound, time_limit_s=time_limit_s)
+    if not design.found:
+        raise SiteError(f"--reference {reference}: the reference site is {design.status}: "
+                        f"{design.message}")
+    it_mw = design.power_mw["it"]
     copies = []
     for name, other in zip(study.names, study.sites, strict=True):
         site = other.site
         drawn = it_mw * (site.power.pue if site.power.basis == "facility" else 1.0)
         usable = site.power.budget_mw * site.power.usable_frac * (1 - site.power.headroom_frac)
         limits = {"power": (usable, drawn)}
-        racks = design["space"]["racks"]
+        racks = design.space["racks"]
         if site.space.rack_positions is not None:
             limits["rack positions"] = (site.space.rack_positions, racks)
         if site.space.white_space_m2 is not None:
             limits["white space"] = (site.space.white_space_m2,
                                      racks * site.space.area_per_rack_m2)
         if site.cooling.liquid_mw is not None:
-            limits["liquid cooling"] = (site.cooling.liquid_mw, design["cooling"]["liquid_mw"])
+            limits["liquid cooling"] = (site.cooling.liquid_mw, design.cooling["liquid_mw"])
         if site.cooling.air_mw is not None:
-            limits["air cooling"] = (site.cooling.air_mw, design["cooling"]["air_mw"])
+            limits["air cooling"] = (site.cooling.air_mw, design.cooling["air_mw"])
         fits = {key: (math.floor(limit / used + 1e-9) if used > 0 else None)
                 for key, (limit, used) in limits.items()}
         binding = min((key for key in fits if fits[key] is not None), key=lambda k: fits[k],
                       default="power")
         count = fits[binding] if fits[binding] is not None else 0
-        copies.append({"site": name, "copies": count, "limited_by": binding,
-                       "gpus": count * design["totals"]["gpus"],
-                       "capex_usd": count * design["cost"]["capex_usd"]})
-    return {"schema": "gigaplan.reference/1", "source": study.source, "reference": reference,
-            "design": design, "copies": copies,
-            "total_copies": sum(item["copies"] for item in copies),
-            "total_gpus": sum(item["gpus"] for item in copies)}
+        copies.append(ReferenceCopies(site=name, copies=count, limited_by=binding,
+                                      gpus=count * design.totals["gpus"],
+                                      capex_usd=count * design.cost["capex_usd"]))
+    return ReferenceResult(source=study.source, reference=reference, design=design,
+                           copies=copies)
 
 
 # --- warnings ------------------------------------------------------------------------------

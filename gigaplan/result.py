@@ -48,6 +48,11 @@ class SolverInfo:
     stages_total: int | None = None  # only when a time limit stopped a stage: stages < total
     timings: dict[str, float] | None = None  # import_s, build_s, solve_s (with --timings)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The ``solver`` table: ``seconds``, ``stages_total`` and ``timings`` only when set."""
+        return {key: value for key, value in asdict(self).items()
+                if value is not None or key not in ("seconds", "stages_total", "timings")}
+
 
 @dataclass(frozen=True)
 class PlanResult:
@@ -78,12 +83,19 @@ class PlanResult:
         """Whether the result holds a plan (optimal, or the best found at a limit)."""
         return bool(self.totals)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlanResult:
+        """The result a ``gigaplan.plan/1`` document (``to_dict()``, a saved plan) holds."""
+        fields = {key: value for key, value in data.items() if key not in ("schema", "name")}
+        return cls(**{**fields, "solver": SolverInfo(**fields["solver"]),
+                      "racks": [RackLine(**line) for line in fields.get("racks", [])],
+                      "constraints": [ConstraintRow(**row)
+                                      for row in fields.get("constraints", [])]})
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["schema"] = SCHEMA
-        for key in ("seconds", "stages_total", "timings"):
-            if data["solver"][key] is None:
-                del data["solver"][key]
+        data["solver"] = self.solver.to_dict()
         if not self.found:
             for key in ("racks", "totals", "power_mw", "network", "storage", "cpu", "space",
                         "cooling", "cost", "energy", "workload", "constraints"):
@@ -94,3 +106,105 @@ class PlanResult:
             if not data[key]:
                 del data[key]
         return data
+
+
+STUDY_SCHEMA = "gigaplan.study/1"
+REFERENCE_SCHEMA = "gigaplan.reference/1"
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    """The joint plan of a study: each site's plan, the sums over sites, the study's limits.
+
+    ``conflicts`` is None unless the study is infeasible; ``sites`` is empty when no joint
+    plan was found (then ``message`` says why).
+    """
+
+    name: str
+    source: str
+    status: str
+    objective: dict[str, Any]
+    solver: SolverInfo
+    sites: dict[str, PlanResult] = field(default_factory=dict)
+    totals: dict[str, float] = field(default_factory=dict)
+    power_mw: dict[str, float] = field(default_factory=dict)
+    cost: dict[str, float] = field(default_factory=dict)
+    constraints: list[ConstraintRow] = field(default_factory=list)
+    message: str = ""
+    conflicts: list[str] | None = None
+
+    @property
+    def found(self) -> bool:
+        return bool(self.sites)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StudyResult:
+        """The result a ``gigaplan.study/1`` document holds."""
+        fields = {key: value for key, value in data.items() if key != "schema"}
+        return cls(**{**fields, "solver": SolverInfo(**fields["solver"]),
+                      "sites": {site["name"]: PlanResult.from_dict(site)
+                                for site in fields.get("sites", [])},
+                      "constraints": [ConstraintRow(**row)
+                                      for row in fields.get("constraints", [])]})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``gigaplan.study/1`` document of ``gigaplan plan STUDY --format json``."""
+        data: dict[str, Any] = {"schema": STUDY_SCHEMA, "name": self.name,
+                                "source": self.source, "status": self.status,
+                                "objective": dict(self.objective),
+                                "solver": self.solver.to_dict()}
+        if self.conflicts is not None:
+            data["conflicts"] = list(self.conflicts)
+        if self.message:
+            data["message"] = self.message
+        if self.found:
+            data.update({
+                "sites": [{**plan.to_dict(), "name": name} for name, plan in self.sites.items()],
+                "totals": dict(self.totals),
+                "power_mw": dict(self.power_mw),
+                "cost": dict(self.cost),
+                "constraints": [asdict(row) for row in self.constraints],
+            })
+        return data
+
+
+@dataclass(frozen=True)
+class ReferenceCopies:
+    """How many copies of the reference design fit one site, and what limits them."""
+
+    site: str
+    copies: int
+    limited_by: str
+    gpus: int
+    capex_usd: float
+
+
+@dataclass(frozen=True)
+class ReferenceResult:
+    """One site planned as the standard design, and the copies of it each site holds."""
+
+    source: str
+    reference: str
+    design: PlanResult
+    copies: list[ReferenceCopies]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ReferenceResult:
+        """The result a ``gigaplan.reference/1`` document holds."""
+        return cls(source=data["source"], reference=data["reference"],
+                   design=PlanResult.from_dict(data["design"]),
+                   copies=[ReferenceCopies(**item) for item in data["copies"]])
+
+    @property
+    def total_copies(self) -> int:
+        return sum(item.copies for item in self.copies)
+
+    @property
+    def total_gpus(self) -> int:
+        return sum(item.gpus for item in self.copies)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``gigaplan.reference/1`` document of ``plan STUDY --reference SITE``."""
+        return {"schema": REFERENCE_SCHEMA, "source": self.source, "reference": self.reference,
+                "design": self.design.to_dict(), "copies": [asdict(item) for item in self.copies],
+                "total_copies": self.total_copies, "total_gpus": self.total_gpus}

@@ -17,6 +17,7 @@ site is a result: its conflicting limits are found by relaxing one site limit at
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Sequence
@@ -250,7 +251,33 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
         best = StageResult(SolveStatus.OPTIMAL, x, gap, finished, len(stages))
         rows.append(_fix(objective, objective.value(x), at_least=maximize))
     assert best is not None
+    if best.x is not None and model.least:
+        best = replace(best, x=least_counts(model, best.x, rows))
     return best, best.stages_finished
+
+
+def least_counts(model: Model, x: list[float], rows: list[Row]) -> list[float]:
+    """``x`` with each uncosted count (:attr:`Model.least`) at the least the plan needs.
+
+    Such a count appears in no objective or tie-break and only in limits it loosens by
+    shrinking, or that a requirement holds from some value up (``network.racks >= N``): it
+    is set to the least value every row allows, and the point is re-checked.
+    """
+    fixed = list(x)
+    for var, need, unit in model.least:
+        (index,) = var.coefs
+        low, high = max(0, math.ceil(need.value(fixed) / unit - 1e-9)), round(fixed[index])
+        # rows only loosen as the count shrinks, or (a requirement) hold from some value up:
+        # the feasible counts are an interval ending at the solver's; bisect its least
+        while low < high:
+            middle = (low + high) // 2
+            fixed[index] = float(middle)
+            if all(row.holds(fixed) for row in rows if index in row.expr.coefs):
+                high = middle
+            else:
+                low = middle + 1
+        fixed[index] = float(high)
+    return fixed if all(row.holds(fixed) for row in rows) else x
 
 
 # --- infeasibility --------------------------------------------------------------------------

@@ -153,11 +153,11 @@ def test_three_site_study_with_global_capex_matches_enumeration(tmp_path):
             for counts in itertools.product(*(range(int(b // s.power_kw) + 1)
                                               for s, b in zip(skus, budgets, strict=True)))
             if sum(n * s.price_usd for n, s in zip(counts, skus, strict=True)) <= cap + 1e-6)
-        assert result["status"] == "optimal"
-        assert result["objective"]["value"] == pytest.approx(best, abs=1e-6)
-        assert result["cost"]["capex_usd"] <= cap + 1e-6
-        assert sum(site["totals"]["gpus"] for site in result["sites"]) == \
-            result["totals"]["gpus"]
+        assert result.status == "optimal"
+        assert result.objective["value"] == pytest.approx(best, abs=1e-6)
+        assert result.cost["capex_usd"] <= cap + 1e-6
+        assert sum(site.totals["gpus"] for site in result.sites.values()) == \
+            result.totals["gpus"]
 
 
 def test_three_sites_example_and_reference(run):

@@ -165,3 +165,19 @@ def test_missing_report_extra_is_one_line_and_exit_3(monkeypatch) -> None:
     assert result.exit_code == 3
     assert "pip install 'gigaplan[report]'" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_report_files_keep_the_users_umask(tmp_path: Path) -> None:
+    import os
+
+    source = tmp_path / "plan.json"
+    source.write_text(json.dumps(doc("default")))
+    old = os.umask(0o022)
+    try:
+        for name in ("r.html", "r.xlsx"):
+            result = invoke("report", str(source), "-o", str(tmp_path / name))
+            assert result.exit_code == 0, result.stderr
+            assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
+    finally:
+        os.umask(old)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json", "r.html", "r.xlsx"]

@@ -153,10 +153,10 @@ def test_a_study_stopped_by_the_limit_says_so(monkeypatch):
     from gigaplan.planner import plan_study
 
     _stopping_at(2, with_point=True, monkeypatch=monkeypatch)
-    data = plan_study(cases.study(2, 1), time_limit_s=60)
-    assert data["status"] == "time_limit"
-    assert data["solver"]["stages"] == 1 and data["solver"]["stages_total"] == 3
-    assert "after 1 of 3" in data["message"]
+    result = plan_study(cases.study(2, 1), time_limit_s=60)
+    assert result.status == "time_limit"
+    assert result.solver.stages == 1 and result.solver.stages_total == 3
+    assert "after 1 of 3" in result.message
 
 
 def test_the_time_limit_holds_on_a_hard_model():

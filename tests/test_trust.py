@@ -250,6 +250,29 @@ def test_network_racks_are_pinned_under_capex():
     assert_least_counts(site, result)
 
 
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=seeds)
+def test_phased_plans_report_the_least_counts_of_their_final_phase(seed):
+    rng = random.Random(seed)
+    skus = random_catalog(rng, rng.randint(2, 4))
+    first, last = rng.randint(100, 800), rng.randint(800, 1700)
+    phases = [{"name": "a", "date": "2026-01-01", "power": f"{first} kW"},
+              {"name": "b", "date": "2026-07-01", "power": f"{last} kW"}]
+    site = small_site(skus, budget_kw=last, extra={
+        "phases": phases, "schedule.horizon_end": "2030-01-01",
+        "schedule.objective_over_time": rng.choice(["time_weighted", "final"])})
+    result = plan(site)
+    assert result.objective["value"] == pytest.approx(result.schedule["objective_value"])
+    assert_least_counts(site, result)
+
+
+def test_a_requirement_on_network_racks_keeps_them_above_the_least():
+    site = bound_site({"power": {"budget": "10 MW"}}, overrides={
+        "requirements": ["network.racks >= 20"]})
+    result = plan(site)
+    assert result.network["racks"] == 20 > math.ceil(4 * result.network["switches"] / 42)
+
+
 def test_phased_example_counts_are_least_in_every_phase():
     import tomllib
 
@@ -353,6 +376,13 @@ def test_solver_chatter_on_fd_1_never_reaches_stdout():
     done = run_gigaplan("plan", "-f", "json", chatter=True)
     assert done.returncode == 0, done.stderr
     json.loads(done.stdout)  # every byte is the JSON document
+
+
+def test_debug_sends_solver_chatter_to_stderr():
+    done = run_gigaplan("--debug", "plan", "-f", "json", chatter=True)
+    assert done.returncode == 0, done.stderr
+    json.loads(done.stdout)
+    assert b"transformNewIntegerFeasibleSolution" in done.stderr
 
 
 def test_the_issue_reproducer_prints_json_only():
@@ -514,8 +544,11 @@ def test_check_writes_junit_on_exit_3_and_4(run, tmp_path):
 def test_every_plan_object_validates_against_the_schema(run):
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((ROOT / "gigaplan/schemas/plan.schema.json").read_text())
-    data = json.loads(run("plan", str(ROOT / "docs/examples/three-sites.toml"),
-                          "-f", "json").stdout)
+    study = ROOT / "docs/examples/three-sites.toml"
+    data = [json.loads(run("plan", str(study), "-f", "json").stdout),
+            json.loads(run("plan", str(study), "--reference", "ohio", "-f", "json").stdout),
+            json.loads(run("plan", str(ROOT / "docs/examples/phased-site.toml"),
+                           "--timings", "-f", "json").stdout)]
 
     def claims(node):
         if isinstance(node, dict):
@@ -528,7 +561,7 @@ def test_every_plan_object_validates_against_the_schema(run):
                 yield from claims(child)
 
     found = list(claims(data))
-    assert found
+    assert len(found) >= 5  # three sites, the reference design, the phased plan
     for document in found:
         jsonschema.validate(document, schema)
 

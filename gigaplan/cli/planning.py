@@ -103,13 +103,13 @@ def plan_command(
     err = stderr_console()
     if not result.found:
         if format is not OutputFormat.TABLE:
-            write_output(str(report.render_plan(result, format.value)), output)
+            write_output(str(report.render(result, format.value)), output)
         err.print(f"error: {result.message}")
         if result.status == "infeasible":
             err.print("what to change: "
                       + explain_command_line(site, flags, require, set_, catalog))
         raise typer.Exit(EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_SOLVER_LIMIT)
-    rendered = report.render_plan(result, format.value)
+    rendered = report.render(result, format.value)
     if isinstance(rendered, str):
         write_output(rendered, output)
     else:
@@ -136,23 +136,24 @@ def _plan_study(scenario: Any, reference: str | None, format: OutputFormat,
     from gigaplan.inputs.catalog import load_catalog
     from gigaplan.inputs.site import parse_set
     from gigaplan.inputs.study import load_study
-    from gigaplan.output import report, serialize
+    from gigaplan.output import report
     from gigaplan.planner import plan_study, reference_copies
 
     if scenario.require:
         raise InputError("--require: a study's requirements go in its [study] table")
     overrides = tuple(parse_set(item) for item in scenario.sets) + scenario.overrides
     study = load_study(Path(scenario.site), load_catalog(scenario.catalogs), overrides)
-    data = (reference_copies(study, reference, time_limit) if reference
-            else plan_study(study, time_limit))
-    if format is OutputFormat.TABLE:
-        render_table(report.study_renderable(data), output)
+    result = (reference_copies(study, reference, time_limit) if reference
+              else plan_study(study, time_limit))
+    rendered = report.render(result, format.value)
+    if isinstance(rendered, str):
+        write_output(rendered, output)
     else:
-        write_output(str(serialize.render_data(data, format.value)), output)
-    if data.get("status", "optimal") != "optimal":
-        stderr_console().print(f"error: {data.get('message', data['status'])}")
-        raise typer.Exit(EXIT_INFEASIBLE if data["status"] == "infeasible"
-                         else EXIT_SOLVER_LIMIT)
+        render_table(rendered, output)
+    status = getattr(result, "status", "optimal")  # a reference design is always planned
+    if status != "optimal":
+        stderr_console().print(f"error: {result.message or status}")
+        raise typer.Exit(EXIT_INFEASIBLE if status == "infeasible" else EXIT_SOLVER_LIMIT)
 
 
 @app.command("init", epilog="Examples:\n\n\b\n  gigaplan init\n  gigaplan init "

@@ -91,8 +91,10 @@ def report_command(
                                       reference, marginals)
     if isinstance(doc, list) and fmt is ReportFormat.HTML:
         raise InputError(f"{source}: batch rows make a workbook, not a report; use -f xlsx")
-    if fmt is ReportFormat.HTML:
-        write_output(renderer(doc, catalog=entries, explain=explain), output)
+    if fmt is ReportFormat.HTML and output is None:
+        write_output(renderer(doc, catalog=entries, explain=explain), None)
+    elif fmt is ReportFormat.HTML:
+        _write_bytes(renderer(doc, catalog=entries, explain=explain).encode("utf-8"), output)
     else:
         _write_bytes(renderer(doc, catalog=entries), output)
     status = doc.get("status", "optimal") if isinstance(doc, dict) else "optimal"
@@ -189,7 +191,11 @@ def _plan(source: Path | None, sets: tuple[str, ...], catalogs: tuple[Path, ...]
 
 
 def _write_bytes(data: bytes, output: Path | None) -> None:
-    """Bytes to stdout, or atomically to ``output`` (temporary file, then rename)."""
+    """Bytes to stdout, or atomically to ``output`` (temporary file, then rename).
+
+    The file gets the permissions the user's umask gives a new file (``mkstemp`` alone makes
+    it 0600): a report is written to be shared.
+    """
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

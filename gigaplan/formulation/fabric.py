@@ -128,9 +128,10 @@ def define_fabric(model: Model) -> FabricParts:
     """The compute fabric: one fat tree per group (:func:`define_tree`), its optics and racks.
 
     - optics: ``ends·O ≥ 2·p·Σ_g (E_g + u_g·L_g + (k_g/2)·A_g)``: both ends of every link;
-    - network racks: ``0 ≤ rack_u·R − height_u·switches ≤ rack_u − 1``, so ``R`` is exactly
-      ``⌈height_u·switches ÷ rack_u⌉`` (racks cost nothing, so a bound below alone let them
-      float);
+    - network racks: ``rack_u·R ≥ height_u·switches``; racks cost nothing, so after the solve
+      ``R`` is set to exactly ``⌈height_u·switches ÷ rack_u⌉`` (:attr:`Model.least`; before,
+      it floated). A band row ``rack_u·R − height_u·switches ≤ rack_u − 1`` would pin it in
+      the MILP too, but doubled HiGHS's time on the default site;
     - tiers ``T``: ``T ≥ 2 + t3_g`` for each group and ``T ≤ 2 + Σ t3_g`` (the deepest tree).
 
     Switches and optics draw ``power_w`` each; every count is multiplied by the planes ``p``.
@@ -170,8 +171,8 @@ def define_fabric(model: Model) -> FabricParts:
     (racks,) = layout.add("network-rack-count",
                           upper=math.ceil(switch.height_u * switches_max / rack_u))
     model.add_row(Row("network-racks", "network rack units", rack_u * racks
-                      - switch.height_u * switches, lower=0.0, upper=float(rack_u - 1),
-                      unit="U", report=False))
+                      - switch.height_u * switches, lower=0.0, unit="U", report=False))
+    model.least.append((racks, switch.height_u * switches, float(rack_u)))
     for tree in trees:  # what one more rack needs of the fabric at the margin (binds rule)
         for sku_id, ports in tree.group.ports:
             model.add_support(sku_id, tree.leaf, ports * tree.switches_per_endpoint)

@@ -234,6 +234,9 @@ class Model:
     # per compute SKU: (variable index, amount per rack) of the CPU pool, storage, switches,
     # optics and network racks one more rack needs at the margin; see compute_step
     support: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    # uncosted integer counts (var, need, unit): after the solve var is set to ⌈need ÷ unit⌉,
+    # the least the plan needs (network racks); they cost nothing, so nothing else pins them
+    least: list[tuple[Expr, Expr, float]] = field(default_factory=list)
 
     def add_row(self, row: Row) -> None:
         self.rows.append(row)

@@ -90,6 +90,7 @@ def build_phased(bound: BoundSite) -> PhasedModel:
                      rack_vars=final.rack_vars, ratios=final.ratios, parts=final.parts,
                      objective_unit=final.objective_unit, maximize=final.maximize)
     for phase, model in zip(site.phases, models, strict=True):
+        combined.least.extend(model.least)
         for row in model.rows:
             group = f"phases.{phase.name}: {row.group}" if row.group else ""
             combined.add_row(replace(row, name=f"{phase.name}: {row.name}", group=group))

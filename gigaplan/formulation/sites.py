@@ -37,6 +37,7 @@ def build_study(study: Study) -> StudyModel:
                      objective=total(model.objective for model in models))
     for name, model in zip(study.names, models, strict=True):
         combined.rack_vars.update({f"{name}/{k}": v for k, v in model.rack_vars.items()})
+        combined.least.extend(model.least)
         for row in model.rows:
             combined.add_row(replace(row, name=f"{name}: {row.name}",
                                      group=f"sites.{name}: {row.group}" if row.group else ""))

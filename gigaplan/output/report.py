@@ -8,6 +8,7 @@ Catalog strings are data, not markup: every cell is a :class:`rich.text.Text`, s
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -17,9 +18,9 @@ from rich.table import Table
 from rich.text import Text
 
 from gigaplan.inputs.units import Dimension, format_quantity
-from gigaplan.output.serialize import plain, to_csv, to_json, to_toml
+from gigaplan.output.serialize import plain, render_data
 from gigaplan.output.tablefit import Fit
-from gigaplan.result import PlanResult
+from gigaplan.result import PlanResult, ReferenceResult, StudyResult
 
 # --- catalog ---------------------------------------------------------------------------
 
@@ -293,17 +294,6 @@ def _number(value: float) -> str:
     return f"{value:,.3f}"
 
 
-def render_plan(result: PlanResult, fmt: str) -> str | RenderableType:
-    """Text for json/toml/csv, or a rich renderable for the table format."""
-    if fmt == "json":
-        return to_json(result.to_dict())
-    if fmt == "toml":
-        return to_toml(result.to_dict())
-    if fmt == "csv":
-        return to_csv(result.to_dict())
-    return plan_renderable(result)
-
-
 # --- check, sweep, explain, diff ------------------------------------------------------------
 
 
@@ -406,41 +396,41 @@ def diff_table(data: dict[str, Any]) -> RenderableType:
     return Group(*parts)
 
 
-def study_renderable(data: dict[str, Any]) -> RenderableType:
+def study_renderable(result: StudyResult | ReferenceResult) -> RenderableType:
     """A study's joint plan per site and in total, or a reference design's copies."""
     money = lambda value: format_quantity(value, Dimension.MONEY, significant=4)  # noqa: E731
-    if data["schema"] == "gigaplan.reference/1":
-        design = data["design"]
-        rows = [(item["site"], _int(item["copies"]), item["limited_by"], _int(item["gpus"]),
-                 money(item["capex_usd"])) for item in data["copies"]]
-        rows.append(("total", _int(data["total_copies"]), "", _int(data["total_gpus"]), ""))
-        head = Text(f"Reference design: {data['reference']} -- {design['totals']['gpus']:,} "
-                    f"GPUs, {_mw(design['power_mw']['facility'])} facility, "
-                    f"{money(design['cost']['capex_usd'])} capex per copy")
+    if isinstance(result, ReferenceResult):
+        design = result.design
+        rows = [(item.site, _int(item.copies), item.limited_by, _int(item.gpus),
+                 money(item.capex_usd)) for item in result.copies]
+        rows.append(("total", _int(result.total_copies), "", _int(result.total_gpus), ""))
+        head = Text(f"Reference design: {result.reference} -- {design.totals['gpus']:,} "
+                    f"GPUs, {_mw(design.power_mw['facility'])} facility, "
+                    f"{money(design.cost['capex_usd'])} capex per copy")
         return Group(head, _table("Copies of the reference design per site",
                                   ("site", "copies", "limited by", "GPUs", "capex"), rows,
                                   right=(1, 3, 4)))
-    if "sites" not in data:
-        return Text(f"{data['source']}: {data['status']}")
+    if not result.found:
+        return Text(f"{result.source}: {result.status}")
     rows = []
-    for site in data["sites"]:
-        racks = ", ".join(f"{line['count']:,} {line['sku']}" for line in site["racks"]
-                          if line["kind"] == "compute_rack" and line["count"])
-        rows.append((site["name"], racks or "-", _int(site["totals"]["gpus"]),
-                     _mw(site["power_mw"]["facility"]), money(site["cost"]["capex_usd"])))
-    rows.append(("total", "", _int(data["totals"]["gpus"]), _mw(data["power_mw"]["facility"]),
-                 money(data["cost"]["capex_usd"])))
-    head = Text(f"gigaplan study: {data['name']} -- {data['source']}\n"
-                f"Objective: {data['objective']['unit']} = {human(data['objective']['value'])}"
-                f" (sum over sites), {data['solver']['status']}")
+    for name, site in result.sites.items():
+        racks = ", ".join(f"{line.count:,} {line.sku}" for line in site.racks
+                          if line.kind == "compute_rack" and line.count)
+        rows.append((name, racks or "-", _int(site.totals["gpus"]),
+                     _mw(site.power_mw["facility"]), money(site.cost["capex_usd"])))
+    rows.append(("total", "", _int(result.totals["gpus"]), _mw(result.power_mw["facility"]),
+                 money(result.cost["capex_usd"])))
+    head = Text(f"gigaplan study: {result.name} -- {result.source}\n"
+                f"Objective: {result.objective['unit']} = {human(result.objective['value'])}"
+                f" (sum over sites), {result.solver.status}")
     parts: list[RenderableType] = [head, _table(
         "Joint build-out", ("site", "compute racks", "GPUs", "facility", "capex"), rows,
         right=(2, 3, 4))]
-    if data["constraints"]:
+    if result.constraints:
         parts.append(_table("Study limits", ("constraint", "used", "limit", "slack", "binds"), [
-            (row["name"], human(row["used"]), f"{row['sense']} {human(row['limit'])}",
-             human(row["slack"]), "yes" if row["binding"] else "no")
-            for row in data["constraints"]], right=(1, 2, 3)))
+            (row.name, human(row.used), f"{row.sense} {human(row.limit)}",
+             human(row.slack), "yes" if row.binding else "no")
+            for row in result.constraints], right=(1, 2, 3)))
     return Group(*parts)
 
 
@@ -481,3 +471,23 @@ def montecarlo_renderable(data: dict[str, Any]) -> RenderableType:
                rows(optimal["fields"]), right=(1, 2, 3, 4)),
         Text("Objective of the optimal plans (samples per bin):\n" + "\n".join(chart(points))),
     )
+
+
+# --- one entry point: a result in a format ----------------------------------------------------
+
+
+@functools.singledispatch
+def table(result: Any) -> RenderableType:
+    """The table format of a result: one renderer per result type."""
+    raise TypeError(f"no table renderer for {type(result).__name__}")
+
+
+table.register(PlanResult, plan_renderable)
+table.register(StudyResult, study_renderable)
+table.register(ReferenceResult, study_renderable)
+
+
+def render(result: Any, fmt: str) -> str | RenderableType:
+    """``result`` in ``fmt``: a rich renderable for ``table``, else JSON, TOML or CSV text
+    (:func:`gigaplan.output.serialize.render_data`)."""
+    return table(result) if fmt == "table" else render_data(result, fmt)

@@ -30,6 +30,8 @@ def plain(value: Any) -> Any:
     numpy scalars (anything with ``.item()``) become Python numbers; NaN and infinity are
     refused, since JSON has no spelling for them.
     """
+    if hasattr(value, "to_dict") and not isinstance(value, Mapping):
+        value = value.to_dict()  # a typed result: its JSON document
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         value = value.item()
     if isinstance(value, bool) or value is None or isinstance(value, str | int):
@@ -85,8 +87,9 @@ def to_csv(data: Any) -> str:
     return buffer.getvalue()
 
 
-def render_data(data: dict[str, Any], fmt: str) -> str:
-    """A plain dict (study, reference) as json, toml or csv text."""
+def render_data(data: Any, fmt: str) -> str:
+    """A typed result (anything with ``to_dict()``) or a plain dict as json, toml or csv
+    text: the one serializer per format."""
     return {"json": to_json, "toml": to_toml, "csv": to_csv}[fmt](data)
 
 
