@@ -28,7 +28,7 @@ from typing import Any
 from gigaplan.errors import VerificationError
 from gigaplan.fdguard import solver_output_off
 from gigaplan.formulation.fabric import fabric_report
-from gigaplan.formulation.model import INF, Expr, Model, Row
+from gigaplan.formulation.model import INF, Expr, Model, Row, collector_paused
 from gigaplan.inputs.site import BoundSite
 from gigaplan.kinds import TOLERANCE
 from gigaplan.result import ConstraintRow, PlanResult, RackLine, SolverInfo
@@ -61,12 +61,33 @@ _MILP_STATUS = {0: SolveStatus.OPTIMAL, 1: SolveStatus.TIME_LIMIT, 2: SolveStatu
 
 @dataclass(frozen=True)
 class Matrix:
-    """Rows as a ``scipy.sparse`` CSR matrix ``A`` with bounds ``lower ≤ A·x ≤ upper``."""
+    """Rows in compressed sparse row form, with bounds ``lower ≤ A·x ≤ upper``."""
 
-    a: Any  # scipy.sparse.csr_array, rows × variables
-    lower: Any  # numpy arrays, one entry per row
+    data: Any  # numpy arrays: CSR values, column indices and row pointers
+    indices: Any
+    indptr: Any
+    lower: Any  # one entry per row
     upper: Any
     rows: int
+    size: int  # variables
+
+    def csr(self) -> Any:
+        """The ``scipy.sparse.csr_array`` (``milp`` takes it as it is)."""
+        from scipy.sparse import csr_array  # lazily: keeps scipy off the start-up path
+
+        return csr_array((self.data, self.indices, self.indptr), shape=(self.rows, self.size))
+
+    def extended(self, other: Matrix) -> Matrix:
+        """These rows, then ``other``'s (a stage's fixing row): arrays joined, no copy of
+        the rows' expressions."""
+        import numpy as np  # lazily: keeps numpy off the start-up path
+
+        return Matrix(np.concatenate([self.data, other.data]),
+                      np.concatenate([self.indices, other.indices]),
+                      np.concatenate([self.indptr, other.indptr[1:] + self.indptr[-1]]),
+                      np.concatenate([self.lower, other.lower]),
+                      np.concatenate([self.upper, other.upper]),
+                      self.rows + other.rows, self.size)
 
 
 def constraint_matrix(rows: Sequence[Row], size: int) -> Matrix:
@@ -77,23 +98,27 @@ def constraint_matrix(rows: Sequence[Row], size: int) -> Matrix:
     500-site study is 7,502 × 13,000: 780 MB dense, under 1 MB sparse).
     """
     import numpy as np  # lazily: keeps numpy and scipy off the start-up path
-    from scipy.sparse import csr_array  # lazily, as numpy above
 
     indptr = [0]
     indices: list[int] = []
-    data: list[float] = []
+    values: list[float] = []
     for row in rows:
         coefs = row.expr.coefs
         indices.extend(coefs)
-        data.extend(coefs.values())
+        values.extend(coefs.values())
         indptr.append(len(indices))
-    a = csr_array((np.array(data, dtype=float), np.array(indices, dtype=np.int64),
-                   np.array(indptr, dtype=np.int64)), shape=(len(rows), size))
-    a.eliminate_zeros()  # as a dense matrix would hold them: not at all
-    a.sort_indices()
+    data = np.array(values, dtype=float)
+    columns = np.array(indices, dtype=np.int64)
+    pointers = np.array(indptr, dtype=np.int64)
+    if data.size and not data.all():  # explicit zeros: a dense matrix holds them as nothing
+        from scipy.sparse import csr_array  # lazily, as numpy above
+
+        a = csr_array((data, columns, pointers), shape=(len(rows), size))
+        a.eliminate_zeros()
+        data, columns, pointers = a.data, a.indices.astype(np.int64), a.indptr.astype(np.int64)
     lower = np.array([row.lower - row.expr.const for row in rows], dtype=float)
     upper = np.array([row.upper - row.expr.const for row in rows], dtype=float)
-    return Matrix(a, lower, upper, len(rows))
+    return Matrix(data, columns, pointers, lower, upper, len(rows), size)
 
 
 def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
@@ -109,7 +134,6 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
     """
     import numpy as np  # lazily: keeps numpy and scipy off the start-up path
     from scipy.optimize import Bounds, LinearConstraint, milp  # lazily, as numpy above
-    from scipy.sparse import vstack  # lazily, as numpy above
 
     layout = model.layout
     cost = np.zeros(layout.size)
@@ -118,10 +142,7 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
     if matrix is None:
         matrix = constraint_matrix(rows, layout.size)
     elif len(rows) > matrix.rows:
-        extra = constraint_matrix(rows[matrix.rows:], layout.size)
-        matrix = Matrix(vstack([matrix.a, extra.a], format="csr"),
-                        np.concatenate([matrix.lower, extra.lower]),
-                        np.concatenate([matrix.upper, extra.upper]), len(rows))
+        matrix = matrix.extended(constraint_matrix(rows[matrix.rows:], layout.size))
     options: dict[str, float | bool] = {"mip_rel_gap": 0.0, "presolve": True}
     if time_limit_s is not None:
         options["time_limit"] = max(time_limit_s, 0.01)
@@ -133,7 +154,7 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
         warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
         result = milp(
             cost,
-            constraints=[LinearConstraint(matrix.a, matrix.lower, matrix.upper)] if rows
+            constraints=[LinearConstraint(matrix.csr(), matrix.lower, matrix.upper)] if rows
             else None,
             integrality=np.array(layout.integer, dtype=int),
             bounds=Bounds(np.array(layout.lower), np.array(layout.upper)),
@@ -203,7 +224,8 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
     if deadline is None and time_limit_s is not None:
         deadline = time.perf_counter() + time_limit_s
     rows = list(model.rows)
-    base = constraint_matrix(rows, model.layout.size)  # once: stages only add a fixing row
+    with collector_paused():
+        base = constraint_matrix(rows, model.layout.size)  # once: stages add one row each
     capex = model.fields["cost.capex_usd"]
     ties = model.tie_breaks or [(capex, False), (model.fields["power_mw.it"], False)]
     stages = [(model.objective, model.maximize),
@@ -356,6 +378,32 @@ def _section(values: dict[str, float], prefix: str, counts: tuple[str, ...] = ()
     return section
 
 
+TOKEN_FIELDS = ("workload.tokens_per_second", "workload.tokens_per_second_per_mw",
+                "cost.usd_per_million_tokens")
+
+
+def token_coverage(model: Model, x: list[float]) -> float | None:
+    """The share of built GPUs whose rack has a reference token rate (None without GPUs).
+
+    Token figures count only those racks: unknown throughput is null, never 0, and the whole
+    TCO per token is given only when every built GPU has a rate (else it would understate it).
+    """
+    built = {sku.id: sku.gpu_count * _count(model.rack_vars[sku.id].value(x))
+             for sku in model.bound.compute}
+    gpus = sum(built.values())
+    rated = sum(built[sku.id] for sku in model.bound.compute
+                if sku.inference_tokens_per_s_per_gpu is not None)
+    return rated / gpus if gpus else None
+
+
+def token_value(model: Model, name: str, x: list[float]) -> float | None:
+    """A token field (:data:`TOKEN_FIELDS`) at ``x`` under the coverage rule."""
+    covered = token_coverage(model, x)
+    if not covered or (name == "cost.usd_per_million_tokens" and covered != 1):
+        return None
+    return model.value(name, x)
+
+
 def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInfo) -> PlanResult:
     """Every result field of ``model`` at ``x``, as plain Python values."""
     bound = model.bound
@@ -401,13 +449,8 @@ def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInf
     for part in ("capex_breakdown_usd", "annualised_capex_usd_per_year",
                  "opex_breakdown_usd_per_year"):
         cost[part] = _section(values, f"cost.{part}")
-    # tokens: only racks with a reference rate count; "unknown" is null, never 0, and the
-    # whole TCO per token only when every built GPU has a rate (else it understates the cost)
-    built = {sku.id: sku.gpu_count * _count(values[f"racks.{sku.id}"]) for sku in bound.compute}
-    gpus = sum(built.values())
-    rated = sum(built[sku.id] for sku in bound.compute
-                if sku.inference_tokens_per_s_per_gpu is not None)
-    covered = rated / gpus if gpus else None
+    covered = token_coverage(model, x)
+    rated = bool(covered)
     cost["usd_per_gpu_hour"] = ratios["cost.usd_per_gpu_hour"]
     cost["usd_per_million_tokens"] = (ratios["cost.usd_per_million_tokens"]
                                       if covered == 1 else None)

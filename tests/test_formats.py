@@ -99,3 +99,75 @@ def test_an_infeasible_study_has_no_site_tables():
 def test_an_unknown_result_type_has_no_table():
     with pytest.raises(TypeError, match="no table renderer for dict"):
         report.render({}, "table")
+
+
+def test_check_report_renders_verdict_and_serializes_the_plan():
+    from gigaplan.inputs.requirements import parse_requirement
+    from gigaplan.studies.check import CheckReport, Outcome
+
+    plan, data = fixture("default.json")
+    report_ = CheckReport(plan, (Outcome(parse_requirement("totals.gpus >= 1"), 5.0, True),
+                                 Outcome(parse_requirement("totals.gpus <= 2"), 5.0, False)))
+    document = json.loads(render_data(report_, "json"))
+    assert document["passed"] is False and document["plan"] == data
+    shown = text(report.render(report_, "table"))
+    assert "a requirement is not met" in shown and "FAIL" in shown and "pass" in shown
+
+
+def test_explanation_of_a_failing_site_lists_the_moves():
+    from gigaplan.studies.explain import Explanation
+
+    failing = Explanation(status="infeasible", source="s.toml", message="no build-out",
+                          conflicts=[], text=["power.budget must rise by 5 MW"])
+    assert set(json.loads(render_data(failing, "json"))) == {
+        "schema", "status", "source", "message", "conflicts", "text"}
+    assert "power.budget must rise by 5 MW" in text(report.render(failing, "table"))
+    feasible = Explanation(status="optimal", source="s.toml",
+                           objective={"unit": "GPUs", "value": 72}, binding=["power binds"],
+                           marginals=[{"text": "+1 MW -> +7 racks"}])
+    shown = text(report.render(feasible, "table"))
+    assert "power binds" in shown and "+1 MW -> +7 racks" in shown
+
+
+def test_diff_table_shows_deltas_and_unchanged_sections():
+    from gigaplan.studies.diff import Diff
+
+    diff = Diff(a="a.json", b="b.json", inputs=[],
+                results=[{"key": "totals.gpus", "a": 100, "b": 150, "delta": 50,
+                          "relative": 0.5}])
+    shown = text(report.render(diff, "table"))
+    assert "No change in inputs." in shown and "+50.00%" in shown
+    assert json.loads(render_data(diff, "json"))["results"][0]["delta"] == 50
+
+
+def test_sweep_result_records_carry_the_varied_values():
+    from gigaplan.studies.sweep import SweepResult
+
+    lines = [{"id": "1", "status": "optimal", "objective": "fp4", "objective.value": 10.0,
+              "totals.gpus": 72, "power_mw.facility": 1.0, "cost.capex_usd": 1e6,
+              "cost.usd_per_gpu_hour": 2.0},
+             {"id": "2", "status": "infeasible", "error": "no build-out fits"}]
+    result = SweepResult(keys=["power.budget"], combos=[("1 MW",), ("2 MW",)], lines=lines)
+    document = json.loads(render_data(result, "json"))
+    assert document["vary"] == ["power.budget"]
+    assert [row["vary.power.budget"] for row in document["rows"]] == ["1 MW", "2 MW"]
+    shown = text(report.render(result, "table"), width=120)
+    assert "no build-out fits" in shown and "Objective (fp4) against power.budget" in shown
+
+
+def test_montecarlo_result_renders_percentiles_and_probabilities():
+    from gigaplan.studies.montecarlo import MonteCarloResult
+
+    stats = {"p10": 1.0, "p50": 2.0, "p90": 3.0, "mean": 2.0, "min": 1.0, "max": 3.0,
+             "count": 3}
+    result = MonteCarloResult(
+        seed=1, samples=3, source="s.toml", uncertain={"power.pue": "uniform(1.1, 1.3)"},
+        nominal={}, errors=[],
+        fixed_plan={"fields": {"totals.gpus": stats}, "limit_broken_probability":
+                    {"power.budget": 0.5}, "requirement_holds_probability": {}},
+        optimal_plans={"fields": {"totals.gpus": None}, "feasible_probability": 1.0,
+                       "requirement_holds_probability": {},
+                       "objective_histogram": {"edges": [1.0, 2.0], "counts": [3]}})
+    assert json.loads(render_data(result, "json"))["schema"] == "gigaplan.montecarlo/1"
+    shown = text(report.render(result, "table"), width=120)
+    assert "fixed plan breaks power.budget" in shown and "50.0%" in shown and "n/a" in shown

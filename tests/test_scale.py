@@ -42,9 +42,9 @@ def test_sparse_matrix_equals_the_dense_one(which):
 
         model = build_study(cases.study(3, 2)).model
     matrix = solve.constraint_matrix(model.rows, model.layout.size)
-    assert matrix.a.shape == (len(model.rows), model.layout.size)
-    assert matrix.a.toarray().tolist() == _dense(model.rows, model.layout.size)
-    assert matrix.a.nnz == sum(len(row.expr.coefs) for row in model.rows)
+    assert matrix.csr().shape == (len(model.rows), model.layout.size)
+    assert matrix.csr().toarray().tolist() == _dense(model.rows, model.layout.size)
+    assert matrix.csr().nnz == sum(len(row.expr.coefs) for row in model.rows)
     assert matrix.lower.tolist() == [row.lower - row.expr.const for row in model.rows]
     assert matrix.upper.tolist() == [row.upper - row.expr.const for row in model.rows]
 
@@ -56,7 +56,7 @@ def test_a_500_site_study_matrix_is_sparse():
     model = build_study(cases.study(500, 2)).model
     matrix = solve.constraint_matrix(model.rows, model.layout.size)
     assert model.layout.size * len(model.rows) * 8 > 700e6
-    stored = matrix.a.data.nbytes + matrix.a.indices.nbytes + matrix.a.indptr.nbytes
+    stored = matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes
     assert stored < 5e6
 
 
@@ -197,3 +197,38 @@ def test_random_models_keep_their_answers_with_the_sparse_matrix():
             bounds=Bounds(np.array(model.layout.lower), np.array(model.layout.upper)),
             options={"mip_rel_gap": 0.0, "presolve": True})
         assert sparse.x == [float(v) for v in dense.x]
+
+
+def test_large_builds_pause_the_garbage_collector_and_restore_it(monkeypatch):
+    """Cyclic GC passes made builds superlinear; a build pauses it and always resumes it."""
+    import gc
+
+    from gigaplan.formulation import sites
+
+    seen = []
+    real = sites.build
+    monkeypatch.setattr(sites, "build",
+                        lambda *args, **kwargs: seen.append(gc.isenabled()) or real(*args,
+                                                                                     **kwargs))
+    sites.build_study(cases.study(2, 1))
+    assert seen == [False, False] and gc.isenabled()
+    gc.disable()
+    try:
+        sites.build_study(cases.study(1, 1))
+        assert not gc.isenabled()  # a caller's own setting is kept
+    finally:
+        gc.enable()
+
+
+def test_the_matrix_drops_explicit_zeros_and_extends_by_rows():
+    from gigaplan.formulation.model import Row
+
+    rows = [Row("a", "a", Expr({0: 1.0, 2: 0.0}), upper=4.0),
+            Row("b", "b", Expr({1: 2.0}, 1.0), lower=3.0)]
+    matrix = solve.constraint_matrix(rows, 3)
+    assert matrix.csr().toarray().tolist() == [[1.0, 0.0, 0.0], [0.0, 2.0, 0.0]]
+    assert matrix.csr().nnz == 2
+    fixing = solve.constraint_matrix([Row("c", "c", Expr({2: 5.0, 0: -1.0}), upper=0.0)], 3)
+    both = matrix.extended(fixing)
+    assert both.csr().toarray().tolist() == [[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [-1.0, 0.0, 5.0]]
+    assert both.lower.tolist()[1] == 2.0 and both.upper.tolist() == [4.0, float("inf"), 0.0]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from gigaplan.errors import InputError
 from gigaplan.inputs import catalog as catalog_module
 from gigaplan.studies import executors
 
@@ -199,7 +200,7 @@ def test_montecarlo_parses_the_base_catalog_once(monkeypatch):
     result = montecarlo(Scenario(overrides=(("power.budget", "50 MW"),)),
                         {"catalog.gb300-nvl72.power_kw": "uniform(135 kW, 145 kW)",
                          "power.pue": "uniform(1.1, 1.3)"}, samples=12, seed=3)
-    assert result["samples"] == 12 and not result["errors"]
+    assert result.samples == 12 and not result.errors
     assert len(calls) == 1
 
 
@@ -225,12 +226,18 @@ def test_streamed_rows_equal_the_whole_text_reading():
     from gigaplan.studies import batch
 
     text = ('{"id": "a"}\r\n\n{"id": "b", "set": {"power.budget": "5 MW"}}\u2028{"id": "c"}\n'
-            'not json\n{"id": "a"}\n')
+            'not json\n{"id": "d"}\n')
     whole = batch.read_rows(text, "x.jsonl")
     streamed = list(batch.iter_rows(iter(text.splitlines(keepends=True)), "x.jsonl"))
     assert streamed == whole
-    assert [row.id for row in whole] == ["a", "b", "c", "line-5", "a"]
-    assert "appears more than once" in whole[-1].problem
+    assert [row.id for row in whole] == ["a", "b", "c", "line-5", "d"]
+    # a repeated id: refused up front from a whole text (a file is read twice); an error row
+    # naming both lines from a stream read once (standard input)
+    repeated = text + '{"id": "a"}\n'
+    with pytest.raises(InputError, match=r"x\.jsonl:1 and x\.jsonl:7: id 'a' appears twice"):
+        batch.read_rows(repeated, "x.jsonl")
+    last = list(batch.iter_rows(iter(repeated.splitlines(keepends=True)), "x.jsonl"))[-1]
+    assert last.id == "a" and "x.jsonl:1 and x.jsonl:7" in last.problem
 
 
 def test_a_batch_file_that_is_not_utf8_is_one_error(run, tmp_path):

@@ -435,6 +435,15 @@ def test_gb200_only_reports_unknown_throughput_as_null():
     assert result.workload["tokens_covered_gpu_frac"] == 0
 
 
+def test_montecarlo_keeps_unknown_throughput_null(run):
+    data = json.loads(run("montecarlo", "--samples", "3", "--seed", "1", "--set",
+                          'compute.skus=["gb200-nvl72"]', "--uncertain",
+                          "power.pue=uniform(1.1,1.3)", "-f", "json").stdout)
+    for section in ("fixed_plan", "optimal_plans"):
+        stats = data[section]["fields"].get("workload.tokens_per_second")
+        assert stats is None or stats.get("count", 0) == 0, (section, stats)
+
+
 # --- 5. --timings separates import, build and solve ------------------------------------------
 
 

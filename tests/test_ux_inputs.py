@@ -59,8 +59,8 @@ def test_batch_rows_are_named_by_file_line_and_id(run, tmp_path):
     assert [line["id"] for line in lines] == ["a", "line-3", "line-4", "b"]
     errors = [line["error"] for line in lines]
     assert errors[0].startswith(f"{rows}:1 (id a): set power.budget: expected a power")
-    assert errors[1].startswith(f"{rows}:3 (id line-3): id:")
-    assert errors[2].startswith(f"{rows}:4 (id line-4): not JSON")
+    assert errors[1].startswith(f"{rows}:3: id:")
+    assert errors[2].startswith(f"{rows}:4: not JSON")
     assert errors[3].startswith(f"{rows}:5 (id b): ") and "missing.toml" in errors[3]
     assert "(embedded default site)" not in result.stdout
 

@@ -64,12 +64,12 @@ def explain_command(
     flags = site_flags(power, basis, pue, sku, objective, train_params, train_tokens)
     scenario = Scenario(site, tuple(set_ or ()), flag_overrides(flags), tuple(require or ()),
                         tuple(catalog or ()), labels=flag_labels(flags))
-    data = explain(scenario)
+    result = explain(scenario)
     if format is TableOrJson.JSON:
-        write_output(serialize.to_json(data), None)
+        write_output(serialize.to_json(result), None)
     else:
-        render_table(report.explain_renderable(data), None)
-    if "conflicts" in data:
+        render_table(report.render(result, "table"), None)
+    if result.conflicts is not None:
         raise typer.Exit(EXIT_INFEASIBLE)
 
 
@@ -88,10 +88,10 @@ def diff_command(
     from gigaplan.studies.diff import compare, load_side
 
     catalogs = tuple(map(str, catalog or ()))
-    data = compare(load_side(a, catalogs), load_side(b, catalogs), (str(a), str(b)))
+    result = compare(load_side(a, catalogs), load_side(b, catalogs), (str(a), str(b)))
     if format is TableOrJson.JSON:
-        write_output(serialize.to_json(data), None)
+        write_output(serialize.to_json(result), None)
     else:
-        render_table(report.diff_table(data), None)
+        render_table(report.render(result, "table"), None)
 
 

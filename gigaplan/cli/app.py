@@ -10,6 +10,7 @@ import functools
 import io
 import os
 import shlex
+import stat
 import sys
 import tempfile
 import traceback
@@ -142,26 +143,57 @@ def _escape(char: str) -> str:
 
 
 def write_output(text: str, output: Path | None) -> None:
-    """Write ``text`` to stdout, or atomically to ``output`` (temporary file, then rename)."""
+    """Write ``text`` to stdout, or to ``output``.
+
+    A regular file (or a symlink to one, or a new file) is replaced atomically: a temporary
+    file in the same folder, then a rename over the target, so a crash never leaves half a
+    file. The symlink stays; an existing file keeps its mode; a new file gets the process
+    umask. Anything else (a FIFO, a device, ``/dev/stdout``) is written through, never
+    replaced. A path that cannot be written is an input error, one line.
+    """
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    folder = output.parent if str(output.parent) else Path(".")
+    try:
+        _write_file(text.encode("utf-8"), output)
+    except OSError as error:
+        raise InputError(f"{output}: cannot be written ({error.strerror or error})") from None
+
+
+def _write_file(data: bytes, output: Path) -> None:
+    try:
+        info: os.stat_result | None = os.stat(output)  # follows a symlink to its target
+    except FileNotFoundError:
+        info = None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{output}: is a directory; give a file name")
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        with open(output, "wb") as stream:  # a FIFO, a device, /dev/stdout: write through
+            stream.write(data)
+        return
+    target = Path(os.path.realpath(output))  # a symlink's target is the file replaced
+    folder = target.parent
     if not folder.is_dir():
         raise InputError(f"{output}: folder {folder} does not exist")
-    if output.is_dir():
-        raise InputError(f"{output}: is a directory; give a file name")
-    handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
+    mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            os.fchmod(stream.fileno(), mode)  # mkstemp makes 0600
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, output)
+        os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # the only way to read it; set straight back
+    os.umask(mask)
+    return mask
 
 
 def render_table(renderable: Any, output: Path | None) -> None:

@@ -146,12 +146,12 @@ def _check_site(site: Path, require: list[str] | None, set_: list[str] | None,
         write_output(serialize.to_json(data), plan_json)
     outcomes = check.evaluate(data, bound.requirements)
     suites.append((bound.source, outcomes))
-    summary = check.report_dict(data, outcomes)
+    summary = check.CheckReport(result, tuple(outcomes))
     if format is TableOrJson.JSON:
         write_output(serialize.to_json(summary), None)
     else:
-        render_table(report.check_table(summary), None)
-    if not summary["passed"]:
+        render_table(report.render(summary, "table"), None)
+    if not summary.passed:
         failed = sum(not outcome.passed for outcome in outcomes)
         stderr_console().print(f"{bound.source}: {failed} of {len(outcomes)} requirements "
                                "not met")
@@ -194,23 +194,23 @@ def batch_command(
     never stops the batch. Exit 0 when every row was planned optimally, 1 otherwise.
     """
     # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
+    from gigaplan.inputs import files
     from gigaplan.output import serialize
     from gigaplan.studies import batch
 
     if resume and output is None:
         raise InputError("--resume: needs --output FILE to know which rows are done")
+    fmt_in = "csv" if input.lower().endswith(".csv") else None
     if input == "-":
-        stream, source, base, total = sys.stdin, "<stdin>", ".", None
+        stream, source, base, total = sys.stdin.buffer, "<stdin>", ".", None
+        taken = None  # standard input is read once: a repeated id becomes an error row
     else:
         path = Path(input)
-        total = batch.count_lines(path)  # an unreadable or non-UTF-8 file fails here, once
-        try:
-            stream = path.open(encoding="utf-8")
-        except OSError as error:
-            raise InputError(f"{path}: cannot be read ({error.__class__.__name__}: "
-                             f"{error.strerror or error})") from None
         source, base = str(path), str(path.parent)
-    fmt_in = "csv" if input.lower().endswith(".csv") else None
+        total = batch.count_lines(path)  # an unreadable or non-UTF-8 file fails here, once
+        with files.open_regular(path, kind="JSON Lines or CSV file") as first_pass:
+            taken = batch.user_ids(files.lines(first_pass, source), source, fmt_in)
+        stream = files.open_regular(path, kind="JSON Lines or CSV file")
     if fmt_in == "csv" and total:
         total -= 1  # the header
     statuses = batch.done_ids(output, format.value) if resume and output else {}
@@ -218,7 +218,8 @@ def batch_command(
 
     def todo() -> Iterator[Any]:
         """Rows as they are read (a batch streams: memory does not grow with its length)."""
-        for row in batch.iter_rows(stream, source, base, fmt_in):
+        for row in batch.iter_rows(files.lines(stream, source), source, base, fmt_in,
+                                   taken=taken):
             counts["rows"] += 1
             if row.id not in statuses:
                 counts["todo"] += 1
@@ -268,7 +269,7 @@ def batch_command(
         signal.signal(signal.SIGINT, previous)
         if writer is not None:
             writer.close()
-        if stream is not sys.stdin:
+        if stream is not sys.stdin.buffer:
             stream.close()
     if resume:
         stderr_console().print(f"{counts['rows'] - counts['todo']} rows already done, "
@@ -331,23 +332,19 @@ def sweep_command(
     started = time.perf_counter()
     lines = list(run_rows(rows, jobs, executor, scheduler))
     seconds = time.perf_counter() - started
-    combos = [tuple(value for key, value in row.sets[len(sets):]) for row in rows]
-    keys = [vary.key for vary in varies]
-    records = [{**{f"vary.{key}": value for key, value in zip(keys, combo, strict=True)},
-                **line} for combo, line in zip(combos, lines, strict=True)]
+    result = sweep.SweepResult(
+        keys=[vary.key for vary in varies],
+        combos=[tuple(value for key, value in row.sets[len(sets):]) for row in rows],
+        lines=lines)
     if format is OutputFormat.TABLE:
-        render_table(report.sweep_table(keys, lines, combos), output)
-    elif format is OutputFormat.CSV:
-        columns = [f"vary.{key}" for key in keys] + list(batch.CSV_COLUMNS)
+        render_table(report.render(result, "table"), output)
+    elif format is OutputFormat.CSV:  # one batch row per combination, not key/value pairs
+        columns = [f"vary.{key}" for key in result.keys] + list(batch.CSV_COLUMNS)
         text = serialize.csv_header(columns) + "".join(
-            serialize.csv_line(record, columns) for record in records)
+            serialize.csv_line(record, columns) for record in result.records)
         write_output(text, output)
-    elif format is OutputFormat.JSON:
-        write_output(serialize.to_json({"schema": "gigaplan.sweep/1", "vary": keys,
-                                     "rows": records}), output)
     else:
-        write_output(serialize.to_toml({"schema": "gigaplan.sweep/1", "vary": keys,
-                                     "rows": records}), output)
+        write_output(serialize.render_data(result, format.value), output)
     tally = Counter(line["status"] for line in lines)
     stderr_console().print(run_summary("sweep", "combinations", tally, seconds))
     if len(lines) - tally["optimal"]:
@@ -401,15 +398,15 @@ def montecarlo_command(
         specs[key.strip()] = text.strip()
     scenario = Scenario(site, tuple(set_ or ()), (), (), tuple(map(str, catalog or ())))
     started = time.perf_counter()
-    data = montecarlo(scenario, specs, samples, seed, jobs, executor.value, scheduler,
-                      progress=with_progress)
+    result = montecarlo(scenario, specs, samples, seed, jobs, executor.value, scheduler,
+                        progress=with_progress)
     seconds = time.perf_counter() - started
     if format is TableOrJson.JSON:
-        write_output(serialize.to_json(data), output)
+        write_output(serialize.to_json(result), output)
     else:
-        render_table(report.montecarlo_renderable(data), output)
-    errors = len(data["errors"])
-    feasible = round((data["optimal_plans"]["feasible_probability"] or 0) * (samples - errors))
+        render_table(report.render(result, "table"), output)
+    errors = len(result.errors)
+    feasible = round((result.optimal_plans["feasible_probability"] or 0) * (samples - errors))
     tally = Counter({"optimal": feasible, "infeasible": samples - errors - feasible,
                      "error": errors})
     stderr_console().print(run_summary("montecarlo", "samples re-planned", tally, seconds)

@@ -20,7 +20,6 @@ from gigaplan.errors import (
 )
 from gigaplan.inputs.bundled import entries
 from gigaplan.kinds import SkuKind, TableOrJson
-from gigaplan.output.serialize import catalog_entries, to_json
 
 
 def _catalog_entries(files: list[Path] | None) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -29,6 +28,7 @@ def _catalog_entries(files: list[Path] | None) -> tuple[list[dict[str, Any]], di
         return entries()
     # lazily: the catalog module imports pydantic, which listing the bundled catalog skips
     from gigaplan.inputs.catalog import load_catalog
+    from gigaplan.output.serialize import catalog_entries  # lazily, as load_catalog above
 
     loaded = load_catalog(files)
     return catalog_entries(loaded), dict(loaded.origin)
@@ -46,6 +46,9 @@ def catalog_list(
 
     entries, _ = _catalog_entries(catalog)
     if format is TableOrJson.JSON:
+        # lazily: the serializers (tomllib, tomli_w) stay off the table's start-up path
+        from gigaplan.output.serialize import to_json
+
         rows = [entry for entry in entries if kind in (None, entry["kind"])]
         write_output(to_json(rows), None)
     else:
@@ -72,6 +75,8 @@ def catalog_show(
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise InputError(f"unknown SKU id {sku_id!r}{hint}")
     if format is TableOrJson.JSON:
+        from gigaplan.output.serialize import to_json  # lazily, as in catalog_list
+
         write_output(to_json(found[sku_id]), None)
     else:
         from gigaplan.output import report  # lazily: keeps rich's tables off --help

@@ -22,7 +22,7 @@ from typing import Any
 
 from gigaplan.errors import SiteError
 from gigaplan.formulation.build import build
-from gigaplan.formulation.model import Expr, Layout, Model, Row, total
+from gigaplan.formulation.model import Expr, Layout, Model, Row, collector_paused, total
 from gigaplan.inputs.requirements import parse_requirement
 from gigaplan.inputs.site import BoundSite
 from gigaplan.kinds import PRECISIONS
@@ -76,6 +76,7 @@ def horizon(bound: BoundSite) -> date:
     return site.phases[0].date + timedelta(days=round(years * DAYS_PER_YEAR))
 
 
+@collector_paused()
 def build_phased(bound: BoundSite) -> PhasedModel:
     """The multi-period model of a site with ``phases``."""
     site = bound.site

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from gigaplan.formulation.build import build
-from gigaplan.formulation.model import INF, Layout, Model, Row, total
+from gigaplan.formulation.model import INF, Layout, Model, Row, collector_paused, total
 from gigaplan.inputs.requirements import FIELDS, parse_requirement
 from gigaplan.inputs.study import SUMMABLE, Study
 
@@ -21,6 +21,7 @@ class StudyModel:
     sites: list[Model]
 
 
+@collector_paused()
 def build_study(study: Study) -> StudyModel:
     """All sites on one vector, the global capex cap and requirements, the summed objective."""
     layout = Layout()

@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from gigaplan.errors import CatalogError, InputError, validation_problems
+from gigaplan.inputs.files import decode, read_bytes
 
 SkuId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)]
 Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
@@ -192,19 +193,12 @@ def bundled_catalog_paths() -> list[Path]:
 
 
 def read_text(path: Path, error: type[InputError]) -> str:
-    """A UTF-8 text file's content; every way reading can fail is a one-line input error."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise error(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise error(f"{path}: is a directory, expected a TOML file") from None
-    except OSError as exc:
-        raise error(f"{path}: cannot be read ({exc.strerror})") from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise error(f"{path}: not a UTF-8 text file (is it binary?)") from None
+    """A UTF-8 text file's content; every way reading can fail is a one-line input error.
+
+    Only a regular file is read (never a FIFO or a device), and at most
+    :data:`~gigaplan.inputs.files.MAX_FILE_BYTES`.
+    """
+    return decode(read_bytes(path, error, kind="TOML file"), str(path), error, "text file")
 
 
 def loads_toml(text: str, name: str | Path, error: type[InputError]) -> dict[str, Any]:
@@ -215,6 +209,9 @@ def loads_toml(text: str, name: str | Path, error: type[InputError]) -> dict[str
         raise error(f"{name}: TOML syntax error: {exc}") from None
     except RecursionError:
         raise error(f"{name}: TOML nesting is too deep") from None
+    except ValueError:  # int() refuses more than sys.get_int_max_str_digits() digits
+        raise error(f"{name}: an integer has more than {MAX_DIGITS:,} digits; no gigaplan "
+                    "value needs that") from None
     if _depth(data) > MAX_DEPTH:
         raise error(f"{name}: tables and arrays are nested more than {MAX_DEPTH} levels deep; "
                     "no gigaplan file needs that")
@@ -227,6 +224,7 @@ def read_toml(path: Path, error: type[InputError]) -> dict[str, Any]:
 
 
 MAX_DEPTH = 32
+MAX_DIGITS = 4300  # Python's default int/str conversion limit (sys.get_int_max_str_digits)
 
 
 def _depth(data: Any) -> int:

@@ -8,17 +8,20 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from gigaplan.errors import SiteError
-from gigaplan.inputs.units import split_number
+from gigaplan.inputs.units import shorten, split_number
 from gigaplan.inputs.values import toml_value
 
 KINDS = {"uniform": 2, "normal": 2, "triangular": 3, "lognormal": 2, "choice": None}
 CATALOG_PREFIX = "catalog."
 _CALL = re.compile(r"^\s*(?P<kind>[a-z]+)\s*\((?P<args>.*)\)\s*$")
+MAX_CHARS = 300  # "triangular($3,500,000 USD, ...)" is far shorter
 
 
 @dataclass(frozen=True)
@@ -49,17 +52,23 @@ def parse_distribution(key: str, text: str) -> Distribution:
     """
     if key.startswith(CATALOG_PREFIX) and key.count(".") != 2:
         raise SiteError(f"uncertainty {key}: write catalog.<sku-id>.<field>")
+    if isinstance(text, str) and len(text) > MAX_CHARS:
+        raise SiteError(f"uncertainty {key}: {shorten(text)!r}: a distribution has at most "
+                        f"{MAX_CHARS} characters")
     match = _CALL.match(text) if isinstance(text, str) else None
     if not match or match["kind"] not in KINDS:
         raise SiteError(f"uncertainty {key}: expected one of "
-                        f"{', '.join(f'{k}(...)' for k in KINDS)}, got {text!r}")
+                        f"{', '.join(f'{k}(...)' for k in KINDS)}, got {shorten(repr(text))}")
     kind, raw = match["kind"], [arg for arg in match["args"].split(",") if arg.strip()]
     if kind == "choice":
         if not raw:
             raise SiteError(f"uncertainty {key}: choice(...) needs at least one value")
-        return Distribution(key, text, kind, choices=tuple(
-            toml_value(arg.strip()) if not key.startswith(CATALOG_PREFIX)
-            else _number(arg, key)[0] for arg in raw))
+        choices = tuple(toml_value(arg.strip(), f"uncertainty {key}")
+                        if not key.startswith(CATALOG_PREFIX) else _number(arg, key)[0]
+                        for arg in raw)
+        if any(isinstance(c, float) and not math.isfinite(c) for c in choices):
+            raise SiteError(f"uncertainty {key}: {text!r}: every choice must be finite")
+        return Distribution(key, text, kind, choices=choices)
     if len(raw) != KINDS[kind]:
         raise SiteError(f"uncertainty {key}: {kind}(...) takes {KINDS[kind]} values, "
                         f"got {len(raw)}")
@@ -77,6 +86,8 @@ def _number(arg: str, key: str) -> tuple[float, str]:
     if parts is None:
         raise SiteError(f"uncertainty {key}: {arg.strip()!r} is not a number")
     number, currency, unit = parts
+    if not abs(number) <= Decimal("1e300"):
+        raise SiteError(f"uncertainty {key}: {arg.strip()!r} is out of range (at most 1e300)")
     return float(number), f"{currency}|{unit}"
 
 
@@ -88,5 +99,11 @@ def _check(key: str, kind: str, values: tuple[float, ...]) -> None:
         "lognormal": lambda median, sigma: (median <= 0 or sigma < 0) and
         "needs a positive median and sigma >= 0",
     }[kind](*values)
+    spread = max(values) - min(values) if kind != "lognormal" else values[1]
+    if not problem and (not math.isfinite(spread) or abs(spread) > 1e300 or
+                        (kind == "normal" and abs(values[0]) + 8 * values[1] > 1e300)):
+        problem = "the values are too far apart to sample (over 1e300)"
+    if kind == "lognormal" and not problem and values[1] > 100:
+        problem = "sigma of the log is over 100 (the samples overflow)"
     if problem:
         raise SiteError(f"uncertainty {key}: {kind}{values}: {problem}")

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from gigaplan.errors import SiteError, UnitError
-from gigaplan.inputs.units import Dimension, parse
+from gigaplan.inputs.units import Dimension, parse, shorten
 from gigaplan.kinds import TOLERANCE
 
 D = Dimension
@@ -89,7 +89,8 @@ OPERATOR_WORDS = {">=": "at least", "<=": "at most", "==": "exactly"}
 # The operator is any run of comparison characters, so that a near miss (=>, >, =, ≥) is
 # named in the message instead of being misread; only OPERATORS are accepted.
 _EXPRESSION = re.compile(r"^\s*(?P<field>[A-Za-z_][\w.\-]*)\s*(?P<op>[<>=!≥≤≠]+)\s*"
-                         r"(?P<value>.+?)\s*$")
+                         r"(?P<value>.+)$")  # greedy and anchored: linear time
+MAX_REQUIREMENT_CHARS = 200  # "cost.annualised_capex_usd_per_year.facility <= $1.5B" is 52
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,11 @@ def _resolve(name: str, rack_ids: tuple[str, ...]) -> str | None:
 def parse_requirement(text: str, rack_ids: tuple[str, ...] = ()) -> Requirement:
     """Parse ``text``; raise :class:`SiteError` that lists the valid fields when it is wrong."""
     if not isinstance(text, str):
-        raise SiteError(f"expected a requirement such as \"totals.gpus >= 400000\", got {text!r}")
+        raise SiteError("expected a requirement such as \"totals.gpus >= 400000\", got "
+                        f"{shorten(repr(text))}")
+    if len(text) > MAX_REQUIREMENT_CHARS:
+        raise SiteError(f"cannot read {shorten(text)!r}: a requirement has at most "
+                        f"{MAX_REQUIREMENT_CHARS} characters")
     match = _EXPRESSION.match(text)
     if not match:
         raise SiteError(f"cannot read {text!r}: write FIELD OP VALUE with OP one of "
@@ -147,7 +152,7 @@ def parse_requirement(text: str, rack_ids: tuple[str, ...] = ()) -> Requirement:
                         f"{', '.join(field_names(rack_ids))}, racks.<sku-id>")
     dimension, unit = FIELDS.get(field, (D.COUNT, ""))
     try:
-        value = parse(match["value"], dimension, unit or None)
+        value = parse(match["value"].rstrip(), dimension, unit or None)
     except UnitError as error:
         raise SiteError(f"{text!r}: {field}: {error}") from None
     return Requirement(text=text.strip(), field=field, op=op, value=value)

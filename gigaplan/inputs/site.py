@@ -48,7 +48,13 @@ from gigaplan.inputs.requirements import (
     Requirement,
     parse_requirement,
 )
-from gigaplan.inputs.units import Dimension, count_type, format_quantity, quantity_type
+from gigaplan.inputs.units import (
+    Dimension,
+    count_type,
+    format_quantity,
+    quantity_type,
+    shorten,
+)
 from gigaplan.inputs.values import toml_value
 from gigaplan.kinds import OBJECTIVES, PRECISIONS
 
@@ -361,12 +367,12 @@ def check_key(dotted: str, origin: str = "--set") -> None:
     for depth, part in enumerate(parts):
         keys = _known_keys(model)
         if part not in keys:
-            close = difflib.get_close_matches(part, list(keys), n=1)
+            close = difflib.get_close_matches(part[:100], list(keys), n=1)
             prefix = ".".join(path)
             hint = f"; did you mean {'.'.join([*path, close[0]])}?" if close else ""
             where = f"section [{prefix}]" if prefix else "a site"
-            raise SiteError(f"{origin} {dotted}: {where} has no key {part!r}{hint} "
-                            f"(keys: {', '.join(keys)})")
+            raise SiteError(f"{origin} {shorten(dotted)}: {where} has no key "
+                            f"{shorten(part)!r}{hint} (keys: {', '.join(keys)})")
         path.append(part)
         section = _section_model(part) if model is Site else None
         if section is not None:
@@ -375,9 +381,10 @@ def check_key(dotted: str, origin: str = "--set") -> None:
         rest = parts[depth + 1:]
         dict_field = part in ("min_racks", "max_racks", "prices", "uncertainty")
         if rest and not (dict_field and len(rest) == 1):
-            raise SiteError(f"{origin} {dotted}: {'.'.join(path)} is a value, not a section")
+            raise SiteError(f"{origin} {shorten(dotted)}: {'.'.join(path)} is a value, not a "
+                            "section")
         return
-    raise SiteError(f"{origin} {dotted}: names a whole section; set one of its keys")
+    raise SiteError(f"{origin} {shorten(dotted)}: names a whole section; set one of its keys")
 
 
 def parse_set(assignment: str) -> tuple[str, Any]:
@@ -385,9 +392,10 @@ def parse_set(assignment: str) -> tuple[str, Any]:
     key, sep, text = assignment.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise SiteError(f"--set {assignment!r}: expected KEY=VALUE, e.g. power.budget=1.5GW")
+        raise SiteError(f"--set {shorten(assignment)!r}: expected KEY=VALUE, e.g. "
+                        "power.budget=1.5GW")
     check_key(key)
-    return key, toml_value(text.strip())  # a bare word or quantity string stays a string
+    return key, toml_value(text.strip(), f"--set {key}")  # a bare word or quantity stays a str
 
 
 def parse_uncertainty(key: str, text: str) -> Distribution:

@@ -127,7 +127,7 @@ BASE_UNIT: dict[Dimension, str] = {
 _NUMBER = re.compile(
     r"""^(?P<sign>[+-]?)\s*(?P<cur>\$?)\s*
         (?P<num>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)
-        \s*(?P<unit>.*?)\s*$""",
+        \s*(?P<unit>.*)$""",  # greedy and anchored: linear time (a lazy unit was quadratic)
     re.VERBOSE,
 )
 
@@ -196,7 +196,7 @@ def split_number(text: str) -> tuple[Decimal, str, str] | None:
     if not match:
         return None
     number = Decimal(match["num"].replace(",", ""))
-    return (-number if match["sign"] == "-" else number), match["cur"], match["unit"]
+    return (-number if match["sign"] == "-" else number), match["cur"], match["unit"].rstrip()
 
 
 def _split(text: str) -> tuple[float, str, bool] | None:
@@ -205,6 +205,16 @@ def _split(text: str) -> tuple[float, str, bool] | None:
         return None
     number, currency, unit = parts
     return float(number), unit, bool(currency)
+
+
+MAX_QUANTITY_CHARS = 400  # format_quantity writes at most ~340 (5e-324 W, no exponent)
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters for a message, saying how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters)"
 
 
 def _try_parse(text: str, dim: Dimension) -> float | None:
@@ -234,7 +244,13 @@ def parse(value: object, dim: Dimension, unit: str | None = None, *, key: str = 
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise UnitError(f"{prefix}expected {describe(dim)}, got {_show(value)}")
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond float range: 1 followed by 309 zeros
+            raise UnitError(f"{prefix}expected a finite number, got {_show(value)}") from None
+    elif len(value) > MAX_QUANTITY_CHARS:
+        raise UnitError(f"{prefix}expected {describe(dim)}, got a string of {len(value):,} "
+                        f"characters (at most {MAX_QUANTITY_CHARS})")
     else:
         parts = _split(value)
         base = _try_parse(value, dim)
@@ -253,8 +269,10 @@ def parse(value: object, dim: Dimension, unit: str | None = None, *, key: str = 
 def _show(value: object) -> str:
     """A user's value in a message: strings quoted, control characters escaped."""
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    return repr(value)
+        return json.dumps(shorten(value), ensure_ascii=False)
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"an integer of {value.bit_length():,} bits"
+    return shorten(repr(value))
 
 
 def _what_it_is(text: str, expected: Dimension) -> str:

@@ -21,6 +21,11 @@ from gigaplan.inputs.units import Dimension, format_quantity
 from gigaplan.output.serialize import plain, render_data
 from gigaplan.output.tablefit import Fit
 from gigaplan.result import PlanResult, ReferenceResult, StudyResult
+from gigaplan.studies.check import CheckReport
+from gigaplan.studies.diff import Diff
+from gigaplan.studies.explain import Explanation
+from gigaplan.studies.montecarlo import MonteCarloResult
+from gigaplan.studies.sweep import SweepResult
 
 # --- catalog ---------------------------------------------------------------------------
 
@@ -304,18 +309,19 @@ def human(value: float) -> str:
     return f"{value:.6g}"
 
 
-def check_table(report: dict[str, Any]) -> RenderableType:
-    plan = report["plan"]
-    rows = [(item["requirement"], "n/a" if item["value"] is None else human(item["value"]),
-             f"{item['op']} {human(item['bound'])}", "pass" if item["passed"] else "FAIL")
-            for item in report["requirements"]]
+def check_table(report: CheckReport) -> RenderableType:
+    """Each requirement measured on the plan, pass or FAIL, under a one-line verdict."""
+    plan = report.plan
+    rows = [(item.requirement.text, "n/a" if item.value is None else human(item.value),
+             f"{item.requirement.op} {human(item.requirement.value)}",
+             "pass" if item.passed else "FAIL") for item in report.outcomes]
     table = _table("Requirements", ("requirement", "value", "bound", "result"), rows,
                    right=(1, 2))
-    verdict = "all requirements hold" if report["passed"] else "a requirement is not met"
-    summary = Text(f"gigaplan check: {plan['inputs']['source']} -- {verdict}\n"
-                   f"Plan: {plan['totals']['gpus']:,} GPUs, "
-                   f"{plan['power_mw']['facility']:,.1f} MW facility, "
-                   f"{format_quantity(plan['cost']['capex_usd'], Dimension.MONEY, significant=4)}"
+    verdict = "all requirements hold" if report.passed else "a requirement is not met"
+    summary = Text(f"gigaplan check: {plan.inputs['source']} -- {verdict}\n"
+                   f"Plan: {plan.totals['gpus']:,} GPUs, "
+                   f"{plan.power_mw['facility']:,.1f} MW facility, "
+                   f"{format_quantity(plan.cost['capex_usd'], Dimension.MONEY, significant=4)}"
                    " capex")
     return Group(summary, table)
 
@@ -327,10 +333,10 @@ def _word(value: Any) -> str:
     return "n/a" if value is None else str(value)
 
 
-def sweep_table(varied: list[str], lines: list[dict[str, Any]],
-                values: list[tuple[Any, ...]]) -> RenderableType:
+def sweep_table(result: SweepResult) -> RenderableType:
     """One row per combination; a combination without a plan says why in a note that wraps
     whole words (never cut), and the chart is titled by the objective of the planned rows."""
+    varied, lines, values = result.keys, result.lines, result.combos
     headers = (*varied, "status", "objective", "GPUs", "facility MW", "capex", "$/GPU-h",
                "note")
     rows = []
@@ -358,21 +364,25 @@ def sweep_table(varied: list[str], lines: list[dict[str, Any]],
     return Group(table, Text(title), Text("\n".join(chart(points))))
 
 
-def explain_renderable(data: dict[str, Any]) -> RenderableType:
-    if "conflicts" in data:
-        lines = [f"gigaplan explain: {data['source']} is {data['status']}", data["message"], "",
+def explain_renderable(result: Explanation) -> RenderableType:
+    """Binding limits and marginal values in sentences, or how a failing site's limits
+    must move."""
+    if result.conflicts is not None:
+        lines = [f"gigaplan explain: {result.source} is {result.status}", result.message, "",
                  "To make it feasible (least total relative change):",
-                 *(f"  - {text}" for text in data["text"] or ["no elastic solution found"])]
+                 *(f"  - {text}" for text in result.text or ["no elastic solution found"])]
         return Text("\n".join(lines))
-    lines = [f"gigaplan explain: {data['source']}",
-             f"Objective: {data['objective']['unit']} = {human(data['objective']['value'])}", "",
-             "Binding limits:", *(f"  - {text}" for text in data["binding"]), "",
+    objective = result.objective or {}
+    lines = [f"gigaplan explain: {result.source}",
+             f"Objective: {objective['unit']} = {human(objective['value'])}", "",
+             "Binding limits:", *(f"  - {text}" for text in result.binding), "",
              "Marginal values (re-planned with each limit moved one step looser):",
-             *(f"  - {row['text']}" for row in data["marginals"])]
+             *(f"  - {row['text']}" for row in result.marginals)]
     return Text("\n".join(lines))
 
 
-def diff_table(data: dict[str, Any]) -> RenderableType:
+def diff_table(diff: Diff) -> RenderableType:
+    """The changed inputs and results, each with A, B, delta and relative change."""
     def cells(change: dict[str, Any]) -> tuple[str, ...]:
         def show(value: Any) -> str:
             if isinstance(value, int | float) and not isinstance(value, bool):
@@ -385,9 +395,8 @@ def diff_table(data: dict[str, Any]) -> RenderableType:
                 f"{relative:+.2%}" if relative is not None else "")
 
     headers = ("key", "A", "B", "delta", "relative")
-    parts: list[RenderableType] = [Text(f"A: {data['a']}\nB: {data['b']}")]
-    for section in ("inputs", "results"):
-        changes = data[section]
+    parts: list[RenderableType] = [Text(f"A: {diff.a}\nB: {diff.b}")]
+    for section, changes in (("inputs", diff.inputs), ("results", diff.results)):
         if changes:
             parts.append(_table(f"Changed {section}", headers, map(cells, changes),
                                 right=(1, 2, 3, 4)))
@@ -434,7 +443,7 @@ def study_renderable(result: StudyResult | ReferenceResult) -> RenderableType:
     return Group(*parts)
 
 
-def montecarlo_renderable(data: dict[str, Any]) -> RenderableType:
+def montecarlo_renderable(result: MonteCarloResult) -> RenderableType:
     """Percentiles of the fixed plan and of re-planned optima, probabilities, a histogram."""
     def rows(fields: dict[str, Any]) -> list[tuple[str, ...]]:
         out = []
@@ -447,10 +456,10 @@ def montecarlo_renderable(data: dict[str, Any]) -> RenderableType:
         return out
 
     headers = ("field", "P10", "P50", "P90", "mean")
-    fixed, optimal = data["fixed_plan"], data["optimal_plans"]
-    head = Text(f"gigaplan montecarlo: {data['source']} -- {data['samples']:,} samples, "
-                f"seed {data['seed']}\nUncertain: " + "; ".join(
-                    f"{key} ~ {text}" for key, text in data["uncertain"].items()))
+    fixed, optimal = result.fixed_plan, result.optimal_plans
+    head = Text(f"gigaplan montecarlo: {result.source} -- {result.samples:,} samples, "
+                f"seed {result.seed}\nUncertain: " + "; ".join(
+                    f"{key} ~ {text}" for key, text in result.uncertain.items()))
     probabilities = [(f"fixed plan breaks {group}", f"{share:.1%}")
                      for group, share in fixed["limit_broken_probability"].items()
                      if share is not None]
@@ -485,6 +494,11 @@ def table(result: Any) -> RenderableType:
 table.register(PlanResult, plan_renderable)
 table.register(StudyResult, study_renderable)
 table.register(ReferenceResult, study_renderable)
+table.register(CheckReport, check_table)
+table.register(Explanation, explain_renderable)
+table.register(Diff, diff_table)
+table.register(MonteCarloResult, montecarlo_renderable)
+table.register(SweepResult, sweep_table)
 
 
 def render(result: Any, fmt: str) -> str | RenderableType:

@@ -22,9 +22,11 @@ from typing import Any
 
 from gigaplan.errors import EXIT_INTERNAL, GigaplanError, InputError, SiteError
 from gigaplan.inputs.catalog import read_toml, ship_catalogs
+from gigaplan.inputs.files import MIB, LongLine, open_regular
 from gigaplan.inputs.scenario import Scenario
 from gigaplan.inputs.site import site_keys
-from gigaplan.inputs.values import toml_value
+from gigaplan.inputs.units import shorten
+from gigaplan.inputs.values import MAX_DIGITS, toml_value
 from gigaplan.planner import plan
 from gigaplan.studies import executors
 from gigaplan.studies.check import field_value
@@ -41,11 +43,7 @@ EXIT_CLASS = {"optimal": 0, "infeasible": 4, "time_limit": 5}
 
 @dataclass(frozen=True)
 class Row:
-    """One scenario of a batch: ``problem`` is set when the input row itself is unusable.
-
-    ``label`` is where the row is (``rows.jsonl:8``); a row without a usable id gets the id
-    ``line-8``, the same in its result line, its message and ``--resume``.
-    """
+    """One scenario of a batch: ``problem`` is set when the input row itself is unusable."""
 
     id: str
     site: str | dict[str, Any] | None = None
@@ -53,68 +51,140 @@ class Row:
     problem: str = ""
     base_dir: str = "."
     catalogs: tuple[str, ...] = field(default=())
+    where: str = ""  # FILE:LINE of the input row, for messages
     # set by ship(): the site file's name when ``site`` holds its table, and the user
     # catalogs as (name, text); a shipped row needs none of the client's files
     source: str = ""
     catalog_texts: tuple[tuple[str, str], ...] = ()
-    label: str = ""
-
-    @property
-    def where(self) -> str:
-        """``rows.jsonl:8 (id a)``: how messages name this row."""
-        return f"{self.label} (id {self.id})" if self.label else f"row {self.id}"
 
 
-def _row_from_mapping(data: Any, label: str, base_dir: str, number: int) -> Row:
-    fallback = f"line-{number}"
+def _row_from_mapping(data: Any, label: str, base_dir: str) -> Row:
     if not isinstance(data, dict):
-        return Row(id=fallback, label=label,
-                   problem=f"{label} (id {fallback}): expected a JSON object with an id")
+        return Row(id="", where=label, problem=f"{label}: expected a JSON object with an id")
     row_id = data.get("id")
     if not isinstance(row_id, str | int) or isinstance(row_id, bool) or str(row_id) == "":
-        return Row(id=fallback, label=label,
-                   problem=f"{label} (id {fallback}): id: expected a non-empty string")
+        return Row(id="", where=label, problem=f"{label}: id: expected a non-empty string")
     row_id = str(row_id)
-    where = f"{label} (id {row_id})"
     unknown = sorted(set(data) - {"id", "site", "set"})
     if unknown:
-        return Row(id=row_id, label=label, problem=f"{where}: unknown keys "
+        return Row(id=row_id, where=label, problem=f"{label}: unknown keys "
                    f"{', '.join(unknown)}; a row has id, site and set")
     site = data.get("site")
     if site is not None and not isinstance(site, str | dict):
-        return Row(id=row_id, label=label,
-                   problem=f"{where}: site: expected a path or an inline table")
+        return Row(id=row_id, where=label,
+                   problem=f"{label}: site: expected a path or an inline table")
     sets = data.get("set") or {}
     if not isinstance(sets, dict):
-        return Row(id=row_id, label=label,
-                   problem=f"{where}: set: expected a table of dotted keys")
+        return Row(id=row_id, where=label,
+                   problem=f"{label}: set: expected a table of dotted keys")
     return Row(id=row_id, site=site, sets=tuple(sorted(sets.items())), base_dir=base_dir,
-               label=label)
+               where=label)
 
 
-def csv_cell(key: str, text: str, list_keys: Iterable[str]) -> Any:
+def _json_row(line: str, label: str, base_dir: str) -> Row:
+    """One JSON Lines row; a line that is not JSON (or too deep or too long to be) is a problem."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as error:
+        problem = f"not JSON ({error.msg})"
+    except RecursionError:
+        problem = "not a row: JSON nested too deeply"
+    except ValueError:  # int() refuses more than sys.get_int_max_str_digits() digits
+        problem = f"an integer has more than {MAX_DIGITS:,} digits"
+    else:
+        return _row_from_mapping(data, label, base_dir)
+    return Row(id="", where=label, problem=f"{label}: {problem}")
+
+
+def csv_cell(key: str, text: str, where: str, list_keys: Iterable[str]) -> Any:
     """A CSV cell as a site value: TOML when it is TOML (``1.2``, ``true``, ``"a"``), else
     the bare string; a list key (``compute.skus``) takes ``a;b`` (or one item) as a list."""
     if key in list_keys and not text.lstrip().startswith("["):
-        return [toml_value(part.strip()) for part in text.split(";") if part.strip()]
-    return toml_value(text)
+        return [toml_value(part.strip(), where) for part in text.split(";") if part.strip()]
+    return toml_value(text, where)
+
+
+def _csv_row(record: dict[str, Any], label: str, base_dir: str) -> Row:
+    if None in record:  # more cells than columns
+        return Row(id="", where=label, problem=f"{label}: more cells than columns")
+    values = {key: value for key, value in record.items()
+              if key not in ("id", "site") and value not in ("", None)}
+    try:
+        list_keys = {key for key, is_list in site_keys().items() if is_list}
+        data = {"id": record["id"], "set": {k: csv_cell(k, v, f"{label}: {k}", list_keys)
+                                           for k, v in values.items()}}
+    except SiteError as error:
+        return Row(id=record["id"] or "", where=label, problem=str(error))
+    if record.get("site"):
+        data["site"] = record["site"]
+    return _row_from_mapping(data, label, base_dir)
 
 
 def read_rows(text: str, source: str, base_dir: str = ".", fmt: str | None = None) -> list[Row]:
     """Parse JSON Lines or CSV (by ``fmt``, else the first character) into rows.
 
-    Duplicate ids become error rows: ``--resume`` relies on ids being unique.
+    A row that cannot be read becomes an error row; one without an id of its own gets
+    ``line-N``, made unique against every id in the input. A duplicated id is an
+    :class:`InputError` naming both lines: ``--resume`` relies on ids being unique.
     """
-    return list(iter_rows(io.StringIO(text), source, base_dir, fmt))
+    return list(iter_rows(io.StringIO(text), source, base_dir, fmt,
+                          taken=user_ids(io.StringIO(text), source, fmt)))
 
 
-def iter_rows(lines: Iterable[str], source: str, base_dir: str = ".", fmt: str | None = None
-              ) -> Iterator[Row]:
+def iter_rows(lines: Iterable[str], source: str, base_dir: str = ".", fmt: str | None = None,
+              taken: set[str] | None = None) -> Iterator[Row]:
     """:func:`read_rows` over a stream of lines (an open file): one row at a time.
 
-    Only the ids seen so far are kept (to turn a duplicate into an error row), so a batch
-    of any length is read in bounded memory.
+    ``taken`` holds every user id of the input when it is known up front (a file is read
+    twice: :func:`user_ids` first), so a synthetic ``line-N`` id never equals a user's id.
+    Without it (standard input, read once) synthetic ids avoid the ids seen so far, and a
+    repeated id becomes an error row naming both lines. Only ids are kept, so a batch of any
+    length is read in bounded memory.
     """
+    first: dict[str, str] = {}
+    reserved = set(taken or ())
+    for row in _raw_rows(lines, source, base_dir, fmt):
+        if not row.id:
+            row = replace(row, id=_synthetic(row.where, reserved, first))
+        elif row.id in first:
+            row = Row(id=row.id, where=row.where, problem=_duplicate(row, first[row.id]))
+        first.setdefault(row.id, row.where)
+        yield row
+
+
+def user_ids(lines: Iterable[str], source: str, fmt: str | None = None) -> set[str]:
+    """Every id the input's rows give; a repeated id is an :class:`InputError` naming both
+    lines (``--resume`` relies on ids being unique)."""
+    first: dict[str, str] = {}
+    problems = []
+    for row in _raw_rows(lines, source, ".", fmt):
+        if row.id in first:
+            problems.append(_duplicate(row, first[row.id]))
+        elif row.id:
+            first[row.id] = row.where
+    if problems:
+        raise InputError.listing(problems)
+    return set(first)
+
+
+def _duplicate(row: Row, first: str) -> str:
+    return (f"{first} and {row.where}: id {shorten(row.id)!r} appears twice; ids must be "
+            "unique (--resume relies on them)")
+
+
+def _synthetic(where: str, reserved: set[str], seen: dict[str, str]) -> str:
+    """``line-N`` for the row at ``FILE:N``, suffixed until it is no user's id."""
+    line = where.rsplit(":", 1)[-1]
+    candidate, suffix = f"line-{line}", 0
+    while candidate in reserved or candidate in seen:
+        suffix += 1
+        candidate = f"line-{line}-{suffix}"
+    return candidate
+
+
+def _raw_rows(lines: Iterable[str], source: str, base_dir: str, fmt: str | None
+              ) -> Iterator[Row]:
+    """Rows as written: an unreadable row has an empty id and its problem."""
     stream = iter(lines)
     buffered: list[str] = []
     if fmt is None:
@@ -122,54 +192,38 @@ def iter_rows(lines: Iterable[str], source: str, base_dir: str = ".", fmt: str |
             buffered.append(line)
             if line.strip():
                 break
-        first = "".join(buffered).lstrip()
-        fmt = "jsonl" if not first or first[0] in "{[" else "csv"
+        head = "".join(buffered).lstrip()
+        fmt = "jsonl" if not head or head[0] in "{[" else "csv"
     rows = _jsonl_rows if fmt == "jsonl" else _csv_rows
-    seen: set[str] = set()
-    for row in rows(itertools.chain(buffered, stream), source, base_dir):
-        if row.id in seen and not row.problem:
-            row = Row(id=row.id, label=row.label,
-                      problem=f"{row.where}: id {row.id!r} appears more than once")
-        seen.add(row.id)
-        yield row
+    yield from rows(itertools.chain(buffered, stream), source, base_dir)
 
 
 def _jsonl_rows(stream: Iterable[str], source: str, base_dir: str) -> Iterator[Row]:
     number = 0
     for physical in stream:
+        if isinstance(physical, LongLine):
+            number += 1
+            yield Row(id="", where=f"{source}:{number}", problem=f"{source}:{number}: "
+                      f"a line of more than {physical.limit // MIB} MiB")
+            continue
         for line in physical.splitlines():  # as str.splitlines() splits the whole text
             number += 1
-            if not line.strip():
-                continue
-            label = f"{source}:{number}"
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as error:
-                yield Row(id=f"line-{number}", label=label,
-                          problem=f"{label} (id line-{number}): not JSON ({error.msg})")
-                continue
-            yield _row_from_mapping(data, label, base_dir, number)
+            if line.strip():
+                yield _json_row(line, f"{source}:{number}", base_dir)
 
 
 def _csv_rows(stream: Iterable[str], source: str, base_dir: str) -> Iterator[Row]:
-    reader = csv.DictReader(stream)
+    def checked() -> Iterator[str]:
+        for line in stream:
+            if isinstance(line, LongLine):
+                raise InputError(f"{source}: a CSV line of more than {line.limit // MIB} MiB")
+            yield line
+
+    reader = csv.DictReader(checked())
     if not reader.fieldnames or "id" not in reader.fieldnames:
         raise InputError(f"{source}: a CSV batch needs an 'id' column")
-    list_keys = {key for key, is_list in site_keys().items() if is_list}
     for record in reader:
-        number = reader.line_num  # the row's last line: a quoted cell may span lines
-        label = f"{source}:{number}"
-        if None in record:  # more cells than columns
-            yield Row(id=record.get("id") or f"line-{number}", label=label,
-                      problem=f"{label}: more cells than columns")
-            continue
-        values = {key: value for key, value in record.items()
-                  if key not in ("id", "site") and value not in ("", None)}
-        data = {"id": record["id"],
-                "set": {k: csv_cell(k, v, list_keys) for k, v in values.items()}}
-        if record.get("site"):
-            data["site"] = record["site"]
-        yield _row_from_mapping(data, label, base_dir, number)
+        yield _csv_row(record, f"{source}:{reader.line_num}", base_dir)
 
 
 def count_lines(path: Path) -> int:
@@ -178,7 +232,7 @@ def count_lines(path: Path) -> int:
     decoder = codecs.getincrementaldecoder("utf-8")()
     count, partial = 0, ""
     try:
-        with path.open("rb") as stream:
+        with open_regular(path, kind="JSON Lines or CSV file") as stream:
             while block := stream.read(1 << 20):
                 text = partial + decoder.decode(block)
                 lines = text.split("\n")
@@ -220,7 +274,8 @@ def ship(rows: Iterable[Row]) -> Iterator[Row]:
                 sites[path] = (None, str(error))
         table, problem = sites[path]
         if table is None:
-            yield Row(id=row.id, label=row.label, problem=f"{row.where}: {problem}")
+            yield Row(id=row.id, where=row.where, problem=f"{row.where} (id {row.id}): {problem}"
+                      if row.where else problem)
             continue
         yield replace(row, site=table, source=path, catalogs=(), catalog_texts=texts)
 
@@ -240,19 +295,20 @@ def plan_row(row: Row) -> dict[str, Any]:
     if row.problem:
         return {"id": row.id, "status": "error", "exit_code": InputError.exit_code,
                 "error": row.problem}
+    named = f"{row.where} (id {row.id})" if row.where else f"row {row.id}"
     try:
         site: Any = row.site
         if isinstance(site, str):
             site = Path(row.base_dir) / site
         scenario = Scenario(site=site, overrides=row.sets,
-                            source=row.source or f"{row.where} (inline site)",
-                            origin=f"{row.where}: set", catalogs=row.catalogs,
+                            source=row.source or f"{named} (inline site)",
+                            origin=f"{named}: set", catalogs=row.catalogs,
                             catalog_texts=row.catalog_texts)
         result = plan(scenario.bind()).to_dict()
     except GigaplanError as error:
         message = str(error)
-        if not message.startswith(row.where):
-            message = f"{row.where}: {message}"
+        if not message.startswith(named):  # a problem in the row's site file: name the row too
+            message = f"{named}: {message}"
         return {"id": row.id, "status": "error", "exit_code": error.exit_code,
                 "error": message}
     except Exception as error:  # a bug: the row says so, and the batch goes on
@@ -321,7 +377,10 @@ class LineWriter:
 
     def __init__(self, path: Path, *, append: bool) -> None:
         flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
-        self._fd = os.open(path, flags, 0o644)
+        try:
+            self._fd = os.open(path, flags, 0o666)  # the umask applies, as for any new file
+        except OSError as error:
+            raise InputError(f"{path}: cannot be written ({error.strerror or error})") from None
 
     def write(self, text: str) -> None:
         data = text.encode("utf-8")

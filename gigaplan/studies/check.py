@@ -14,6 +14,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from gigaplan.inputs.requirements import RACK_FIELD_PREFIX, Requirement
+from gigaplan.result import PlanResult
 
 SCHEMA = "gigaplan.check/1"
 
@@ -54,10 +55,22 @@ def evaluate(plan: Mapping[str, Any], requirements: Sequence[Requirement]) -> li
     return outcomes
 
 
-def report_dict(plan: Mapping[str, Any], outcomes: Sequence[Outcome]) -> dict[str, Any]:
-    return {"schema": SCHEMA, "passed": all(o.passed for o in outcomes),
-            "status": plan["status"], "requirements": [o.to_dict() for o in outcomes],
-            "plan": dict(plan)}
+@dataclass(frozen=True)
+class CheckReport:
+    """A plan and each requirement measured on it: what ``gigaplan check`` reports."""
+
+    plan: PlanResult
+    outcomes: tuple[Outcome, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(outcome.passed for outcome in self.outcomes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``gigaplan.check/1`` document."""
+        return {"schema": SCHEMA, "passed": self.passed, "status": self.plan.status,
+                "requirements": [outcome.to_dict() for outcome in self.outcomes],
+                "plan": self.plan.to_dict()}
 
 
 def junit_xml(outcomes: Sequence[Outcome], source: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +71,23 @@ def _change(key: str, a: Any, b: Any) -> dict[str, Any]:
     return change
 
 
+@dataclass(frozen=True)
+class Diff:
+    """The changed inputs and results of two plans (``a`` and ``b`` name them)."""
+
+    a: str
+    b: str
+    inputs: list[dict[str, Any]]
+    results: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``gigaplan.diff/1`` document."""
+        return {"schema": SCHEMA, "a": self.a, "b": self.b, "inputs": self.inputs,
+                "results": self.results}
+
+
 def compare(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, str] | None = None
-            ) -> dict[str, Any]:
+            ) -> Diff:
     """Changed inputs and results between two plan dicts (absent keys count as None)."""
     sections = {}
     for name, left, right in (("inputs", dict(flatten(a["inputs"]["site"])),
@@ -81,4 +97,4 @@ def compare(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, str] 
         sections[name] = [_change(key, left.get(key), right.get(key)) for key in keys
                           if left.get(key) != right.get(key)]
     names = labels or (a["inputs"]["source"], b["inputs"]["source"])
-    return {"schema": SCHEMA, "a": names[0], "b": names[1], **sections}
+    return Diff(a=names[0], b=names[1], **sections)

@@ -10,7 +10,7 @@ violation says which limits conflict and by how much each would have to move.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gigaplan.formulation.build import build
@@ -229,16 +229,40 @@ def elastic_sentences(moves: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def explain(scenario: Scenario) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Explanation:
+    """Why a plan is what it is (binding limits, marginal values), or why a site fails
+    (``conflicts``: how far each limit must move, None for a feasible site)."""
+
+    status: str
+    source: str
+    objective: dict[str, Any] | None = None
+    binding: list[str] = field(default_factory=list)
+    marginals: list[dict[str, Any]] = field(default_factory=list)
+    message: str = ""
+    conflicts: list[dict[str, Any]] | None = None
+    text: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``gigaplan.explain/1`` document."""
+        head = {"schema": SCHEMA, "status": self.status, "source": self.source}
+        if self.conflicts is not None:
+            return {**head, "message": self.message, "conflicts": self.conflicts,
+                    "text": self.text}
+        return {**head, "objective": self.objective, "binding": self.binding,
+                "marginals": self.marginals}
+
+
+def explain(scenario: Scenario) -> Explanation:
     """The explanation of a site: binding limits and marginal values, or its conflicts."""
     bound = scenario.bind()
     base = plan(bound).to_dict()
     if "totals" not in base:
         moves = elastic(build(bound))
-        return {"schema": SCHEMA, "status": base["status"], "source": bound.source,
-                "message": base.get("message", ""), "conflicts": moves,
-                "text": elastic_sentences(moves)}
-    return {"schema": SCHEMA, "status": base["status"], "source": bound.source,
-            "objective": base["objective"], "binding": binding_sentences(base),
-            "marginals": marginals(scenario, base, bound)}
+        return Explanation(status=base["status"], source=bound.source,
+                           message=base.get("message", ""), conflicts=moves,
+                           text=elastic_sentences(moves))
+    return Explanation(status=base["status"], source=bound.source,
+                       objective=base["objective"], binding=binding_sentences(base),
+                       marginals=marginals(scenario, base, bound))
 

@@ -19,7 +19,7 @@ Two questions, both answered:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from gigaplan.errors import EXIT_INTERNAL, GigaplanError, SiteError
@@ -29,7 +29,7 @@ from gigaplan.inputs.distributions import CATALOG_PREFIX, Distribution
 from gigaplan.inputs.site import parse_uncertainty
 from gigaplan.inputs.units import Dimension, parse
 from gigaplan.planner import plan
-from gigaplan.solve import optimize, solve
+from gigaplan.solve import TOKEN_FIELDS, optimize, solve, token_value
 from gigaplan.studies import executors
 from gigaplan.studies.batch import summarize
 
@@ -125,7 +125,8 @@ def run_sample(task: SampleTask) -> dict[str, Any]:
         x = list(task.nominal_x)
         violated = sorted({row_.group for row_ in model.rows if row_.group and
                            not row_.holds(x)})
-        fixed = {name: model.value(name, x) if name in model.fields or name in model.ratios
+        fixed = {name: token_value(model, name, x) if name in TOKEN_FIELDS
+                 else model.value(name, x) if name in model.fields or name in model.ratios
                  else None for name in FIELDS if name != "objective.value"}
         fixed["objective.value"] = model.objective.value(x)
         row["fixed"] = {"fields": fixed, "violated": violated}
@@ -168,7 +169,7 @@ def histogram(values: list[float], bins: int = 10) -> dict[str, list[float]]:
 
 def montecarlo(scenario: Any, uncertain: dict[str, str], samples: int, seed: int,
                jobs: int = 1, executor: str = "local", scheduler: str | None = None,
-               progress: Any = None) -> dict[str, Any]:
+               progress: Any = None) -> MonteCarloResult:
     """Run the study; ``progress`` wraps the result iterator (the CLI's progress bar)."""
     scenario = scenario.shipped()  # files read once, here; tasks carry their contents
     bound = scenario.bind()
@@ -200,14 +201,13 @@ def montecarlo(scenario: Any, uncertain: dict[str, str], samples: int, seed: int
     optimal = [row["optimal"] for row in good]
     planned = [item for item in optimal if item["status"] == "optimal"]
     objective = [item["objective.value"] for item in planned]
-    return {
-        "schema": SCHEMA,
-        "seed": seed,
-        "samples": samples,
-        "source": bound.source,
-        "uncertain": {d.key: d.text for d in distributions},
-        "nominal": summarize(nominal),
-        "fixed_plan": {
+    return MonteCarloResult(
+        seed=seed,
+        samples=samples,
+        source=bound.source,
+        uncertain={d.key: d.text for d in distributions},
+        nominal=summarize(nominal),
+        fixed_plan={
             "fields": {name: percentiles([row["fixed"]["fields"][name] for row in good])
                        for name in FIELDS},
             "limit_broken_probability": {
@@ -217,7 +217,7 @@ def montecarlo(scenario: Any, uncertain: dict[str, str], samples: int, seed: int
                 text: _share(good, lambda row, t=text: t not in row["fixed"]["violated"])
                 for text in requirement_texts},
         },
-        "optimal_plans": {
+        optimal_plans={
             "fields": {name: percentiles([item.get(name) for item in planned])
                        for name in FIELDS},
             "feasible_probability": _share(good, lambda row: row["optimal"]["status"]
@@ -227,9 +227,31 @@ def montecarlo(scenario: Any, uncertain: dict[str, str], samples: int, seed: int
                 for text in requirement_texts},
             "objective_histogram": histogram(objective),
         },
-        "errors": [{"sample": row["sample"], "error": row["error"]}
-                   for row in rows if "fixed" not in row],
-    }
+        errors=[{"sample": row["sample"], "error": row["error"]}
+                for row in rows if "fixed" not in row],
+    )
+
+
+@dataclass(frozen=True)
+class MonteCarloResult:
+    """Percentiles of the fixed nominal plan and of the re-planned optima over the samples.
+
+    ``fixed_plan`` and ``optimal_plans`` hold ``fields`` (P10/P50/P90, mean, min, max per
+    summary field) and the probabilities; ``errors`` lists the samples that failed.
+    """
+
+    seed: int
+    samples: int
+    source: str
+    uncertain: dict[str, str]
+    nominal: dict[str, Any]
+    fixed_plan: dict[str, Any]
+    optimal_plans: dict[str, Any]
+    errors: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``gigaplan.montecarlo/1`` document."""
+        return {"schema": SCHEMA, **asdict(self)}
 
 
 def _share(rows: list[dict[str, Any]], test: Any) -> float | None:

@@ -8,6 +8,7 @@ sweeps run in parallel exactly like ``gigaplan batch``.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -16,10 +17,31 @@ from typing import Any
 from gigaplan.errors import SiteError
 from gigaplan.inputs.catalog import read_toml
 from gigaplan.inputs.site import check_key, parse_set
-from gigaplan.inputs.units import split_number
+from gigaplan.inputs.units import MAX_QUANTITY_CHARS, shorten, split_number
 from gigaplan.studies.batch import Row
 
+SCHEMA = "gigaplan.sweep/1"
 MAX_POINTS = 100_000
+MAX_EXPONENT = 300  # range ends and steps stay well inside float range (about 1e308)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Every combination of the varied keys and its batch result line, in order."""
+
+    keys: list[str]
+    combos: list[tuple[Any, ...]]
+    lines: list[dict[str, Any]]
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """Each line with its combination as ``vary.<key>`` columns first."""
+        return [{**{f"vary.{key}": value for key, value in zip(self.keys, combo, strict=True)},
+                 **line} for combo, line in zip(self.combos, self.lines, strict=True)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``gigaplan.sweep/1`` document."""
+        return {"schema": SCHEMA, "vary": self.keys, "rows": self.records}
 
 
 @dataclass(frozen=True)
@@ -33,6 +55,9 @@ def _split(text: str, spec: str) -> tuple[Decimal, str]:
     if parts is None:
         raise SiteError(f"--vary {spec}: {text!r} is not a number with an optional unit")
     number, currency, unit = parts
+    if number and not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT:
+        raise SiteError(f"--vary {spec}: {text.strip()!r} is out of range (between "
+                        f"1e-{MAX_EXPONENT} and 1e{MAX_EXPONENT})")
     return number, currency + "|" + unit
 
 
@@ -40,6 +65,7 @@ def parse_vary(spec: str) -> Vary:
     """``KEY=START:STOP:STEP`` or ``KEY=A,B,C`` into the values to set ``KEY`` to."""
     key, sep, text = spec.partition("=")
     key = key.strip()
+    spec = shorten(spec)
     if not sep or not key or not text.strip():
         raise SiteError(f"--vary {spec!r}: expected KEY=START:STOP:STEP or KEY=A,B,C")
     check_key(key)
@@ -52,17 +78,30 @@ def parse_vary(spec: str) -> Vary:
             raise SiteError(f"--vary {spec}: write START, STOP and STEP in one unit")
         if step <= 0 or stop < start:
             raise SiteError(f"--vary {spec}: needs STEP > 0 and STOP >= START")
-        count = int((stop - start) / step) + 1
-        if count > MAX_POINTS:
-            raise SiteError(f"--vary {spec}: {count} points is more than {MAX_POINTS:,}")
+        span = (stop - start) / step  # at most 1e600: well inside Decimal's range
+        if span >= MAX_POINTS:
+            raise SiteError(f"--vary {spec}: {float(span) + 1:,.0f} points is more than "
+                            f"{MAX_POINTS:,}")
+        count = int(span) + 1
         currency, suffix = unit.split("|", 1)
         values = tuple(_render(start + i * step, currency, suffix) for i in range(count))
     else:
-        values = tuple(parse_set(f"{key}={item.strip()}")[1] for item in text.split(",")
+        values = tuple(_listed(key, item.strip(), spec) for item in text.split(",")
                        if item.strip())
     if not values:
         raise SiteError(f"--vary {spec}: no values")
     return Vary(key, values)
+
+
+def _listed(key: str, item: str, spec: str) -> Any:
+    """One value of ``KEY=A,B,C``: a finite TOML value or a quantity string of sane length."""
+    if len(item) > MAX_QUANTITY_CHARS:
+        raise SiteError(f"--vary {spec}: a value of {len(item):,} characters (at most "
+                        f"{MAX_QUANTITY_CHARS})")
+    value = parse_set(f"{key}={item}")[1]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SiteError(f"--vary {spec}: {item!r} is not a finite number")
+    return value
 
 
 def _render(number: Decimal, currency: str, unit: str) -> Any:
