@@ -247,7 +247,9 @@ def batch_command(
         hint = f"finish with: {resume_command}" if output is not None else \
             "rerun with --output FILE to be able to --resume"
         stderr_console().print(f"interrupted: {done:,}{of} rows written {where}; {hint}")
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        # the workers and the cluster shut down in order; a second Ctrl-C must not cut that
+        # short (it would leave a cluster to close at exit, with tracebacks)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise KeyboardInterrupt
 
     started = time.perf_counter()
