@@ -125,13 +125,13 @@ class StudyResult:
     status: str
     objective: dict[str, Any]
     solver: SolverInfo
-    sites: dict[str, PlanResult] = field(default_factory=dict)
-    totals: dict[str, float] = field(default_factory=dict)
-    power_mw: dict[str, float] = field(default_factory=dict)
-    cost: dict[str, float] = field(default_factory=dict)
-    constraints: list[ConstraintRow] = field(default_factory=list)
     message: str = ""
     conflicts: list[str] | None = None
+    sites: dict[str, PlanResult] = field(default_factory=dict)
+    totals: dict[str, float] = field(default_factory=dict)
+    power_mw: dict[str, float] = field(default_factory=dict)  # sums over the sites
+    cost: dict[str, float] = field(default_factory=dict)
+    constraints: list[ConstraintRow] = field(default_factory=list)  # the study's own limits
 
     @property
     def found(self) -> bool:

@@ -141,8 +141,8 @@ def _escape(char: str) -> str:
         char, f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
-def write_output(text: str, output: Path | None) -> None:
-    """Write ``text`` to stdout, or to ``output``.
+def write_output(text: str | bytes, output: Path | None) -> None:
+    """Write ``text`` (or bytes: a workbook) to stdout, or to ``output``.
 
     A regular file (or a symlink to one, or a new file) is replaced atomically: a temporary
     file in the same folder, then a rename over the target, so a crash never leaves half a
@@ -151,11 +151,14 @@ def write_output(text: str, output: Path | None) -> None:
     replaced. A path that cannot be written is an input error, one line.
     """
     if output is None:
-        sys.stdout.write(text)
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
+        else:
+            sys.stdout.write(text)
         sys.stdout.flush()
         return
     try:
-        _write_file(text.encode("utf-8"), output)
+        _write_file(text if isinstance(text, bytes) else text.encode("utf-8"), output)
     except OSError as error:
         raise InputError(f"{output}: cannot be written ({error.strerror or error})") from None
 

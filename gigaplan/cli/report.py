@@ -9,9 +9,7 @@ JSON contract (docs/json.md).
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,14 +33,13 @@ EXTRA_HINT = ("gigaplan report needs the 'report' extra (matplotlib, jinja2, ope
 REPORT_EPILOG = """Examples:
 
 \b
-  gigaplan report -o plan.html                       # the embedded default site
-  gigaplan report site.toml -o site.html             # plan a site file, then report it
-  gigaplan report docs/examples/phased-site.toml -o phased.html   # with a timeline
-  gigaplan report docs/examples/three-sites.toml -o sites.html    # per-site comparison
-  gigaplan plan site.toml -f json -o plan.json && gigaplan report plan.json -o plan.html
-  gigaplan sweep --vary power.pue=1.1,1.2,1.3 -f json -o s.json && gigaplan report s.json
-  gigaplan report site.toml -f xlsx -o plan.xlsx     # a workbook, one sheet per table
-  gigaplan batch rows.jsonl -o rows.jsonl && gigaplan report rows.jsonl -f xlsx -o rows.xlsx"""
+  gigaplan report -o plan.html            # the embedded default site
+  gigaplan report site.toml -o site.html  # plan a site file, then report it
+  gigaplan report docs/examples/phased-site.toml -o phased.html
+  gigaplan report docs/examples/three-sites.toml -o sites.html
+  gigaplan report plan.json -o plan.html  # from plan/sweep/montecarlo -f json
+  gigaplan report site.toml -o plan.xlsx  # a workbook, one sheet per table
+  gigaplan report rows.jsonl -o rows.xlsx # batch output as a workbook"""
 
 
 class ReportFormat(StrEnum):
@@ -91,12 +88,10 @@ def report_command(
                                       reference, marginals)
     if isinstance(doc, list) and fmt is ReportFormat.HTML:
         raise InputError(f"{source}: batch rows make a workbook, not a report; use -f xlsx")
-    if fmt is ReportFormat.HTML and output is None:
-        write_output(renderer(doc, catalog=entries, explain=explain), None)
-    elif fmt is ReportFormat.HTML:
-        _write_bytes(renderer(doc, catalog=entries, explain=explain).encode("utf-8"), output)
+    if fmt is ReportFormat.HTML:
+        write_output(renderer(doc, catalog=entries, explain=explain), output)
     else:
-        _write_bytes(renderer(doc, catalog=entries), output)
+        write_output(renderer(doc, catalog=entries), output)
     status = doc.get("status", "optimal") if isinstance(doc, dict) else "optimal"
     if status == "infeasible":
         stderr_console().print(f"error: {doc.get('message', 'infeasible')}")
@@ -188,33 +183,3 @@ def _plan(source: Path | None, sets: tuple[str, ...], catalogs: tuple[Path, ...]
     if marginals and not phased and doc.get("status") == "optimal":
         explained = json.loads(serialize.to_json(explain(scenario)))
     return doc, explained
-
-
-def _write_bytes(data: bytes, output: Path | None) -> None:
-    """Bytes to stdout, or atomically to ``output`` (temporary file, then rename).
-
-    The file gets the permissions the user's umask gives a new file (``mkstemp`` alone makes
-    it 0600): a report is written to be shared.
-    """
-    if output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return
-    folder = output.parent if str(output.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"{output}: folder {folder} does not exist")
-    if output.is_dir():
-        raise InputError(f"{output}: is a directory; give a file name")
-    handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, output)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
