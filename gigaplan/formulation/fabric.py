@@ -53,6 +53,7 @@ def fabric_groups(model: Model) -> list[FabricGroup]:
 
 
 def divisors(number: int) -> list[int]:
+    """The divisors of ``number`` in increasing order (the spine counts that stripe evenly)."""
     return [d for d in range(1, number + 1) if number % d == 0]
 
 
