@@ -24,6 +24,7 @@ class SkuKind(StrEnum):
     STORAGE_RACK = "storage_rack"
     SWITCH = "switch"
     OPTIC = "optic"
+    NIC = "nic"
 
 
 class TableOrJson(StrEnum):
@@ -41,8 +42,10 @@ class OutputFormat(StrEnum):
 
 
 class Basis(StrEnum):
-    """What the power budget covers: the whole facility, or critical IT only."""
+    """What the power budget covers: the grid or generation connection (with its headroom),
+    the whole facility, or critical IT only."""
 
+    GRID = "grid"
     FACILITY = "facility"
     IT = "it"
 

@@ -413,8 +413,9 @@ def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInf
     racks = []
     for sku in bound.compute:
         count = _count(values[f"racks.{sku.id}"])
+        each_kw = sku.sizing_kw(bound.site.power.sizing)
         racks.append(RackLine(sku.id, sku.kind, sku.name, count, count * sku.gpu_count,
-                              sku.power_kw, count * sku.power_kw / 1000, sku.price_usd,
+                              each_kw, count * each_kw / 1000, sku.price_usd,
                               count * sku.price_usd))
     for sku, key in ((bound.cpu_rack, "cpu.racks"), (bound.storage_rack, "storage.racks")):
         if sku is not None:
@@ -425,12 +426,16 @@ def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInf
     counts = ("gpus", "cpus", "cpu_cores", "racks", "compute_racks")
     totals = _section(values, "totals", counts)
     network_counts = ("tiers", "leaf_switches", "spine_switches", "core_switches", "switches",
-                      "optics", "racks")
+                      "optics", "racks", "frontend_switches", "storage_switches",
+                      "management_switches", "auxiliary_switches", "auxiliary_racks", "dpus")
     network = _section(values, "network", network_counts)
     network.update({
         "enabled": bound.switch is not None,
         "switch": bound.switch.id if bound.switch else None,
         "optic": bound.optic.id if bound.optic else None,
+        "frontend_switch": bound.frontend_switch.id if bound.frontend_switch else None,
+        "storage_switch": bound.storage_switch.id if bound.storage_switch else None,
+        "management_switch": bound.management_switch.id if bound.management_switch else None,
         "planes": bound.site.network.planes,
         "endpoints_per_plane": _count(parts.fabric.endpoints_per_plane.value(x)),
         **fabric_report(model, x),

@@ -130,7 +130,7 @@ def test_bad_input_exits_3_with_one_line_per_problem(run, args, fragment):
 
 def test_site_file_problems_name_the_file_and_every_key(run, tmp_path):
     site = tmp_path / "bad.toml"
-    site.write_text('[power]\nbudget = "1 GWh"\nbasis = "grid"\n[network]\nswitch = "nope"\n'
+    site.write_text('[power]\nbudget = "1 GWh"\nbasis = "campus"\n[network]\nswitch = "nope"\n'
                     '[spaec]\nrack_positions = 3\n')
     result = run("plan", str(site))
     assert result.exit_code == 3

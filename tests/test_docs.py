@@ -27,9 +27,10 @@ def test_readme_set_up_is_two_commands_and_ci_runs_its_test_command():
 def test_model_doc_names_every_constraint_family():
     import gigaplan.formulation.constraints as constraints
     import gigaplan.formulation.economics as economics
+    import gigaplan.formulation.networks as networks
 
     model_doc = (ROOT / "docs" / "model.md").read_text()
-    for module in (constraints, economics):
+    for module in (constraints, economics, networks):
         for name in dir(module):
             if name.startswith("define_"):
                 assert name in model_doc, name

@@ -93,7 +93,7 @@ def test_milp_never_worse_than_the_greedy_heuristic():
 FULL = {"power": {"budget": 100}}  # the whole model: fabric, storage, CPU pool, PUE
 
 budgets = st.floats(min_value=1, max_value=3000, allow_nan=False)
-bases = st.sampled_from(["facility", "it"])
+bases = st.sampled_from(["grid", "facility", "it"])
 objectives = st.sampled_from(["gpus", "fp4", "fp8", "bf16", "hbm"])
 schemes = st.sampled_from(["N", "N+1", "2N", "4N/3", "3N/2"])
 quick = settings(max_examples=25, deadline=None,
@@ -110,10 +110,13 @@ def full_site(budget, basis, objective, scheme, skus=("gb300-nvl72", "gb200-nvl7
 @given(budget=budgets, basis=bases, objective=objectives, scheme=schemes)
 def test_power_never_exceeds_the_usable_budget(budget, basis, objective, scheme):
     result = plan(full_site(budget, basis, objective, scheme))
-    drawn = result.power_mw["facility" if basis == "facility" else "it"]
+    drawn = result.power_mw[basis]
     assert drawn <= result.power_mw["usable"] * (1 + 1e-9)
     assert result.power_mw["it"] == pytest.approx(
-        sum(result.power_mw[k] for k in ("compute", "cpu", "storage", "network")))
+        sum(result.power_mw[k] for k in ("compute", "cpu", "storage", "network",
+                                         "auxiliary_networks")))
+    if basis == "grid":
+        assert drawn == pytest.approx(1.10 * result.power_mw["facility"])
     assert result.storage["capacity_pb"] >= result.storage["required_pb"] - 1e-6
     assert result.cpu["cores"] >= result.cpu["required_cores"] - 1e-6
 

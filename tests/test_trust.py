@@ -88,12 +88,38 @@ def network_options(site, counts):
     options = []
     for combo in itertools.product(*(shapes(site, r, e) for r, e in sorted(groups.items()))):
         switches = planes * sum(leaf + spine + core for _, leaf, spine, core, _ in combo)
-        links = sum(shape[4] for shape in combo)
-        optics = math.ceil(2 * planes * links / optic.port_end_count) if optic else 0
+        # a split module serves every slower port-end (issue 14): 2 x 400G runs 4 x 200G
+        optics = math.ceil(sum(2 * planes * shape[4] / optic_ends(optic, rate)
+                               for (rate, _), shape in zip(sorted(groups.items()), combo,
+                                                           strict=True)) - 1e-9) if optic else 0
         kw = sw.power_w / 1000 * switches + (optic.power_w / 1000 * optics if optic else 0)
         racks = math.ceil(sw.height_u * switches / site.site.network.rack_u)
         options.append((switches, optics, kw, racks, combo))
     return options
+
+
+def optic_ends(optic, rate):
+    return optic.port_end_count * max(1, int(optic.gbps_per_end // rate + 1e-9))
+
+
+def auxiliary(site, gpus):
+    """Least front-end, storage and management switches for ``gpus``, their kW, USD and racks
+    (docs/model.md, auxiliary networks)."""
+    net, counts, kw, usd, height = site.site.network, [], 0.0, 0.0, 0
+    for sw, ratio, management in ((site.frontend_switch, net.frontend_gbps_per_gpu, False),
+                                  (site.storage_switch, net.storage_gbps_per_gpu, False),
+                                  (site.management_switch, net.gpus_per_management_switch,
+                                   True)):
+        if sw is None or ratio <= 0:
+            counts.append(0)
+            continue
+        need = gpus / ratio if management else 3 * ratio * gpus / (sw.port_count * sw.port_gbps)
+        count = max(0, math.ceil(need - 1e-9))
+        counts.append(count)
+        kw += count * (sw.power_max_w or sw.power_w) / 1000
+        usd += count * sw.price_usd
+        height += count * sw.height_u
+    return counts, kw, usd, math.ceil(height / net.rack_u - 1e-9)
 
 
 def support_racks(site, gpus):
@@ -130,7 +156,11 @@ def assert_least_counts(site, result):
     assert not any(o[0] <= reported[0] and o[1] <= reported[1] and o[:2] != reported
                    for o in options)
     assert net.get("racks", 0) == matching[0][3]
-    racks = sum(counts.values()) + cpu + storage + matching[0][3]
+    aux_counts, _, _, aux_racks = auxiliary(site, gpus)
+    assert [net.get(f"{name}_switches", 0) for name in ("frontend", "storage", "management")] \
+        == aux_counts
+    assert net.get("auxiliary_racks", 0) == aux_racks
+    racks = sum(counts.values()) + cpu + storage + matching[0][3] + aux_racks
     assert result.space["racks"] == racks
     assert result.space["white_space_m2"] == pytest.approx(
         site.site.space.area_per_rack_m2 * racks)
@@ -144,7 +174,7 @@ def test_allowing_gb200_beside_gb300_does_not_lower_the_default_plan():
         "compute.skus": ["gb300-nvl72"]}))
     two = plan(bound_site({"power": {"budget": "1 GW"}}, overrides={
         "compute.skus": ["gb300-nvl72", "gb200-nvl72"]}))
-    assert one.totals["gpus"] == 359_352  # the issue's single-SKU figure
+    assert one.totals["gpus"] == 374_544  # 359,352 before the network calibration (issue 14)
     assert two.objective["value"] >= one.objective["value"]
     if built(two).get("gb200-nvl72", 0) == 0:
         # no GB200 built: the fabric is GB300's, 800 Gb/s ports, radix 144
@@ -160,7 +190,8 @@ def test_the_phased_example_with_more_skus_never_gives_fewer_pflops_years():
 
     data = tomllib.loads(site_file.read_text())
     two = plan(bound_site(data))
-    everything = [sku.id for sku in load_catalog().of_kind("compute_rack")]
+    everything = [sku.id for sku in load_catalog().of_kind("compute_rack")
+                  if sku.status != "cancelled"]
     five = plan(bound_site(data, overrides={"compute.skus": everything}))
     assert five.schedule["objective_value"] >= two.schedule["objective_value"] * (1 - 1e-9)
 
@@ -303,13 +334,16 @@ def enumerate_plans(site):
         kw += cpu * site.cpu_rack.power_kw + storage * site.storage_rack.power_kw
         equipment = sum(sku.price_usd * n for sku, n in zip(site.compute, vector, strict=True))
         equipment += cpu * site.cpu_rack.price_usd + storage * site.storage_rack.price_usd
+        _, aux_kw, aux_usd, aux_racks = auxiliary(site, gpus)
+        kw += aux_kw
+        equipment += aux_usd
         fp4 = sum(sku.dense_pflops("fp4") * n for sku, n in zip(site.compute, vector,
                                                                strict=True))
         for switches, optics, net_kw, net_racks, _ in network_options(site, counts):
             it = kw + net_kw
             if pue * it > usable_kw * (1 + 1e-9):
                 continue
-            racks = sum(vector) + cpu + storage + net_racks
+            racks = sum(vector) + cpu + storage + net_racks + aux_racks
             if s.space.rack_positions is not None and racks > s.space.rack_positions:
                 continue
             capex = (equipment + switches * site.switch.price_usd

@@ -7,7 +7,7 @@ earlier one defined (capex reads IT power, economics reads capex).
 
 from __future__ import annotations
 
-from gigaplan.formulation import constraints, economics
+from gigaplan.formulation import constraints, economics, networks
 from gigaplan.formulation.model import Layout, Model, SiteParts
 from gigaplan.inputs.site import BoundSite
 
@@ -37,10 +37,11 @@ def build(bound: BoundSite, layout: Layout | None = None) -> Model:
     cpu = constraints.define_cpu_pool(model, compute)
     storage = constraints.define_storage(model, compute)
     fabric = constraints.define_fabric(model)
-    power = constraints.define_power(model)
+    auxiliary = networks.define_auxiliary_networks(model, compute)
+    power = constraints.define_power(model, compute)
     constraints.define_space(model)
     constraints.define_cooling(model, compute.liquid_kw + cpu.liquid_kw + storage.liquid_kw
-                              + fabric.liquid_kw)
+                              + fabric.liquid_kw + auxiliary.liquid_kw)
     constraints.define_capex(model)
     economics.define_workload(model)
     economics.define_economics(model)

@@ -38,11 +38,16 @@ def usable_mw(model: Model) -> float:
     return power.budget_mw * power.usable_frac * (1.0 - power.headroom_frac)
 
 
-def it_cap_kw(model: Model) -> float:
-    """The most IT power the budget can feed: usable ÷ PUE on a facility basis."""
+def basis_factor(model: Model) -> float:
+    """MW of the budget's basis per MW of IT: grid headroom × PUE, PUE, or 1."""
     power = model.bound.site.power
-    pue = power.pue if power.basis == "facility" else 1.0
-    return usable_mw(model) * 1000.0 / pue
+    return {"grid": power.grid_headroom * power.pue, "facility": power.pue,
+            "it": 1.0}[power.basis]
+
+
+def it_cap_kw(model: Model) -> float:
+    """The most IT power the budget can feed: usable ÷ (grid headroom ×) PUE."""
+    return usable_mw(model) * 1000.0 / basis_factor(model)
 
 
 def define_compute(model: Model) -> ComputeParts:
@@ -50,11 +55,14 @@ def define_compute(model: Model) -> ComputeParts:
 
     ``n_i ≤ ⌊P_IT,max ÷ P_rack,i⌋`` bounds each count (no rack can exceed the IT power the
     budget feeds). GPUs = Σ gpu_count_i·n_i; dense PFLOPS(p) = Σ gpu_count_i·pflops_i(p)·n_i;
-    HBM [TB] = Σ gpu_count_i·hbm_i/1000·n_i; P_compute [kW] = Σ power_kw_i·n_i.
+    HBM [TB] = Σ gpu_count_i·hbm_i/1000·n_i; P_compute [kW] = Σ P_i·n_i, where ``P_i`` is the
+    rack's design load (``power.sizing = "design"``, the default) or its expected draw
+    (``"typical"``). The expected draw ``Σ power_typical_kw_i·n_i`` feeds energy either way.
     """
     skus = model.bound.compute
+    sizing = model.bound.site.power.sizing
     cap = it_cap_kw(model)
-    uppers = [math.floor(cap / sku.power_kw + 1e-9) for sku in skus]
+    uppers = [math.floor(cap / sku.sizing_kw(sizing) + 1e-9) for sku in skus]
     variables = model.layout.add("rack-count", [sku.id for sku in skus], upper=uppers)
     gpus_max = 0.0
     for sku, var, upper in zip(skus, variables, uppers, strict=True):
@@ -70,13 +78,15 @@ def define_compute(model: Model) -> ComputeParts:
     for precision in PRECISIONS:
         fields[f"totals.{precision}_dense_pflops"] = total(sku.dense_pflops(precision) * var
                                                            for sku, var in pairs)
-    fields["power_mw.compute"] = total(sku.power_kw / 1000 * var for sku, var in pairs)
+    fields["power_mw.compute"] = total(sku.sizing_kw(sizing) / 1000 * var for sku, var in pairs)
+    fields["network.dpus"] = total(sku.dpu_count * var for sku, var in pairs)
     fields["cost.capex_breakdown_usd.compute"] = total(sku.price_usd * var for sku, var in pairs)
     return ComputeParts(
         gpus_max=gpus_max,
         cpus=total(sku.cpu_count * var for sku, var in pairs),
         cpu_cores=total(sku.cpu_core_count * var for sku, var in pairs),
-        liquid_kw=total(sku.liquid_frac * sku.power_kw * var for sku, var in pairs))
+        liquid_kw=total(sku.liquid_frac * sku.sizing_kw(sizing) * var for sku, var in pairs),
+        expected_mw=total(sku.expected_kw / 1000 * var for sku, var in pairs))
 
 
 def define_cpu_pool(model: Model, compute: ComputeParts) -> CpuPoolParts:
@@ -156,28 +166,36 @@ def define_storage(model: Model, compute: ComputeParts) -> StorageParts:
                         liquid_kw=rack.liquid_frac * rack.power_kw * racks)
 
 
-def define_power(model: Model) -> PowerParts:
+def define_power(model: Model, compute: ComputeParts) -> PowerParts:
     """The power budget (engineering-model.md §0, §1.4, §2.2).
 
-    ``P_IT = P_compute + P_cpu + P_storage + P_network`` and, on a facility basis,
-    ``PUE_pk·P_IT ≤ budget·u_red·(1 − headroom)``; on an IT basis ``P_IT ≤ …`` (no PUE).
+    ``P_IT = P_compute + P_cpu + P_storage + P_network + P_auxiliary`` and, on a facility
+    basis, ``PUE_pk·P_IT ≤ budget·u_red·(1 − headroom)``; on a grid basis the grid or
+    generation connection also covers its headroom, ``h·PUE_pk·P_IT ≤ …`` (h =
+    ``power.grid_headroom``, 1.10 by default); on an IT basis ``P_IT ≤ …`` (no PUE).
+    ``P_IT,expected`` counts the compute racks at their expected draw (energy uses it).
     """
     site = model.bound.site
     fields = model.fields
-    it = (fields["power_mw.compute"] + fields["power_mw.cpu"] + fields["power_mw.storage"]
-          + fields["power_mw.network"])
+    others = (fields["power_mw.cpu"] + fields["power_mw.storage"] + fields["power_mw.network"]
+              + fields["power_mw.auxiliary_networks"])
+    it = fields["power_mw.compute"] + others
     facility = site.power.pue * it
+    grid = site.power.grid_headroom * facility
     limit = usable_mw(model)
     budget = site.power.budget_mw
-    drawn = facility if site.power.basis == "facility" else it
-    name = "facility power" if site.power.basis == "facility" else "IT power"
+    drawn = {"grid": grid, "facility": facility, "it": it}[site.power.basis]
+    name = {"grid": "grid connection", "facility": "facility power",
+            "it": "IT power"}[site.power.basis]
     model.add_row(Row("power-budget", name, drawn, upper=limit, unit="MW", group="power.budget",
                       step=model.compute_step(drawn)))
     fields.update({
         "power_mw.budget": Expr(const=budget),
         "power_mw.usable": Expr(const=limit),
         "power_mw.it": it,
+        "power_mw.it_expected": compute.expected_mw + others,
         "power_mw.facility": facility,
+        "power_mw.grid": grid,
         "power_mw.overhead": facility - it,
         "power_mw.headroom": limit - drawn,
     })
@@ -195,7 +213,7 @@ def define_space(model: Model) -> None:
     space = model.bound.site.space
     fields = model.fields
     racks = (fields["totals.compute_racks"] + fields["cpu.racks"] + fields["storage.racks"]
-             + fields["network.racks"])
+             + fields["network.racks"] + fields["network.auxiliary_racks"])
     area = space.area_per_rack_m2 * racks
     fields["totals.racks"] = racks
     fields["space.racks"] = racks
@@ -239,7 +257,8 @@ def define_capex(model: Model) -> None:
     fields = model.fields
     fields["cost.capex_breakdown_usd.facility"] = facility_capex_per_mw(model) \
         * fields["power_mw.it"]
-    parts = ("compute", "cpu", "storage", "network_switches", "optics", "facility")
+    parts = ("compute", "cpu", "storage", "network_switches", "optics", "auxiliary_networks",
+             "facility")
     capex = total(fields[f"cost.capex_breakdown_usd.{part}"] for part in parts)
     fields["cost.capex_usd"] = capex
     cap = model.bound.site.budget.capex_usd

@@ -52,7 +52,9 @@ def define_economics(model: Model) -> None:
     """Annualised cost, opex, TCO, $/GPU-hour and $ per million tokens (EM §7.5).
 
     - annualised capex = capex_IT·CRF(r_IT, L_IT) + capex_facility·CRF(r_fac, L_fac)
-    - energy [MWh/yr] = P_IT·load_factor·PUE_annual·8760;  energy cost = energy·price
+    - energy [MWh/yr] = P_IT,expected·load_factor·PUE_annual·8760;  energy cost = energy·price,
+      where P_IT,expected counts each compute rack at its expected (typical) draw whatever
+      power.sizing says, and load_factor is the average share of that draw
     - O&M [USD/yr] = om_IT·capex_IT + om_fac·capex_facility
     - opex = energy cost + O&M;  TCO [USD/yr] = annualised capex + opex
     - $/GPU-hour = TCO ÷ (GPUs·8760·utilization)
@@ -68,7 +70,7 @@ def define_economics(model: Model) -> None:
     annual_facility = capital_recovery_factor(economics.facility_cost_of_capital,
                                               economics.facility_life_years) * facility_capex
     energy_mwh = (economics.load_factor * site.power.pue_annual * HOURS_PER_YEAR
-                  * fields["power_mw.it"])
+                  * fields["power_mw.it_expected"])
     energy_cost = economics.electricity_usd_per_mwh * energy_mwh
     operations = (economics.it_om_frac_per_year * it_capex
                   + economics.facility_om_frac_per_year * facility_capex)
@@ -94,13 +96,14 @@ def define_energy(model: Model) -> None:
     """Carbon and water per year (EM §7.3, §3.3).
 
     - CO₂ [t/yr] = energy [MWh/yr] · grid intensity [g/kWh] ÷ 1000
-    - water [m³/yr] = WUE [L/kWh of IT energy] · P_IT·load_factor·8760 [MWh] (L/kWh·MWh = m³)
+    - water [m³/yr] = WUE [L/kWh of IT energy] · P_IT,expected·load_factor·8760 [MWh]
+      (L/kWh·MWh = m³)
     """
     economics = model.bound.site.economics
     fields = model.fields
     fields["energy.co2_t_per_year"] = economics.grid_co2_g_per_kwh / 1000 \
         * fields["energy.mwh_per_year"]
-    it_mwh = economics.load_factor * HOURS_PER_YEAR * fields["power_mw.it"]
+    it_mwh = economics.load_factor * HOURS_PER_YEAR * fields["power_mw.it_expected"]
     fields["energy.water_m3_per_year"] = economics.water_l_per_kwh * it_mwh
 
 

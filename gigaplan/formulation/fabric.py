@@ -19,6 +19,7 @@ from gigaplan.formulation.model import (
     Row,
     total,
 )
+from gigaplan.inputs.catalog import Optic
 
 
 def fabric_groups(model: Model) -> list[FabricGroup]:
@@ -50,6 +51,11 @@ def fabric_groups(model: Model) -> list[FabricGroup]:
         groups.append(FabricGroup(f"{rate:g}G", rate, radix, down, radix - down,
                                   tuple(members[rate])))
     return groups
+
+
+def optic_ends(optic: Optic, rate_gbps: float) -> int:
+    """Port-ends one module serves at ``rate_gbps``: a split module serves every slower end."""
+    return optic.port_end_count * max(1, int(optic.gbps_per_end // rate_gbps + 1e-9))
 
 
 def divisors(number: int) -> list[int]:
@@ -155,12 +161,16 @@ def define_fabric(model: Model) -> FabricParts:
     network_kw = switch.power_w / 1000 * switches
     optic = bound.optic
     if optic is not None:
-        links = total(tree.links for tree in trees)
-        upper = math.ceil(2 * planes * sum(tree.links_max for tree in trees)
-                          / optic.port_end_count) + 1
+        # a module split to slower ports serves more of them: an 800G twin-port (2 x 400G)
+        # module runs 4 x 200G at the same 17 W (NVIDIA LinkX datasheet); so each tree's
+        # links need 2·p·links ÷ ends_g modules, ends_g = port-ends × ⌊gbps_per_end ÷ rate_g⌋
+        per_link = {id(tree): 2 * planes / optic_ends(optic, tree.group.rate_gbps)
+                    for tree in trees}
+        need = total(per_link[id(tree)] * tree.links for tree in trees)
+        upper = math.ceil(sum(per_link[id(tree)] * tree.links_max for tree in trees)) + 1
         (optics,) = layout.add("optic-count", upper=upper)
-        model.add_row(Row("optics-port-ends", "optical port-ends", optic.port_end_count * optics
-                          - 2 * planes * links, lower=0.0, unit="port-ends", report=False))
+        model.add_row(Row("optics-port-ends", "optical modules for the port-ends",
+                          optics - need, lower=0.0, unit="modules", report=False))
         network_kw = network_kw + optic.power_w / 1000 * optics
         fields["cost.capex_breakdown_usd.optics"] = optic.price_usd * optics
         fields["network.optics"] = optics
@@ -180,8 +190,8 @@ def define_fabric(model: Model) -> FabricParts:
             model.add_support(sku_id, racks, planes * ports * tree.switches_per_endpoint
                               * switch.height_u / rack_u)
             if optic is not None:
-                model.add_support(sku_id, fields["network.optics"], 2 * planes * ports
-                                  * tree.links_per_endpoint / optic.port_end_count)
+                model.add_support(sku_id, fields["network.optics"], per_link[id(tree)] * ports
+                                  * tree.links_per_endpoint)
     if trees:
         (tiers,) = layout.add("fabric-tiers", upper=3)
         for tree in trees:

@@ -160,6 +160,7 @@ class ComputeParts:
     cpus: Expr  # CPUs inside the compute racks
     cpu_cores: Expr
     liquid_kw: Expr  # heat of the compute racks that goes to the liquid loop
+    expected_mw: Expr  # the racks at their expected (typical) draw: what energy uses
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,11 @@ class FabricParts:
     endpoints_per_plane: Expr
     trees: tuple[FabricTree, ...]  # one fat tree per port-rate group (formulation.fabric)
     liquid_kw: Expr
+
+
+@dataclass(frozen=True)
+class AuxiliaryParts:
+    liquid_kw: Expr  # heat of the auxiliary network switches that goes to the liquid loop
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import difflib
 import functools
 import tomllib
+import types
+import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -42,6 +44,17 @@ Count = Annotated[int, Field(ge=0, le=10**7)]
 
 
 
+def _is_number(annotation: Any) -> bool:
+    """Whether a field holds a number (``float``, ``int``, optional or constrained)."""
+    if annotation in (float, int):
+        return True
+    args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _is_number(args[0])
+    return origin in (typing.Union, types.UnionType) and len(args) == 1 and _is_number(args[0])
+
+
 class Sku(BaseModel):
     """Fields every SKU has: identity, availability, price and provenance."""
 
@@ -51,7 +64,7 @@ class Sku(BaseModel):
     id: SkuId
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     vendor: str = ""
-    status: Literal["shipping", "announced"]
+    status: Literal["shipping", "announced", "cancelled"]
     available_from: date
     price_usd: NonNegative
     sources: Annotated[list[Annotated[str, StringConstraints(min_length=1)]], Field(min_length=1)]
@@ -62,7 +75,7 @@ class Sku(BaseModel):
     @model_validator(mode="after")
     def _provenance_names_fields(self) -> Sku:
         numeric = {name for name, info in type(self).model_fields.items()
-                   if info.annotation in (float, int, float | None)}
+                   if _is_number(info.annotation)}
         for listed in (*self.estimates, *self.ranges):
             if listed not in numeric:
                 raise ValueError(f"estimates/ranges name {listed!r}, which is not a numeric field "
@@ -72,9 +85,20 @@ class Sku(BaseModel):
                 raise ValueError(f"ranges.{key}: low {low} is above high {high}")
         return self
 
+    def estimate_ranges(self) -> dict[str, tuple[float, float]]:
+        """The low-high range of every estimated field that has one (montecarlo samples these)."""
+        return {name: self.ranges[name] for name in self.estimates if name in self.ranges}
+
 
 class ComputeRack(Sku):
-    """A rack of GPUs, e.g. a GB300 NVL72 (72 GPUs, 36 Grace CPUs, up to 142 kW)."""
+    """A rack of GPUs, e.g. a GB300 NVL72 (72 GPUs, 36 Grace CPUs, up to 142 kW).
+
+    ``power_kw`` is the electrical design load (the maximum a planner signs off on);
+    ``power_typical_kw`` the expected draw under training (None: the design load). NICs and
+    DPUs (``nic``, ``dpu``, ``dpu_count``) are fed from the rack's shelves, so they are inside
+    ``power_kw``. ``fabric_switch`` and ``fabric_optic`` name the scale-out fabric NVIDIA's
+    reference architectures pair with the rack's generation (a site's default fabric).
+    """
 
     kind_label: ClassVar[str] = "compute_rack"
     kind: Literal["compute_rack"]
@@ -82,6 +106,7 @@ class ComputeRack(Sku):
     cpu_count: Count
     cpu_core_count: Count
     power_kw: Positive
+    power_typical_kw: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     fp4_dense_pflops_per_gpu: NonNegative
     fp8_dense_pflops_per_gpu: NonNegative
     bf16_dense_pflops_per_gpu: NonNegative
@@ -90,11 +115,28 @@ class ComputeRack(Sku):
     hbm_gb_per_gpu: Positive
     nic_count: Count
     nic_gbps: Positive
+    nic: SkuId | None = None
+    dpu: SkuId | None = None
+    dpu_count: Count = 0
+    fabric_switch: SkuId | None = None
+    fabric_optic: SkuId | None = None
     liquid_frac: Fraction
     footprint_m2: Positive
     mass_kg: Positive
     inference_tokens_per_s_per_gpu: float | None = Field(None, ge=0, allow_inf_nan=False)
     inference_benchmark: str = ""
+
+    @property
+    def expected_kw(self) -> float:
+        """The expected draw: ``power_typical_kw`` (at most the design load), or the design load
+        when none is given."""
+        if self.power_typical_kw is None:
+            return self.power_kw
+        return min(self.power_typical_kw, self.power_kw)
+
+    def sizing_kw(self, sizing: str) -> float:
+        """The power that sizes the electrical budget: design load or expected draw."""
+        return self.power_kw if sizing == "design" else self.expected_kw
 
     def dense_pflops(self, precision: str) -> float:
         """Dense PFLOPS of the whole rack at ``precision``."""
@@ -129,29 +171,51 @@ class StorageRack(Sku):
 
 
 class Switch(Sku):
-    """A fabric switch; ``power_w`` is the chassis without optics."""
+    """A fabric switch; ``power_w`` is the typical chassis draw without optics, ``power_max_w``
+    the maximum with optics in every cage (a nameplate)."""
 
     kind_label: ClassVar[str] = "switch"
     kind: Literal["switch"]
     port_count: PositiveCount
     port_gbps: Positive
     power_w: Positive
+    power_max_w: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     height_u: PositiveCount
     liquid_frac: Fraction
 
+    @property
+    def power_with_optics_w(self) -> float:
+        """The draw of a switch sized with its optics: the maximum, else the chassis."""
+        return self.power_max_w if self.power_max_w is not None else self.power_w
+
 
 class Optic(Sku):
-    """A pluggable optical module serving ``port_end_count`` port-ends of ``gbps_per_end``."""
+    """A link end: a pluggable optical module, a cable end (copper, AEC) or a co-packaged port,
+    serving ``port_end_count`` port-ends of ``gbps_per_end``."""
 
     kind_label: ClassVar[str] = "optic"
     kind: Literal["optic"]
     port_end_count: PositiveCount
     gbps_per_end: Positive
+    power_w: NonNegative
+    power_max_w: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    media: Literal["optical", "copper", "aec", "cpo"] = "optical"
+    reach_m: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+
+
+class Nic(Sku):
+    """A network adapter or DPU; it is powered from the compute rack that holds it."""
+
+    kind_label: ClassVar[str] = "nic"
+    kind: Literal["nic"]
+    gbps: Positive
     power_w: Positive
+    power_max_w: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    dpu: bool = False
 
 
 SKU_CLASSES: dict[str, type[Sku]] = {
-    cls.kind_label: cls for cls in (ComputeRack, CpuRack, StorageRack, Switch, Optic)
+    cls.kind_label: cls for cls in (ComputeRack, CpuRack, StorageRack, Switch, Optic, Nic)
 }
 KINDS = tuple(SKU_CLASSES)
 

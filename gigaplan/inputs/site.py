@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import math
 import tomllib
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -78,7 +79,14 @@ class _Section(BaseModel):
 
 class PowerSection(_Section):
     budget_mw: Annotated[PowerMW, Field(gt=0, le=1e6, alias="budget")]  # at most 1 TW
-    basis: Literal["facility", "it"] = "facility"
+    basis: Literal["grid", "facility", "it"] = "facility"
+    # grid/generation MW per facility MW on basis "grid": firm supply ~ facility x 1.05-1.1 for
+    # transients and growth [E]; Abilene 1.34 MW of generation per IT MW / PUE 1.22 = 1.10 [D];
+    # islanded generation nameplate runs 1.4-1.5 x facility (Meta Socrates South, Hyperion) [S]
+    grid_headroom: Annotated[float, Field(ge=1.0, le=3.0)] = 1.10
+    # which rack power sizes the budget: the design load (what a planner signs off on) or
+    # the expected draw; energy always uses the expected draw
+    sizing: Literal["design", "typical"] = "design"
     pue: Annotated[float, Field(ge=1.0, le=3.0)] = 1.22  # [E] engineering-model §1.4, §10
     pue_annual: Annotated[float, Field(ge=1.0, le=3.0)] = 1.12  # [E] §1.4, §10
     redundancy: Literal["N", "N+1", "2N", "4N/3", "3N/2"] = "N"  # [S/E] §2.3
@@ -110,12 +118,22 @@ class CoolingSection(_Section):
 
 class NetworkSection(_Section):
     enabled: bool = True
-    switch: str = "quantum-x800-q3400"
-    optic: str = "osfp-1.6t-2x800g"
+    switch: str | None = None  # None: the fabric of the compute racks' generation
+    optic: str | None = None  # None: the generation's optic, else one matching the switch
     optics: bool = True
     oversubscription: Annotated[float, Field(ge=1.0, le=16.0)] = 1.0
     planes: Annotated[Count, Field(ge=1, le=16)] = 1
     rack_u: Annotated[Count, Field(ge=1, le=100)] = 42
+    # auxiliary networks, sized per GPU as two-tier leaf/spine trees of their switch:
+    # front-end (north-south, CPU-converged): 2 x 400 Gb/s per 4-GPU node [P] NVL72 Enterprise RA
+    frontend_gbps_per_gpu: Annotated[float, Field(ge=0, le=100_000)] = 200.0
+    frontend_switch: str = "spectrum-x-sn5600"
+    # storage: 12.5 Gb/s per GPU, the Enterprise RA's storage sizing signal [P]
+    storage_gbps_per_gpu: Annotated[float, Field(ge=0, le=100_000)] = 12.5
+    storage_switch: str = "spectrum-x-sn5600"
+    # out-of-band management: 2 x SN2201 per 72-GPU NVL72 rack [P] NVL72 Enterprise RA
+    gpus_per_management_switch: Annotated[float, Field(ge=0, le=100_000)] = 36.0
+    management_switch: str = "spectrum-sn2201"
 
 
 class StorageSection(_Section):
@@ -458,6 +476,10 @@ class BoundSite:
     switch: Switch | None
     optic: Optic | None
     requirements: tuple[Requirement, ...]
+    # auxiliary networks: front-end (north-south), storage, out-of-band management
+    frontend_switch: Switch | None = None
+    storage_switch: Switch | None = None
+    management_switch: Switch | None = None
 
     @property
     def rack_ids(self) -> tuple[str, ...]:
@@ -467,8 +489,9 @@ class BoundSite:
 
     def catalog_ids(self) -> list[str]:
         """The ids of every SKU the site uses, sorted."""
-        chosen = [*self.compute, self.cpu_rack, self.storage_rack, self.switch, self.optic]
-        return sorted(sku.id for sku in chosen if sku is not None)
+        chosen = [*self.compute, self.cpu_rack, self.storage_rack, self.switch, self.optic,
+                  self.frontend_switch, self.storage_switch, self.management_switch]
+        return sorted({sku.id for sku in chosen if sku is not None})
 
 
 def _repriced(catalog: Catalog, prices: dict[str, float]) -> Catalog:
@@ -484,12 +507,76 @@ def _repriced(catalog: Catalog, prices: dict[str, float]) -> Catalog:
 
 def _available(sku: ComputeRack, compute: ComputeSection) -> str | None:
     """Why ``sku`` cannot be planned at this site, or None when it can."""
+    if sku.status == "cancelled":
+        return "is cancelled (dropped from the vendor's roadmap); it cannot be planned"
     if sku.status == "announced" and not compute.allow_announced:
         return "is announced, not shipping (set compute.allow_announced = true to plan it)"
     if compute.build_date is not None and sku.available_from > compute.build_date:
         return (f"is available from {sku.available_from}, after compute.build_date "
                 f"{compute.build_date}")
     return None
+
+
+DEFAULT_FABRIC = ("quantum-x800-q3400", "osfp-1.6t-2x800g")  # when no rack names one
+
+
+def fabric_ids(switch_id: str | None, optic_id: str | None, compute: list[ComputeRack],
+               catalog: Catalog) -> tuple[str, str | None]:
+    """The scale-out switch and optic a site plans (docs/model.md, "Compute fabric").
+
+    A site that names neither gets the fabric of its compute generation: the ``fabric_switch``
+    and ``fabric_optic`` of the rack with the fastest NICs (NVIDIA's reference architectures:
+    NDR Quantum-2 for Hopper and GB200, XDR Quantum-X800 for Blackwell Ultra and Rubin). A
+    named switch without an optic gets that rack's optic when it pairs with the switch, else
+    the catalog's optical module whose port-end speed is the switch's port speed.
+    """
+    ranked = sorted((sku for sku in compute if sku.fabric_switch),
+                    key=lambda sku: (-sku.nic_gbps, sku.id))
+    lead = ranked[0] if ranked else None
+    if switch_id is None:
+        switch_id = lead.fabric_switch if lead and lead.fabric_switch else DEFAULT_FABRIC[0]
+        if optic_id is None:
+            optic_id = (lead.fabric_optic if lead and lead.fabric_optic else DEFAULT_FABRIC[1])
+    if optic_id is None:
+        if lead is not None and lead.fabric_switch == switch_id and lead.fabric_optic:
+            return switch_id, lead.fabric_optic
+        switch = catalog.skus.get(switch_id)
+        speed = getattr(switch, "port_gbps", None)
+        matching = [sku.id for sku in catalog.of_kind("optic")
+                    if getattr(sku, "media", "") == "optical" and sku.gbps_per_end == speed]
+        optic_id = matching[0] if matching else None
+    return switch_id, optic_id
+
+
+def fabric_planes(site: Site, switch: Switch, compute: list[ComputeRack]) -> int:
+    """The fewest fabric planes (1, 2, 4, ...) whose non-blocking 3-tier fat trees connect every
+    GPU the budget (and ``compute.max_racks``) could feed, when the site sets neither
+    ``network.planes`` nor ``network.switch`` (a named switch is the user's design).
+
+    A plane of radix k holds k³/4 endpoints (Al-Fares et al., SIGCOMM 2008); splitting each NIC
+    across p planes runs the switch ports at 1/p of the NIC speed, so the radix grows p-fold
+    while the switch count stays the same (NVIDIA's multi-plane, rail-optimised designs). A
+    64-port NDR switch holds 65,536 400G GPUs in one plane; 2 planes of 200G hold 524,288.
+    """
+    power = site.power
+    factor = {"grid": power.grid_headroom * power.pue, "facility": power.pue,
+              "it": 1.0}[power.basis]
+    cap_kw = power.budget_mw * power.usable_frac * (1 - power.headroom_frac) * 1000 / factor
+    racks = [sku for sku in compute if sku.nic_count > 0]
+    if not racks:
+        return 1
+    limits = site.compute.max_racks
+    endpoints = sum(sku.nic_count * min(cap_kw / sku.sizing_kw(power.sizing),
+                                        limits.get(sku.id, math.inf)) for sku in racks)
+    slowest = min(sku.nic_gbps for sku in racks)
+    planes = 1
+    while planes < 16:
+        rate = min(switch.port_gbps, slowest / planes)
+        radix = int(switch.port_count * switch.port_gbps / rate + 1e-9)
+        if radix ** 3 / 4 >= endpoints:
+            break
+        planes *= 2
+    return planes
 
 
 def bind(site: Site, catalog: Catalog, source: str = "site.toml") -> BoundSite:
@@ -552,10 +639,25 @@ def bind(site: Site, catalog: Catalog, source: str = "site.toml") -> BoundSite:
     cpu_rack = resolve("cpu.rack", site.cpu.rack, CpuRack) if site.cpu.enabled else None
     storage_rack = (resolve("storage.rack", site.storage.rack, StorageRack)
                     if site.storage.enabled else None)
-    switch = resolve("network.switch", site.network.switch, Switch) if site.network.enabled \
-        else None
-    optic = (resolve("network.optic", site.network.optic, Optic)
-             if site.network.enabled and site.network.optics else None)
+    network = site.network
+    switch_id, optic_id = fabric_ids(network.switch, network.optic, compute, catalog)
+    switch = resolve("network.switch", switch_id, Switch) if network.enabled else None
+    if switch is not None and network.switch is None and "planes" not in network.model_fields_set:
+        planes = fabric_planes(site, switch, compute)
+        if planes != network.planes:
+            network = network.model_copy(update={"planes": planes})
+            site = site.model_copy(update={"network": network})
+    optic = (resolve("network.optic", optic_id, Optic)
+             if network.enabled and network.optics and optic_id is not None else None)
+    if network.enabled and network.optics and optic_id is None and switch is not None:
+        problems.append(f"{source}: network.optic: no optic in the catalog serves "
+                        f"{switch.port_gbps:g} Gb/s ports of {switch.id!r}; name one")
+    auxiliary = {}
+    for key, share in (("frontend_switch", network.frontend_gbps_per_gpu),
+                       ("storage_switch", network.storage_gbps_per_gpu),
+                       ("management_switch", network.gpus_per_management_switch)):
+        auxiliary[key] = (resolve(f"network.{key}", getattr(network, key), Switch)
+                          if network.enabled and share > 0 else None)
 
     rack_ids = tuple(sorted(ids | {sku.id for sku in (cpu_rack, storage_rack) if sku}))
     requirements: list[Requirement] = []
@@ -587,4 +689,4 @@ def bind(site: Site, catalog: Catalog, source: str = "site.toml") -> BoundSite:
         raise SiteError.listing(problems)
     return BoundSite(site=site, source=source, compute=tuple(compute), cpu_rack=cpu_rack,
                      storage_rack=storage_rack, switch=switch, optic=optic,
-                     requirements=tuple(requirements))
+                     requirements=tuple(requirements), **auxiliary)

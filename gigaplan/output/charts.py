@@ -176,7 +176,7 @@ def power_waterfall(plan: dict[str, Any]) -> Figure:
     def minus(label: str, start: float, value: float) -> None:
         steps.append((label, start - value, value, GRID))
 
-    budget_label = "budget (IT)" if basis == "it" else "budget (facility)"
+    budget_label = f"budget ({'IT' if basis == 'it' else basis})"
     total(budget_label, power["budget"])
     level = power["budget"]
     for label, key in (("redundancy reserve", "redundancy_reserve"),
@@ -189,14 +189,19 @@ def power_waterfall(plan: dict[str, Any]) -> Figure:
     if basis == "it":
         total("IT drawn", power["it"], "#0072B2")
     else:
+        if basis == "grid":
+            total("grid drawn", power["grid"], "#0072B2")
+            minus("grid headroom", power["grid"], power["grid"] - power["facility"])
         total("facility drawn", power["facility"], "#0072B2")
         minus("cooling and losses (PUE)", power["facility"], power["overhead"])
         total("IT", power["it"], "#0072B2")
     left = 0.0
     for key, kind in (("compute", "compute_rack"), ("network", "network"),
-                      ("storage", "storage_rack"), ("cpu", "cpu_rack")):
-        steps.append((f"{key}", left, power[key], KIND_COLOURS[kind]))
-        left += power[key]
+                      ("auxiliary_networks", "network"), ("storage", "storage_rack"),
+                      ("cpu", "cpu_rack")):
+        value = power.get(key, 0.0)
+        steps.append((key.replace("_", " "), left, value, KIND_COLOURS[kind]))
+        left += value
     if basis == "it":
         steps.append(("facility (IT + overhead)", 0.0, power["facility"], MUTED))
 

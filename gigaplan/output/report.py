@@ -171,7 +171,14 @@ def plan_renderable(result: PlanResult) -> RenderableType:
         ("  compute", _in_mw(power["compute"]), ""),
         ("  CPU pool", _in_mw(power["cpu"]), ""),
         ("  storage", _in_mw(power["storage"]), ""),
-        ("  network", _in_mw(power["network"]), "switches and optics"),
+        ("  network", _in_mw(power["network"]), "compute fabric: switches and optics"),
+        ("  auxiliary networks", _in_mw(power["auxiliary_networks"]),
+         "front-end, storage, management"),
+        *([("grid connection", _in_mw(power["grid"]),
+            f"grid headroom {site['power']['grid_headroom']} x facility")]
+          if site["power"]["basis"] == "grid" else []),
+        ("IT, expected draw", _in_mw(power["it_expected"]),
+         f"typical draw, for energy ({site['power']['sizing']} sizes)"),
     ], right=(1,))
     net = result.network
     trees = [(f"  fabric at {plain(tree['port_gbps'])} Gb/s", _int(tree["switches"]),
@@ -191,6 +198,14 @@ def plan_renderable(result: PlanResult) -> RenderableType:
         ("optics", _int(net["optics"]), str(net["optic"] or "no optics counted")),
         ("network racks", _int(net["racks"]), ""),
         ("power", format_quantity(net["power_kw"], Dimension.POWER, "kW"), ""),
+        ("front-end switches", _int(net["frontend_switches"]), str(net["frontend_switch"] or "-")),
+        ("storage switches", _int(net["storage_switches"]), str(net["storage_switch"] or "-")),
+        ("management switches", _int(net["management_switches"]),
+         str(net["management_switch"] or "-")),
+        ("auxiliary network racks", _int(net["auxiliary_racks"]), ""),
+        ("auxiliary power", format_quantity(net["auxiliary_power_kw"], Dimension.POWER, "kW"),
+         "switches at their maximum, optics included"),
+        ("DPUs", _int(net["dpus"]), "in the compute racks (their power and price)"),
     ], right=(1,))
     space = _table("Space and cooling", ("item", "used"), [
         ("racks (compute, CPU, storage, network)", _int(result.space["racks"])),

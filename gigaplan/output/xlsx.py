@@ -136,7 +136,8 @@ def _plan_sheets(book: _Book | _Tables, plan: dict[str, Any], catalog: list[dict
     book.sheet("Power", [*head, "item", "power (MW)"],
                ([*prefix, key, power[key]] for key in (
                    "budget", "redundancy_reserve", "headroom_reserve", "usable", "headroom",
-                   "facility", "overhead", "it", "compute", "network", "storage", "cpu")
+                   "grid", "facility", "overhead", "it", "compute", "network",
+                   "auxiliary_networks", "storage", "cpu", "it_expected")
                 if key in power), [*([None] * len(head)), None, DEC])
     network = plan.get("network") or {}
     if network.get("enabled"):

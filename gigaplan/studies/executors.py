@@ -14,8 +14,14 @@ needs (contents, not paths: a Dask worker may be on another machine).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
+import os
+import signal
+import threading
+import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -28,6 +34,7 @@ EXECUTORS = ("local", "dask")
 INSTALL_DASK = "pip install 'gigaplan[dask]'"
 MAX_CHUNK = 64  # items: ~0.6 s of work per chunk at ~10 ms a plan, against ~ms to schedule it
 WINDOW_PER_WORKER = 4  # chunks in flight per worker: enough to keep each one busy
+PARENT_POLL_S = 0.2  # how often a pool worker checks that its parent is alive
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -62,6 +69,48 @@ def _windowed(submit: Callable[[list[T]], Any], result: Callable[[Any, list[T]],
         yield from lines
 
 
+def _die_with_parent() -> None:
+    """In a pool worker: exit as soon as the process that started it is gone.
+
+    A SIGKILL gives the parent no chance to stop its pool, and the workers, blocked on a
+    queue whose other end their siblings still hold, would live on (reparented to init). A
+    daemon thread polls the parent's pid and ends the worker when it changes.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="gigaplan-parent-watch", daemon=True).start()
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C (SIGINT) while a Dask LocalCluster starts its worker processes.
+
+    An ignored signal stays ignored across ``exec``, so the workers never see the Ctrl-C
+    meant for this process (a blocked mask does not reach them: Dask starts them from its
+    own threads). A Ctrl-C reaches only this process, which shuts the cluster down in order
+    instead of every worker printing its traceback. One pressed during the second or two
+    the cluster takes to start is lost; the next one stops the run.
+    """
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        yield
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _quiet_dask() -> None:
+    """No log lines or tracebacks from a cluster being shut down (after Ctrl-C too)."""
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+
 def require_dask() -> Any:
     """Import ``distributed`` or raise an input error that says how to install it."""
     try:
@@ -93,7 +142,7 @@ def run(worker: Callable[[T], dict[str, Any]], items: Iterable[T], jobs: int = 1
         yield from map(worker, items)
         return
     chunks = _chunks(items, chunk_size(count, jobs))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent) as pool:
         yield from _windowed(lambda chunk: pool.submit(_apply, worker, chunk),
                              lambda future, chunk: future.result(), chunks,
                              jobs * WINDOW_PER_WORKER)
@@ -109,18 +158,21 @@ def _run_dask(worker: Callable[[T], dict[str, Any]], items: Iterable[T], count: 
     first = next(chunks, None)  # a client-side error (a missing file) raises before connecting
     if first is None:
         return
-    cluster = None
-    if scheduler is None:
-        cluster = distributed.LocalCluster(n_workers=max(1, jobs), threads_per_worker=1,
-                                           processes=True, dashboard_address=None,
-                                           silence_logs=logging.ERROR)
-        client = distributed.Client(cluster)
-    else:
-        try:
-            client = distributed.Client(scheduler, timeout="10s")
-        except OSError as error:
-            raise InputError(f"--scheduler {scheduler}: cannot connect ({error})") from None
+    cluster = client = None
     try:
+        if scheduler is None:
+            with _sigint_ignored(), warnings.catch_warnings():
+                # the scheduler's HTTP server moves off a busy port 8787 with a UserWarning
+                warnings.filterwarnings("ignore", message="Port .* is already in use")
+                cluster = distributed.LocalCluster(
+                    n_workers=max(1, jobs), threads_per_worker=1, processes=True,
+                    dashboard_address=None, silence_logs=logging.ERROR)
+                client = distributed.Client(cluster)
+        else:
+            try:
+                client = distributed.Client(scheduler, timeout="10s")
+            except OSError as error:
+                raise InputError(f"--scheduler {scheduler}: cannot connect ({error})") from None
         workers = max(1, len(client.scheduler_info().get("workers", {})) or jobs)
         rest = itertools.chain(first, itertools.chain.from_iterable(chunks))
         sized = _chunks(rest, chunk_size(count, workers))
@@ -135,7 +187,11 @@ def _run_dask(worker: Callable[[T], dict[str, Any]], items: Iterable[T], count: 
 
         yield from _windowed(lambda chunk: client.submit(_apply, worker, chunk, pure=False),
                              result, sized, workers * WINDOW_PER_WORKER)
+    except KeyboardInterrupt:  # Ctrl-C: shut the cluster down without a word from it
+        _quiet_dask()
+        raise
     finally:
-        client.close()
+        if client is not None:
+            client.close()
         if cluster is not None:
             cluster.close()
