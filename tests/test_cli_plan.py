@@ -113,9 +113,9 @@ def test_infeasible_exits_4_naming_the_conflict(run):
         (("--require", "gpus >> 3"), "operator"),
         (("--set", "power.budgt=3"), "did you mean power.budget?"),
         (("--set", "nonsense"), "expected KEY=VALUE"),
-        (("--power", "1.2 GWh"), 'power.budget: expected a power such as "1.2 GW", got '
+        (("--power", "1.2 GWh"), '--power: expected a power such as "1.2 GW", got '
                                  '"1.2 GWh" (an energy)'),
-        (("--sku", "gb300"), "compute.skus[0]: unknown SKU id 'gb300'; did you mean"),
+        (("--sku", "gb300"), "--sku: unknown SKU id 'gb300'; did you mean"),
         (("--sku", "vera-rubin-nvl72"), "is announced, not shipping"),
         (("--sku", "quantum-x800-q3400"), "is a switch, expected a compute_rack"),
         (("--set", "power.pue=0.5"), "power.pue: Input should be greater than or equal to 1"),

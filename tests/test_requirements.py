@@ -20,7 +20,7 @@ from gigaplan.planner import plan
         ("power_mw.facility <= 0.95 GW", "power_mw.facility", "<=", 950),
         ("cost.capex_usd <= $20B", "cost.capex_usd", "<=", 20e9),
         ("network.tiers == 2", "network.tiers", "==", 2),
-        ("capex_usd =< 5e9", "cost.capex_usd", "<=", 5e9),
+        ("capex_usd<=5e9", "cost.capex_usd", "<=", 5e9),
     ],
 )
 def test_parse(text, field, op, value):
@@ -33,7 +33,9 @@ def test_parse(text, field, op, value):
     [
         ("totals.gpu >= 3", "unknown field 'totals.gpu'; valid fields: totals.gpus"),
         ("racks >= 3", "unknown field"),  # ambiguous tail: totals.racks, network.racks, ...
-        ("gpus > 3", "operator '>' is not supported"),
+        ("gpus > 3", "operator '>' is not accepted; write one of >= (at least)"),
+        ("capex_usd =< 5e9", "operator '=<' is not accepted"),  # was silently <=; refused
+        ("gpus => 3", "operator '=>' is not accepted"),
         ("gpus >= lots", 'expected a count such as "400k"'),
         ("power_mw.it <= 3 PB", "(an amount of data)"),
         ("__import__('os').system('x') >= 1", "cannot read"),

@@ -8,14 +8,22 @@ from typing import Annotated
 import typer
 
 from gigaplan.cli.app import (
+    BasisOpt,
     CatalogFiles,
+    ObjectiveOpt,
     PowerOpt,
+    PueOpt,
     RequireOpt,
     SetOpt,
     SiteArg,
+    SkuOpt,
+    TrainParamsOpt,
+    TrainTokensOpt,
     app,
+    flag_labels,
     handles_errors,
     render_table,
+    site_flags,
     write_output,
 )
 from gigaplan.errors import (
@@ -32,6 +40,12 @@ from gigaplan.kinds import TableOrJson
 def explain_command(
     site: SiteArg = None,
     power: PowerOpt = None,
+    basis: BasisOpt = None,
+    pue: PueOpt = None,
+    sku: SkuOpt = None,
+    objective: ObjectiveOpt = None,
+    train_params: TrainParamsOpt = None,
+    train_tokens: TrainTokensOpt = None,
     require: RequireOpt = None,
     set_: SetOpt = None,
     catalog: CatalogFiles = None,
@@ -47,8 +61,9 @@ def explain_command(
     from gigaplan.output import report, serialize
     from gigaplan.studies.explain import explain
 
-    scenario = Scenario(site, tuple(set_ or ()), flag_overrides({"power.budget": power}),
-                        tuple(require or ()), tuple(catalog or ()))
+    flags = site_flags(power, basis, pue, sku, objective, train_params, train_tokens)
+    scenario = Scenario(site, tuple(set_ or ()), flag_overrides(flags), tuple(require or ()),
+                        tuple(catalog or ()), labels=flag_labels(flags))
     result = explain(scenario)
     if format is TableOrJson.JSON:
         write_output(serialize.to_json(result), None)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import functools
 import io
 import os
+import shlex
 import stat
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -234,6 +235,41 @@ def main_options(
 
 
 
+# The flags that set a site key, for messages that name the flag (--power, not power.budget).
+FLAG_NAMES = {"power.budget": "--power", "power.basis": "--basis", "power.pue": "--pue",
+              "compute.skus": "--sku", "objective": "--objective",
+              "workload.train_params": "--train-params", "workload.train_tokens": "--train-tokens"}
+
+
+def flag_labels(flags: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """(site key, flag name) of each flag given, for :class:`Scenario` ``labels``."""
+    return tuple((key, FLAG_NAMES[key]) for key, value in flags.items() if value is not None)
+
+
+def site_flags(power: str | None = None, basis: Any = None, pue: float | None = None,
+               sku: list[str] | None = None, objective: Any = None,
+               train_params: str | None = None, train_tokens: str | None = None
+               ) -> dict[str, Any]:
+    """The site keys the scenario flags of ``plan`` and ``explain`` set (None: not given)."""
+    return {"power.budget": power, "power.basis": basis and basis.value, "power.pue": pue,
+            "compute.skus": sku or None, "objective": objective and objective.value,
+            "workload.train_params": train_params, "workload.train_tokens": train_tokens}
+
+
+def explain_command_line(site: Path | None, flags: dict[str, Any], require: list[str] | None,
+                         sets: list[str] | None, catalogs: list[Path] | None) -> str:
+    """The ``gigaplan explain`` command for the same scenario, to copy and run."""
+    words = ["gigaplan", "explain"] + ([str(site)] if site is not None else [])
+    for key, value in flags.items():
+        for item in (value if isinstance(value, list) else [value]):
+            if item is not None:
+                words += [FLAG_NAMES[key], str(item)]
+    for option, values in (("--require", require), ("--set", sets), ("--catalog", catalogs)):
+        for value in values or ():
+            words += [option, str(value)]
+    return shlex.join(words)
+
+
 # --- options shared by several commands ---------------------------------------------
 
 CatalogFiles = Annotated[
@@ -335,6 +371,19 @@ def run_rows(rows: Iterable[Any], jobs: int, executor: Executor = Executor.LOCAL
         total = len(rows)
     yield from with_progress(batch.run(rows, jobs, executor.value, scheduler, count=total),
                              total)
+
+
+def run_summary(command: str, noun: str, tally: Mapping[str, int], seconds: float) -> str:
+    """One line for the end of a batch, sweep or Monte Carlo run (``tally``: rows by status):
+    how many were planned, infeasible, stopped by the time limit or in error, and the time."""
+    counts = {status: count for status, count in tally.items() if count}
+    total = sum(counts.values())
+    parts = [f"{counts.pop('optimal', 0):,} planned",
+             f"{counts.pop('infeasible', 0):,} infeasible"]
+    if counts.get("time_limit"):
+        parts.append(f"{counts.pop('time_limit'):,} stopped at the time limit")
+    parts.append(f"{sum(counts.values()):,} errors")
+    return f"{command}: {total:,} {noun}: {', '.join(parts)}; {seconds:.1f} s"
 
 
 def main() -> None:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import signal
 import sys
+import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from enum import StrEnum
@@ -27,6 +32,7 @@ from gigaplan.cli.app import (
     one_line,
     render_table,
     run_rows,
+    run_summary,
     stderr_console,
     with_progress,
     write_output,
@@ -34,6 +40,7 @@ from gigaplan.cli.app import (
 from gigaplan.errors import (
     EXIT_INFEASIBLE,
     EXIT_INPUT,
+    EXIT_INTERRUPTED,
     EXIT_REQUIREMENT_FAILED,
     EXIT_SOLVER_LIMIT,
     GigaplanError,
@@ -225,18 +232,43 @@ def batch_command(
             writer.write(serialize.csv_header(batch.CSV_COLUMNS))
     elif format is BatchFormat.CSV:
         sys.stdout.write(serialize.csv_header(batch.CSV_COLUMNS))
-    failed = sum(status != "optimal" for status in statuses.values())
+    tally = Counter(statuses.values())  # statuses of every row done, for the summary
+    written = {"now": 0}
+    resume_command = _resume_command(input, output, jobs, format, catalog, executor, scheduler)
+    main_process = os.getpid()
+
+    def interrupted(signum: int, frame: Any) -> None:
+        """Ctrl-C: say at once what was written and how to finish, then stop."""
+        if os.getpid() != main_process:  # a forked worker inherits the handler: just stop
+            raise KeyboardInterrupt
+        done = len(statuses) + written["now"]
+        of = f" of {total:,}" if total is not None else ""
+        where = f"to {output}" if output is not None else "to stdout"
+        hint = f"finish with: {resume_command}" if output is not None else \
+            "rerun with --output FILE to be able to --resume"
+        stderr_console().print(f"interrupted: {done:,}{of} rows written {where}; {hint}")
+        # the workers and the cluster shut down in order; a second Ctrl-C must not cut that
+        # short (it would leave a cluster to close at exit, with tracebacks)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    started = time.perf_counter()
+    previous = signal.signal(signal.SIGINT, interrupted)
     try:
         remaining = None if total is None else max(0, total - len(statuses))
         for line in run_rows(todo(), jobs, executor, scheduler, total=remaining):
-            failed += line["status"] != "optimal"
             text_line = serialize.format_line(line, format.value, batch.CSV_COLUMNS)
             if writer is None:
                 sys.stdout.write(text_line)
                 sys.stdout.flush()
             else:
                 writer.write(text_line)
+            written["now"] += 1
+            tally[line["status"]] += 1
+    except KeyboardInterrupt:
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
+        signal.signal(signal.SIGINT, previous)
         if writer is not None:
             writer.close()
         if stream is not sys.stdin.buffer:
@@ -244,9 +276,27 @@ def batch_command(
     if resume:
         stderr_console().print(f"{counts['rows'] - counts['todo']} rows already done, "
                                f"{counts['todo']} planned")
-    if failed:
-        stderr_console().print(f"{failed} of {counts['rows']} rows were not planned optimally")
+    stderr_console().print(run_summary("batch", "rows", tally, time.perf_counter() - started))
+    if sum(tally.values()) - tally["optimal"]:
         raise typer.Exit(EXIT_REQUIREMENT_FAILED)
+
+
+def _resume_command(input: str, output: Path | None, jobs: int, format: BatchFormat,
+                    catalog: list[Path] | None, executor: Executor,
+                    scheduler: str | None) -> str:
+    """The batch command that finishes this run: the same options, plus --resume."""
+    words = ["gigaplan", "batch", input, "--output", str(output), "--resume"]
+    if jobs != 1:
+        words += ["--jobs", str(jobs)]
+    if format is not BatchFormat.JSONL:
+        words += ["--format", format.value]
+    for path in catalog or ():
+        words += ["--catalog", str(path)]
+    if executor is not Executor.LOCAL:
+        words += ["--executor", executor.value]
+    if scheduler:
+        words += ["--scheduler", scheduler]
+    return shlex.join(words)
 
 
 SWEEP_EPILOG = """Examples:
@@ -281,7 +331,9 @@ def sweep_command(
     varies = [sweep.parse_vary(spec) for spec in vary]
     sets = [parse_set(item) for item in set_ or ()]
     rows = sweep.rows(site, varies, sets, tuple(map(str, catalog or ())))
+    started = time.perf_counter()
     lines = list(run_rows(rows, jobs, executor, scheduler))
+    seconds = time.perf_counter() - started
     result = sweep.SweepResult(
         keys=[vary.key for vary in varies],
         combos=[tuple(value for key, value in row.sets[len(sets):]) for row in rows],
@@ -295,9 +347,9 @@ def sweep_command(
         write_output(text, output)
     else:
         write_output(serialize.render_data(result, format.value), output)
-    failed = sum(line["status"] != "optimal" for line in lines)
-    if failed:
-        stderr_console().print(f"{failed} of {len(lines)} combinations were not planned optimally")
+    tally = Counter(line["status"] for line in lines)
+    stderr_console().print(run_summary("sweep", "combinations", tally, seconds))
+    if len(lines) - tally["optimal"]:
         raise typer.Exit(EXIT_REQUIREMENT_FAILED)
 
 
@@ -347,13 +399,19 @@ def montecarlo_command(
                              "'power.pue=uniform(1.1, 1.3)'")
         specs[key.strip()] = text.strip()
     scenario = Scenario(site, tuple(set_ or ()), (), (), tuple(map(str, catalog or ())))
+    started = time.perf_counter()
     result = montecarlo(scenario, specs, samples, seed, jobs, executor.value, scheduler,
                         progress=with_progress)
+    seconds = time.perf_counter() - started
     if format is TableOrJson.JSON:
         write_output(serialize.to_json(result), output)
     else:
         render_table(report.render(result, "table"), output)
-    if result.errors:
-        stderr_console().print(f"{len(result.errors)} of {samples} samples failed; see 'errors'")
+    errors = len(result.errors)
+    feasible = round((result.optimal_plans["feasible_probability"] or 0) * (samples - errors))
+    tally = Counter({"optimal": feasible, "infeasible": samples - errors - feasible,
+                     "error": errors})
+    stderr_console().print(run_summary("montecarlo", "samples re-planned", tally, seconds)
+                           + ("; see 'errors' in --format json" if errors else ""))
 
 

@@ -24,8 +24,11 @@ from gigaplan.cli.app import (
     TrainParamsOpt,
     TrainTokensOpt,
     app,
+    explain_command_line,
+    flag_labels,
     handles_errors,
     render_table,
+    site_flags,
     stderr_console,
     write_output,
 )
@@ -88,11 +91,9 @@ def plan_command(
     from gigaplan.planner import plan
     from gigaplan.solve import limit_message
 
-    flags = {"power.budget": power, "power.basis": basis and basis.value, "power.pue": pue,
-             "compute.skus": sku or None, "objective": objective and objective.value,
-             "workload.train_params": train_params, "workload.train_tokens": train_tokens}
+    flags = site_flags(power, basis, pue, sku, objective, train_params, train_tokens)
     scenario = Scenario(site, tuple(set_ or ()), flag_overrides(flags), tuple(require or ()),
-                        tuple(catalog or ()))
+                        tuple(catalog or ()), labels=flag_labels(flags))
     if site is not None and _is_study(site):
         _plan_study(scenario, reference, format, output, time_limit)
         return
@@ -104,6 +105,9 @@ def plan_command(
         if format is not OutputFormat.TABLE:
             write_output(str(report.render(result, format.value)), output)
         err.print(f"error: {result.message}")
+        if result.status == "infeasible":
+            err.print("what to change: "
+                      + explain_command_line(site, flags, require, set_, catalog))
         raise typer.Exit(EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_SOLVER_LIMIT)
     rendered = report.render(result, format.value)
     if isinstance(rendered, str):

@@ -1,6 +1,8 @@
 """Requirement expressions: ``"totals.gpus >= 400000"``, ``"power_mw.facility <= 950 MW"``.
 
-One small grammar, ``FIELD OP VALUE``, with ``OP`` one of ``>=``, ``<=``, ``==``. ``FIELD`` is a
+One small grammar (docs/cli.md, "Requirements"), ``FIELD OP VALUE``, with ``OP`` exactly one of
+``>=``, ``<=``, ``==``; any other operator (``=>``, ``>``, ``=``, ``≥``) is refused with a message
+that lists these three. ``FIELD`` is a
 dotted path of the plan's JSON output (or its last segment when that is unique, so ``gpus``
 means ``totals.gpus``); ``VALUE`` is a number or a quantity in the field's dimension
 (``400k``, ``0.95 GW``). It is parsed, never evaluated as Python. The planner enforces each
@@ -93,7 +95,10 @@ NEEDS_TRAINING = ("workload.train_days",)
 RACK_FIELD_PREFIX = "racks."  # racks.<sku-id>: the count of one rack SKU
 
 OPERATORS = (">=", "<=", "==")
-_EXPRESSION = re.compile(r"^\s*(?P<field>[A-Za-z_][\w.\-]*)\s*(?P<op>>=|<=|==|=>|=<|>|<|=)\s*"
+OPERATOR_WORDS = {">=": "at least", "<=": "at most", "==": "exactly"}
+# The operator is any run of comparison characters, so that a near miss (=>, >, =, ≥) is
+# named in the message instead of being misread; only OPERATORS are accepted.
+_EXPRESSION = re.compile(r"^\s*(?P<field>[A-Za-z_][\w.\-]*)\s*(?P<op>[<>=!≥≤≠]+)\s*"
                          r"(?P<value>.+)$")  # greedy and anchored: linear time
 MAX_REQUIREMENT_CHARS = 200  # "cost.annualised_capex_usd_per_year.facility <= $1.5B" is 52
 
@@ -148,10 +153,10 @@ def parse_requirement(text: str, rack_ids: tuple[str, ...] = ()) -> Requirement:
     if not match:
         raise SiteError(f"cannot read {text!r}: write FIELD OP VALUE with OP one of "
                         f"{', '.join(OPERATORS)}, e.g. \"totals.gpus >= 400000\"")
-    op = {"=>": ">=", "=<": "<="}.get(match["op"], match["op"])
+    op = match["op"]
     if op not in OPERATORS:
-        raise SiteError(f"{text!r}: operator {match['op']!r} is not supported; use one of "
-                        f"{', '.join(OPERATORS)}")
+        accepted = ", ".join(f"{name} ({OPERATOR_WORDS[name]})" for name in OPERATORS)
+        raise SiteError(f"{text!r}: operator {op!r} is not accepted; write one of {accepted}")
     field = _resolve(match["field"], rack_ids)
     if field is None:
         raise SiteError(f"{text!r}: unknown field {match['field']!r}; valid fields: "

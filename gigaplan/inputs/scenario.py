@@ -13,6 +13,7 @@ from typing import Any
 
 from gigaplan.errors import SiteError
 from gigaplan.inputs.catalog import Catalog, load_catalog, read_toml, ship_catalogs, shipped_catalog
+from gigaplan.inputs.requirements import parse_requirement
 from gigaplan.inputs.site import BoundSite, bind, check_key, load_site, parse_set
 
 
@@ -27,18 +28,56 @@ class Scenario:
     catalogs: tuple[str | Path, ...] = ()
     source: str | None = None  # the name of an inline site in messages
     origin: str = "--set"  # where the overrides come from, for messages
+    # (dotted key, label) for overrides that came from a named flag: ("power.budget", "--power")
+    labels: tuple[tuple[str, str], ...] = ()
     catalog_texts: tuple[tuple[str, str], ...] = ()  # catalogs already read: (name, text)
 
     def bind(self, catalog: Catalog | None = None) -> BoundSite:
         """Read, override, validate and bind the site: the one way every command loads it."""
         for key, _ in self.overrides:
             check_key(key, self.origin)
+        problems = []
+        for text in self.require:
+            try:
+                parse_requirement(text)
+            except SiteError as error:
+                problems.append(f"--require {error}")
+        if problems:
+            raise SiteError.listing(problems)
         pairs = [parse_set(item) for item in self.sets] + list(self.overrides)
-        site, source = load_site(self.site, pairs, list(self.require), source=self.source)
+        try:
+            site, source = load_site(self.site, pairs, list(self.require), source=self.source)
+        except SiteError as error:
+            raise SiteError.listing([self._blame(line) for line in error.problems]) from None
         if catalog is None:
             catalog = shipped_catalog(self.catalog_texts) if not self.catalogs else \
                 load_catalog(self.catalogs, texts=self.catalog_texts)
-        return bind(site, catalog, source)
+        try:
+            return bind(site, catalog, source)
+        except SiteError as error:
+            raise SiteError.listing([self._blame(line) for line in error.problems]) from None
+
+    def _blame(self, problem: str) -> str:
+        """``FILE: key: message`` about a key that a flag, ``--set`` or a batch row set
+        becomes ``--power: message`` or ``--set power.budget: message``: the input to fix."""
+        flagged = dict(self.labels)
+        given = [key for key, _ in self.overrides] + [parse_set(item)[0] for item in self.sets]
+        for key in sorted(set(given), key=len, reverse=True):
+            for marker in (f": {key}: ", f": {key}.", f": {key}["):
+                at = problem.find(marker)
+                if at < 0:
+                    continue
+                label = flagged.get(key)
+                if label is None:
+                    origin = "--set" if key in dict(parse_set(i) for i in self.sets) \
+                        and key not in dict(self.overrides) else self.origin
+                    label = f"{origin} {key}"
+                rest = problem[at + len(marker):]
+                if marker.endswith("[") and "]: " in rest:  # compute.skus[0]: the item
+                    rest = rest.split("]: ", 1)[1]
+                return f"{label}: {rest}" if not marker.endswith(".") else \
+                    f"{label}: {key}.{rest}"
+        return problem
 
     def shipped(self) -> Scenario:
         """This scenario with its files' contents in place of their paths.

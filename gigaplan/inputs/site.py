@@ -15,6 +15,7 @@ import copy
 import difflib
 import math
 import tomllib
+import typing
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -351,6 +352,27 @@ def _section_model(key: str) -> type[BaseModel] | None:
     annotation = getattr(info, "annotation", None)
     is_section = isinstance(annotation, type) and issubclass(annotation, BaseModel)
     return annotation if is_section else None
+
+
+def site_keys() -> dict[str, bool]:
+    """Every settable dotted site key (``power.budget``), and whether it takes a list.
+
+    What ``--set``, ``--vary`` and ``--uncertain`` accept (shell completion offers these) and
+    which CSV cells are lists (``compute.skus``). Per-SKU tables (``compute.max_racks.<id>``)
+    are given without their SKU part; ``phases`` is a list of tables, set in a file.
+    """
+    keys: dict[str, bool] = {}
+    for name, info in _known_keys(Site).items():
+        section = _section_model(name)
+        fields = _known_keys(section).items() if section is not None else [(None, info)]
+        for key, field in fields:
+            dotted = name if key is None else f"{name}.{key}"
+            if dotted == "phases":
+                continue
+            annotation = field.annotation
+            options = (annotation, *typing.get_args(annotation))
+            keys[dotted] = any(typing.get_origin(arg) is list or arg is list for arg in options)
+    return keys
 
 
 def check_key(dotted: str, origin: str = "--set") -> None:

@@ -341,6 +341,13 @@ def check_table(report: CheckReport) -> RenderableType:
     return Group(summary, table)
 
 
+def _word(value: Any) -> str:
+    """A value as the user wrote it in a site file: ``true``, not Python's ``True``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "n/a" if value is None else str(value)
+
+
 def sweep_table(result: SweepResult) -> RenderableType:
     """One row per combination; a combination without a plan says why in a note that wraps
     whole words (never cut), and the chart is titled by the objective of the planned rows."""
@@ -352,7 +359,7 @@ def sweep_table(result: SweepResult) -> RenderableType:
     for combo, line in zip(values, lines, strict=True):
         ok = line["status"] == "optimal"
         objective = line.get("objective.value")
-        rows.append((*map(str, combo), line["status"],
+        rows.append((*map(_word, combo), line["status"],
                      human(objective) if ok else "",
                      f"{line['totals.gpus']:,.0f}" if ok else "",
                      f"{line['power_mw.facility']:,.1f}" if ok else "",
@@ -361,7 +368,7 @@ def sweep_table(result: SweepResult) -> RenderableType:
                      f"{line['cost.usd_per_gpu_hour']:.2f}"
                      if ok and line.get("cost.usd_per_gpu_hour") is not None else "",
                      "" if ok else line.get("error", "")))
-        points.append((", ".join(map(str, combo)), objective if ok else None))
+        points.append((", ".join(map(_word, combo)), objective if ok else None))
     if all(row[-1] == "" for row in rows):
         headers, rows = headers[:-1], [row[:-1] for row in rows]
     table = _table("Sweep", headers, rows,

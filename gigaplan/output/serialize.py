@@ -66,15 +66,25 @@ def to_toml(data: Mapping[str, Any]) -> str:
     return tomli_w.dumps(_drop_none(plain(data)))
 
 
+def csv_text(value: Any) -> Any:
+    """A value as a CSV cell: ``true``/``false`` as TOML and JSON spell them (not Python's
+    ``True``), lists as ``a;b`` (what a batch CSV cell takes), None as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(str(csv_text(item)) for item in value)
+    return value
+
+
 def to_csv(data: Any) -> str:
     """Two columns, ``key,value``: one row per leaf of the nested result."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["key", "value"])
     for key, value in flatten(plain(data), label_lists=True, sort=True):
-        if isinstance(value, list):
-            value = ";".join(str(item) for item in value)
-        writer.writerow([key, "" if value is None else value])
+        writer.writerow([key, csv_text(value)])
     return buffer.getvalue()
 
 
@@ -97,7 +107,7 @@ def csv_line(line: dict[str, Any], columns: Sequence[str]) -> str:
     data = plain(line)
     data["racks"] = ";".join(f"{sku}={count}"
                              for sku, count in sorted(data.get("racks", {}).items()))
-    cells = ["" if data.get(column) is None else data[column] for column in columns]
+    cells = [csv_text(data.get(column)) for column in columns]
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(cells)
     return buffer.getvalue()

@@ -24,6 +24,7 @@ from gigaplan.errors import EXIT_INTERNAL, GigaplanError, InputError, SiteError
 from gigaplan.inputs.catalog import read_toml, ship_catalogs
 from gigaplan.inputs.files import MIB, LongLine, open_regular
 from gigaplan.inputs.scenario import Scenario
+from gigaplan.inputs.site import site_keys
 from gigaplan.inputs.units import shorten
 from gigaplan.inputs.values import MAX_DIGITS, toml_value
 from gigaplan.planner import plan
@@ -95,13 +96,22 @@ def _json_row(line: str, label: str, base_dir: str) -> Row:
     return Row(id="", where=label, problem=f"{label}: {problem}")
 
 
+def csv_cell(key: str, text: str, where: str, list_keys: Iterable[str]) -> Any:
+    """A CSV cell as a site value: TOML when it is TOML (``1.2``, ``true``, ``"a"``), else
+    the bare string; a list key (``compute.skus``) takes ``a;b`` (or one item) as a list."""
+    if key in list_keys and not text.lstrip().startswith("["):
+        return [toml_value(part.strip(), where) for part in text.split(";") if part.strip()]
+    return toml_value(text, where)
+
+
 def _csv_row(record: dict[str, Any], label: str, base_dir: str) -> Row:
     if None in record:  # more cells than columns
         return Row(id="", where=label, problem=f"{label}: more cells than columns")
     values = {key: value for key, value in record.items()
               if key not in ("id", "site") and value not in ("", None)}
     try:
-        data = {"id": record["id"], "set": {k: toml_value(v, f"{label}: {k}")
+        list_keys = {key for key, is_list in site_keys().items() if is_list}
+        data = {"id": record["id"], "set": {k: csv_cell(k, v, f"{label}: {k}", list_keys)
                                            for k, v in values.items()}}
     except SiteError as error:
         return Row(id=record["id"] or "", where=label, problem=str(error))
@@ -264,7 +274,8 @@ def ship(rows: Iterable[Row]) -> Iterator[Row]:
                 sites[path] = (None, str(error))
         table, problem = sites[path]
         if table is None:
-            yield Row(id=row.id, problem=problem)
+            yield Row(id=row.id, where=row.where, problem=f"{row.where} (id {row.id}): {problem}"
+                      if row.where else problem)
             continue
         yield replace(row, site=table, source=path, catalogs=(), catalog_texts=texts)
 
@@ -284,18 +295,22 @@ def plan_row(row: Row) -> dict[str, Any]:
     if row.problem:
         return {"id": row.id, "status": "error", "exit_code": InputError.exit_code,
                 "error": row.problem}
+    named = f"{row.where} (id {row.id})" if row.where else f"row {row.id}"
     try:
         site: Any = row.site
         if isinstance(site, str):
             site = Path(row.base_dir) / site
         scenario = Scenario(site=site, overrides=row.sets,
-                            source=row.source or f"row {row.id} (inline site)",
-                            origin=f"row {row.id}: set", catalogs=row.catalogs,
+                            source=row.source or f"{named} (inline site)",
+                            origin=f"{named}: set", catalogs=row.catalogs,
                             catalog_texts=row.catalog_texts)
         result = plan(scenario.bind()).to_dict()
     except GigaplanError as error:
+        message = str(error)
+        if not message.startswith(named):  # a problem in the row's site file: name the row too
+            message = f"{named}: {message}"
         return {"id": row.id, "status": "error", "exit_code": error.exit_code,
-                "error": str(error)}
+                "error": message}
     except Exception as error:  # a bug: the row says so, and the batch goes on
         return {"id": row.id, "status": "error", "exit_code": EXIT_INTERNAL,
                 "error": f"internal error: {type(error).__name__}: {error}"}
@@ -303,6 +318,7 @@ def plan_row(row: Row) -> dict[str, Any]:
                             "exit_code": EXIT_CLASS.get(result["status"], EXIT_INTERNAL)}
     if "totals" in result:
         line.update(summarize(result))
+        line["warnings"] = result.get("warnings", [])
     else:
         line["error"] = result.get("message", "")
     return line
