@@ -498,6 +498,7 @@ def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInf
 
 
 def plan_inputs(bound: BoundSite) -> dict:
+    """The ``inputs`` table of a plan: the source, the resolved site and the SKU ids used."""
     return {"source": bound.source, "site": bound.site.resolved(),
             "catalog_ids": bound.catalog_ids()}
 
@@ -511,6 +512,24 @@ def solve(model: Model, *, time_limit_s: float | None = None, deadline: float | 
     included; without it ``time_limit_s`` counts from here. ``timings`` (``--timings``) holds
     the planner's ``import_s`` and ``build_s``; the solver info then reports them with
     ``solve_s``, and ``seconds`` = build + solve.
+
+    Parameters
+    ----------
+    model
+        A built model (:func:`gigaplan.formulation.build.build` or a phased or study model).
+    time_limit_s, deadline
+        The time limit, as seconds from now or as an absolute ``perf_counter`` reading.
+    timings
+        The planner's split of seconds so far, or None.
+
+    Returns
+    -------
+    tuple[PlanResult, list[float] or None]
+        The plan (or the infeasible result with its conflicts) and the solved point.
+
+    References
+    ----------
+    docs/model.md, "Objective and ties" (the lexicographic stages) and "Checks".
     """
     bound = model.bound
     started = time.perf_counter()

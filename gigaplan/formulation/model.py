@@ -122,6 +122,7 @@ class Layout:
 
     @property
     def size(self) -> int:
+        """How many variables the layout holds."""
         return len(self.names)
 
 
@@ -266,6 +267,7 @@ class Model:
     least: list[tuple[Expr, Expr, float]] = field(default_factory=list)
 
     def add_row(self, row: Row) -> None:
+        """Add one constraint row to the model."""
         self.rows.append(row)
 
     def value(self, name: str, x: Sequence[float]) -> float | None:

@@ -341,6 +341,7 @@ def _add_months(start: date, months: float) -> date:
 
 
 def default_site_text() -> str:
+    """The embedded default site, as the commented TOML ``gigaplan init`` writes."""
     return (Path(__file__).parent / "default_site.toml").read_text(encoding="utf-8")
 
 
@@ -478,6 +479,7 @@ def load_site(path: str | Path | dict[str, Any] | None = None,
 
 
 def validate_site(raw: dict[str, Any], source: str) -> Site:
+    """A :class:`Site` from a table of site keys; every problem at once as a :class:`SiteError`."""
     try:
         return Site.model_validate(raw)
     except ValidationError as exc:
@@ -509,10 +511,12 @@ class BoundSite:
 
     @property
     def rack_ids(self) -> tuple[str, ...]:
+        """The ids of every rack the plan may build: compute, then the CPU and storage racks."""
         extra = [sku.id for sku in (self.cpu_rack, self.storage_rack) if sku is not None]
         return (*(sku.id for sku in self.compute), *extra)
 
     def catalog_ids(self) -> list[str]:
+        """The ids of every SKU the site uses, sorted."""
         chosen = [*self.compute, self.cpu_rack, self.storage_rack, self.switch, self.optic,
                   self.frontend_switch, self.storage_switch, self.management_switch]
         return sorted({sku.id for sku in chosen if sku is not None})
