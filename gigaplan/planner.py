@@ -17,6 +17,7 @@ from typing import Any
 
 from gigaplan.errors import SiteError
 from gigaplan.formulation.build import build
+from gigaplan.formulation.constraints import effective_objective
 from gigaplan.formulation.phases import build_phased, timeline
 from gigaplan.formulation.sites import build_study
 from gigaplan.inputs.catalog import Catalog, load_catalog
@@ -38,7 +39,27 @@ from gigaplan.solve import (
 
 def plan(bound: BoundSite, *, time_limit_s: float | None = None,
          timings: bool = False) -> PlanResult:
-    """The provably best build-out of ``bound`` (or the best found within the time limit)."""
+    """The provably best build-out of ``bound`` (or the best found within the time limit).
+
+    Parameters
+    ----------
+    bound
+        A site bound to a catalog (:func:`gigaplan.api.load_site`).
+    time_limit_s
+        Seconds for the whole plan, model building included; None waits for the optimum.
+    timings
+        Report the import, build and solve seconds in ``solver``.
+
+    Returns
+    -------
+    PlanResult
+        The plan, with the timeline of a phased site and its warnings; an infeasible site is
+        a result whose ``conflicts`` name the limits to relax.
+
+    References
+    ----------
+    docs/model.md gathers every formula; docs/engineering-model.md their sources.
+    """
     started = time.perf_counter()
     deadline = None if time_limit_s is None else started + time_limit_s  # the build counts
     import scipy.optimize  # noqa: F401  (off the start-up path; timed apart as import_s)
@@ -58,7 +79,20 @@ def plan(bound: BoundSite, *, time_limit_s: float | None = None,
 
 
 def plan_study(study: Study, time_limit_s: float | None = None) -> StudyResult:
-    """The joint plan of a study: each site's plan, the totals, the global limits."""
+    """The joint plan of a study: each site's plan, the totals, the global limits.
+
+    Parameters
+    ----------
+    study
+        The sites and the study's own capex cap and requirements (:mod:`gigaplan.inputs.study`).
+    time_limit_s
+        Seconds for the joint solve; None waits for the optimum.
+
+    Returns
+    -------
+    StudyResult
+        Each site's plan, the sums over sites and the study's limits, or the conflicts.
+    """
     deadline = None if time_limit_s is None else time.perf_counter() + time_limit_s
     built = build_study(study)
     outcome, stages = optimize(built.model, time_limit_s, deadline=deadline)
@@ -180,11 +214,16 @@ def objective_warnings(bound: BoundSite) -> list[str]:
     if any(getattr(sku, attribute) or 0 for sku in bound.compute):
         return []
     ids = ", ".join(sku.id for sku in bound.compute)
+    planned = effective_objective(bound)
+    if planned != objective:
+        return [f"objective {objective} is zero for every allowed compute rack ({ids}): "
+                f"planning dense {planned.upper()} instead, the next precision they have"]
     return [f"objective {objective} is zero for every allowed compute rack ({ids}); the plan "
             "cannot raise it: choose another --objective or other --sku"]
 
 
 def empty_plan_warnings(bound: BoundSite, compute_racks: int) -> list[str]:
+    """A warning when the plan builds no compute rack, saying why."""
     if compute_racks > 0:
         return []
     objective = bound.site.objective

@@ -93,6 +93,7 @@ class PlanResult:
                                       for row in fields.get("constraints", [])]})
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``gigaplan.plan/1`` document that ``gigaplan plan --format json`` prints."""
         data = asdict(self)
         data["schema"] = SCHEMA
         data["solver"] = self.solver.to_dict()
@@ -135,6 +136,7 @@ class StudyResult:
 
     @property
     def found(self) -> bool:
+        """Whether the result holds a plan."""
         return bool(self.sites)
 
     @classmethod
@@ -197,10 +199,12 @@ class ReferenceResult:
 
     @property
     def total_copies(self) -> int:
+        """The copies over all sites."""
         return sum(item.copies for item in self.copies)
 
     @property
     def total_gpus(self) -> int:
+        """The GPUs of all the copies."""
         return sum(item.gpus for item in self.copies)
 
     def to_dict(self) -> dict[str, Any]:

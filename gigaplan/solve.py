@@ -477,7 +477,8 @@ def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInf
     return PlanResult(
         status=status.value,
         # the quantity the solver optimised (for a phased site, over time), in its unit
-        objective={"name": bound.site.objective, "value": model.objective.value(x),
+        objective={"name": model.objective_name or bound.site.objective,
+                   "value": model.objective.value(x),
                    "unit": model.objective_unit},
         inputs=plan_inputs(bound),
         solver=info,
@@ -497,6 +498,7 @@ def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInf
 
 
 def plan_inputs(bound: BoundSite) -> dict:
+    """The ``inputs`` table of a plan: the source, the resolved site and the SKU ids used."""
     return {"source": bound.source, "site": bound.site.resolved(),
             "catalog_ids": bound.catalog_ids()}
 
@@ -510,6 +512,24 @@ def solve(model: Model, *, time_limit_s: float | None = None, deadline: float | 
     included; without it ``time_limit_s`` counts from here. ``timings`` (``--timings``) holds
     the planner's ``import_s`` and ``build_s``; the solver info then reports them with
     ``solve_s``, and ``seconds`` = build + solve.
+
+    Parameters
+    ----------
+    model
+        A built model (:func:`gigaplan.formulation.build.build` or a phased or study model).
+    time_limit_s, deadline
+        The time limit, as seconds from now or as an absolute ``perf_counter`` reading.
+    timings
+        The planner's split of seconds so far, or None.
+
+    Returns
+    -------
+    tuple[PlanResult, list[float] or None]
+        The plan (or the infeasible result with its conflicts) and the solved point.
+
+    References
+    ----------
+    docs/model.md, "Objective and ties" (the lexicographic stages) and "Checks".
     """
     bound = model.bound
     started = time.perf_counter()
@@ -531,7 +551,8 @@ def solve(model: Model, *, time_limit_s: float | None = None, deadline: float | 
         if outcome.status is SolveStatus.INFEASIBLE:
             conflicts = diagnose(model, time_limit_s, deadline=deadline)
         return PlanResult(status=outcome.status.value,
-                          objective={"name": bound.site.objective, "value": None,
+                          objective={"name": model.objective_name or bound.site.objective,
+                                     "value": None,
                                      "unit": model.objective_unit},
                           inputs=plan_inputs(bound), solver=info(),
                           message=_infeasible_message(bound, outcome.status, conflicts),

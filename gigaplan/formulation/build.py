@@ -15,7 +15,22 @@ from gigaplan.inputs.site import BoundSite
 def build(bound: BoundSite, layout: Layout | None = None) -> Model:
     """The whole MILP of ``bound``: variables, every constraint family, result fields.
 
-    With ``layout``, the variables join an existing vector (one phase or site of many).
+    Parameters
+    ----------
+    bound
+        The site bound to its catalog.
+    layout
+        An existing vector the variables join (one phase or site of many); None starts one.
+
+    Returns
+    -------
+    Model
+        The rows, the result fields as linear expressions, the objective and the typed
+        parts the blocks returned (``Model.parts``).
+
+    References
+    ----------
+    docs/model.md, one section per ``define_*`` block.
     """
     model = Model(bound=bound, layout=layout if layout is not None else Layout())
     compute = constraints.define_compute(model)

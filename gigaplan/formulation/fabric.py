@@ -59,6 +59,7 @@ def optic_ends(optic: Optic, rate_gbps: float) -> int:
 
 
 def divisors(number: int) -> list[int]:
+    """The divisors of ``number`` in increasing order (the spine counts that stripe evenly)."""
     return [d for d in range(1, number + 1) if number % d == 0]
 
 

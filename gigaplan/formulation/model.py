@@ -122,6 +122,7 @@ class Layout:
 
     @property
     def size(self) -> int:
+        """How many variables the layout holds."""
         return len(self.names)
 
 
@@ -253,6 +254,7 @@ class Model:
     ratios: dict[str, tuple[Expr, Expr]] = field(default_factory=dict)
     objective: Expr = field(default_factory=Expr)
     objective_unit: str = ""
+    objective_name: str = ""  # the objective planned (after a precision fallback)
     maximize: bool = True
     # (expr, maximise?) after the objective; empty means least capex, then least IT power
     tie_breaks: list[tuple[Expr, bool]] = field(default_factory=list)
@@ -265,6 +267,7 @@ class Model:
     least: list[tuple[Expr, Expr, float]] = field(default_factory=list)
 
     def add_row(self, row: Row) -> None:
+        """Add one constraint row to the model."""
         self.rows.append(row)
 
     def value(self, name: str, x: Sequence[float]) -> float | None:

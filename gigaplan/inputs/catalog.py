@@ -237,13 +237,16 @@ class Catalog:
         raise CatalogError(f"unknown SKU id {sku_id!r}{self.suggest(sku_id)}")
 
     def suggest(self, sku_id: str) -> str:
+        """``; did you mean ...?`` naming up to three close SKU ids, or an empty string."""
         close = difflib.get_close_matches(sku_id, sorted(self.skus), n=3, cutoff=0.4)
         return f"; did you mean {', '.join(close)}?" if close else ""
 
     def of_kind(self, kind: str) -> list[Sku]:
+        """The SKUs of one kind (``compute_rack``, ``switch``, ...), sorted by id."""
         return [sku for sku_id, sku in sorted(self.skus.items()) if sku.kind == kind]
 
     def sorted(self) -> list[Sku]:
+        """Every SKU, sorted by id."""
         return [self.skus[sku_id] for sku_id in sorted(self.skus)]
 
 

@@ -111,6 +111,7 @@ def _bounded(stream: BinaryIO, source: str, limit: int, error: type[InputError])
 
 def decode(data: bytes, source: str, error: type[InputError] = InputError,
            kind: str = "text file") -> str:
+    """``data`` as UTF-8 text; anything else is a one-line ``error`` naming ``source``."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

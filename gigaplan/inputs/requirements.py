@@ -127,6 +127,7 @@ def within(value: float, lower: float, upper: float) -> bool:
 
 
 def field_names(rack_ids: tuple[str, ...] = ()) -> list[str]:
+    """Every field a requirement may name, with ``racks.<id>`` for each of ``rack_ids``."""
     return [*FIELDS, *(RACK_FIELD_PREFIX + sku_id for sku_id in rack_ids)]
 
 

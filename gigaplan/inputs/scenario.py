@@ -33,6 +33,7 @@ class Scenario:
     catalog_texts: tuple[tuple[str, str], ...] = ()  # catalogs already read: (name, text)
 
     def bind(self, catalog: Catalog | None = None) -> BoundSite:
+        """Read, override, validate and bind the site: the one way every command loads it."""
         for key, _ in self.overrides:
             check_key(key, self.origin)
         problems = []

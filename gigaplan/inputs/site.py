@@ -163,14 +163,20 @@ class BudgetSection(_Section):
     capex_usd: Annotated[MoneyUSD, Field(ge=0, le=1e15)] | None = Field(None, alias="capex")
 
 
+FACILITY_TIERS_USD_PER_MW = {"air": 11.7e6, "liquid": 12.7e6, "liquid-generation": 14.7e6}
+
+
 class EconomicsSection(_Section):
     """Prices, lifetimes, cost of capital, electricity, carbon and water (EM §3.3, §7)."""
 
     prices_usd: dict[str, Annotated[MoneyUSD, Field(ge=0, le=1e12)]] = Field(
         default_factory=dict, alias="prices")  # overrides catalog price_usd by SKU id
-    # C&W 2025 average $11.7M per MW of critical load x 1.085 AI premium (T&T) [D] EM §7.1
-    facility_capex_usd_per_mw: Annotated[MoneyUSD, Field(ge=0, le=1e10)] = Field(
-        12.7e6, alias="facility_capex_per_mw")
+    # facility capex per MW of IT by design tier (docs/model.md, "Capex"): air $11.7M (C&W
+    # 2025 average), liquid $12.7M (x 1.085 AI premium, T&T), liquid-generation $14.7M (+$2M
+    # owned generation, BESS and substation; $1-3M per MW) [D]; an explicit value overrides
+    facility_tier: Literal["air", "liquid", "liquid-generation"] = "liquid"
+    facility_capex_usd_per_mw: Annotated[MoneyUSD, Field(ge=0, le=1e10)] | None = Field(
+        None, alias="facility_capex_per_mw")
     facility_redundancy_scaling: bool = True  # plant cost scales with installed MW [E] §7.1
     electricity_usd_per_mwh: Annotated[UsdPerMWh, Field(ge=0, le=1e5)] = Field(
         66.0, alias="electricity_price")  # EIA 2023 Texas industrial [P] §7.3
@@ -336,6 +342,7 @@ def _add_months(start: date, months: float) -> date:
 
 
 def default_site_text() -> str:
+    """The embedded default site, as the commented TOML ``gigaplan init`` writes."""
     return (Path(__file__).parent / "default_site.toml").read_text(encoding="utf-8")
 
 
@@ -473,6 +480,7 @@ def load_site(path: str | Path | dict[str, Any] | None = None,
 
 
 def validate_site(raw: dict[str, Any], source: str) -> Site:
+    """A :class:`Site` from a table of site keys; every problem at once as a :class:`SiteError`."""
     try:
         return Site.model_validate(raw)
     except ValidationError as exc:
@@ -504,10 +512,12 @@ class BoundSite:
 
     @property
     def rack_ids(self) -> tuple[str, ...]:
+        """The ids of every rack the plan may build: compute, then the CPU and storage racks."""
         extra = [sku.id for sku in (self.cpu_rack, self.storage_rack) if sku is not None]
         return (*(sku.id for sku in self.compute), *extra)
 
     def catalog_ids(self) -> list[str]:
+        """The ids of every SKU the site uses, sorted."""
         chosen = [*self.compute, self.cpu_rack, self.storage_rack, self.switch, self.optic,
                   self.frontend_switch, self.storage_switch, self.management_switch]
         return sorted({sku.id for sku in chosen if sku is not None})

@@ -139,10 +139,12 @@ def si(value: float, digits: int = 3) -> str:
 
 
 def usd(value: float) -> str:
+    """Dollars with an SI suffix (``$1.2B``); negative amounts keep their sign."""
     return "$" + si(value) if value >= 0 else "-$" + si(-value)
 
 
 def mw(value: float) -> str:
+    """Megawatts to one decimal from 10 MW up, two below."""
     return f"{value:,.1f} MW" if abs(value) >= 10 else f"{value:,.2f} MW"
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from gigaplan.inputs import values
+
 SCHEMAS = ("gigaplan.plan/1", "gigaplan.study/1", "gigaplan.reference/1", "gigaplan.sweep/1",
            "gigaplan.montecarlo/1")
 
 
 def lookup(data: Any, dotted: str) -> Any:
+    """The value at a dotted path of a document, or None where the path stops."""
     for part in dotted.split("."):
         if not isinstance(data, Mapping) or part not in data:
             return None
@@ -23,12 +26,8 @@ def lookup(data: Any, dotted: str) -> Any:
 
 
 def flatten(data: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
-    """Dotted key / value pairs of the resolved site, skipping empty values."""
-    if isinstance(data, Mapping):
-        for key in sorted(data):
-            yield from flatten(data[key], f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(data, list) and data and all(isinstance(item, Mapping) for item in data):
-        for index, item in enumerate(data):
-            yield from flatten(item, f"{prefix}[{item.get('name', index)}]")
-    elif data not in (None, [], {}):
-        yield prefix, ", ".join(map(str, data)) if isinstance(data, list) else data
+    """Dotted key / value pairs of the resolved site, skipping empty values; a list of
+    values becomes one comma-separated cell."""
+    for key, value in values.flatten(data, prefix, label_lists=True, sort=True):
+        if value not in (None, [], {}):
+            yield key, ", ".join(map(str, value)) if isinstance(value, list) else value

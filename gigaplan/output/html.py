@@ -33,10 +33,12 @@ GENERATOR = "gigaplan report"
 # --- number formats shared by the page and the browser test -------------------------------------
 
 def fmt_int(value: float) -> str:
+    """A count with thousands separators."""
     return f"{round(value):,}"
 
 
 def fmt_mw(value: float) -> str:
+    """Megawatts to one decimal."""
     return f"{value:,.1f} MW"
 
 
@@ -51,10 +53,12 @@ def fmt_usd(value: float) -> str:
 
 
 def fmt_usd_small(value: float) -> str:
+    """Dollars to three decimals below $1, two above (per GPU-hour, per token)."""
     return f"${value:,.3f}" if abs(value) < 1 else f"${value:,.2f}"
 
 
 def fmt_rate(value: float) -> str:
+    """A large rate in words: ``1.2 billion``."""
     for limit, suffix in ((1e12, " trillion"), (1e9, " billion"), (1e6, " million")):
         if abs(value) >= limit:
             return f"{value / limit:.3g}{suffix}"
@@ -152,6 +156,7 @@ def catalog_rows(plan: Mapping[str, Any], catalog: list[dict[str, Any]] | None
 
 
 def footprints(catalog: list[dict[str, Any]] | None) -> dict[str, float]:
+    """Each catalog SKU's footprint in m² by id (SKUs without one are left out)."""
     return {e["id"]: e["footprint_m2"] for e in catalog or [] if e.get("footprint_m2")}
 
 

@@ -49,6 +49,7 @@ def plain(value: Any) -> Any:
 
 
 def to_json(data: Any) -> str:
+    """Indented JSON text with sorted keys; a typed result serializes as its document."""
     return json.dumps(plain(data), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
@@ -97,6 +98,7 @@ def render_data(data: Any, fmt: str) -> str:
 
 
 def jsonl_line(line: dict[str, Any]) -> str:
+    """One batch result line as compact JSON and a newline."""
     return json.dumps(plain(line), sort_keys=True, allow_nan=False, ensure_ascii=False) + "\n"
 
 
@@ -112,6 +114,7 @@ def csv_line(line: dict[str, Any], columns: Sequence[str]) -> str:
 
 
 def csv_header(columns: Sequence[str]) -> str:
+    """The CSV header line of ``columns``."""
     return ",".join(columns) + "\n"
 
 

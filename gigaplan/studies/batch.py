@@ -384,12 +384,14 @@ class LineWriter:
             raise InputError(f"{path}: cannot be written ({error.strerror or error})") from None
 
     def write(self, text: str) -> None:
+        """Append ``text`` with one ``write(2)`` per chunk until all of it is written."""
         data = text.encode("utf-8")
         while data:
             written = os.write(self._fd, data)
             data = data[written:]
 
     def close(self) -> None:
+        """Close the file."""
         os.close(self._fd)
 
 

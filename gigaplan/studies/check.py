@@ -40,6 +40,7 @@ class Outcome:
     passed: bool
 
     def to_dict(self) -> dict[str, Any]:
+        """The measured requirement as a row of the check document."""
         return {"requirement": self.requirement.text, "field": self.requirement.field,
                 "op": self.requirement.op, "bound": self.requirement.value,
                 "value": self.value, "passed": self.passed}
@@ -64,6 +65,7 @@ class CheckReport:
 
     @property
     def passed(self) -> bool:
+        """Whether every requirement holds on the plan."""
         return all(outcome.passed for outcome in self.outcomes)
 
     def to_dict(self) -> dict[str, Any]:

@@ -219,6 +219,7 @@ def elastic(model: Model, time_limit_s: float | None = None) -> list[dict[str, A
 
 
 def elastic_sentences(moves: list[dict[str, Any]]) -> list[str]:
+    """Each elastic move as a sentence: which limit must rise or fall, by how much."""
     lines = []
     for move in moves:
         verb = "rise" if move["move"] > 0 else "fall"

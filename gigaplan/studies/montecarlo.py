@@ -19,6 +19,7 @@ Two questions, both answered:
 from __future__ import annotations
 
 import math
+import typing
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -93,11 +94,14 @@ def _catalog(task: SampleTask) -> Any:
     updates: dict[str, dict[str, Any]] = {}
     for key, value in task.values:
         if key.startswith(CATALOG_PREFIX):
-            _, sku_id, field = key.split(".")
+            sku_id, _, field = key.removeprefix(CATALOG_PREFIX).rpartition(".")
             sku = base.get(sku_id)
             if field not in type(sku).model_fields:
                 raise SiteError(f"uncertainty {key}: {sku_id} has no field {field!r}")
-            updates.setdefault(sku_id, {})[field] = _catalog_value(field, value, parse)
+            number = _catalog_value(field, value, parse)
+            if type(getattr(sku, field)) is int and isinstance(number, float):
+                number = round(number)  # a count sampled from a range stays a count
+            updates.setdefault(sku_id, {})[field] = number
     if not updates:
         return base
     skus = dict(base.skus)
@@ -180,6 +184,7 @@ def percentiles(values: list[float]) -> dict[str, float] | None:
 
 
 def histogram(values: list[float], bins: int = 10) -> dict[str, list[float]]:
+    """Bin edges and counts of ``values`` (Nones left out), numpy's ten equal bins."""
     import numpy as np  # lazily: keeps numpy off the start-up path
 
     clean = [v for v in values if v is not None]
@@ -187,6 +192,20 @@ def histogram(values: list[float], bins: int = 10) -> dict[str, list[float]]:
         return {"edges": [], "counts": []}
     counts, edges = np.histogram(np.array(clean, dtype=float), bins=bins)
     return {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]}
+
+
+def estimate_ranges(bound: Any) -> dict[str, str]:
+    """The default uncertainty: ``uniform(low, high)`` over every estimated field, with a
+    sourced low-high range, of every SKU the site plans (racks, switches, optics); a range of
+    zero width is a fixed value and is left out (issue 14)."""
+    parts = [*bound.compute, bound.cpu_rack, bound.storage_rack, bound.switch, bound.optic,
+             bound.frontend_switch, bound.storage_switch, bound.management_switch]
+    specs = {}
+    for sku in {part.id: part for part in parts if part is not None}.values():
+        for field, (low, high) in sku.estimate_ranges().items():
+            if high > low:
+                specs[f"{CATALOG_PREFIX}{sku.id}.{field}"] = f"uniform({low!r}, {high!r})"
+    return specs
 
 
 def montecarlo(scenario: Any, uncertain: dict[str, str], samples: int, seed: int,
@@ -198,8 +217,11 @@ def montecarlo(scenario: Any, uncertain: dict[str, str], samples: int, seed: int
     specs = dict(bound.site.uncertainty)
     specs.update(uncertain)
     if not specs:
-        raise SiteError(f"{bound.source}: uncertainty: nothing is uncertain; add an "
-                        "[uncertainty] table or --uncertain KEY=DIST")
+        specs = estimate_ranges(bound)
+    if not specs:
+        raise SiteError(f"{bound.source}: uncertainty: nothing is uncertain (no [uncertainty] "
+                        "table, and no estimated catalog field of this site has a range); add "
+                        "one or --uncertain KEY=DIST")
     distributions = [parse_uncertainty(key, text) for key, text in sorted(specs.items())]
     _check_catalog_keys([d.key for d in distributions], scenario)
     if bound.site.phases:
@@ -266,6 +288,13 @@ class StructureChanged(SiteError):
     """A drawn value changes the model's structure, so the fixed plan cannot be evaluated."""
 
 
+def _numeric(annotation: Any) -> bool:
+    """A float or int field, optional or constrained (``Annotated``) as it may be."""
+    if annotation in (float, int):
+        return True
+    return any(_numeric(arg) for arg in typing.get_args(annotation) if arg is not type(None))
+
+
 def _check_catalog_keys(keys: list[str], scenario: Any) -> None:
     """Every ``catalog.<sku-id>.<field>`` names a SKU and one of its numeric fields, before a
     single sample is drawn; one error lists every problem."""
@@ -276,14 +305,13 @@ def _check_catalog_keys(keys: list[str], scenario: Any) -> None:
         load_catalog(scenario.catalogs, texts=scenario.catalog_texts)
     problems = []
     for key in keys:
-        _, sku_id, field = key.split(".")
+        sku_id, _, field = key[len(CATALOG_PREFIX):].rpartition(".")
         if sku_id not in catalog:
             problems.append(f"uncertainty {key}: unknown SKU id {sku_id!r}"
                             f"{catalog.suggest(sku_id)}")
             continue
         fields = type(catalog.get(sku_id)).model_fields
-        numeric = sorted(name for name, info in fields.items()
-                         if info.annotation in (float, int, float | None))
+        numeric = sorted(name for name, info in fields.items() if _numeric(info.annotation))
         if field not in numeric:
             problems.append(f"uncertainty {key}: {field!r} is not a numeric field of a "
                             f"{catalog.get(sku_id).kind}; fields: {', '.join(numeric)}")
