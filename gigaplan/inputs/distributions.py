@@ -50,7 +50,7 @@ def parse_distribution(key: str, text: str) -> Distribution:
     Only the text is checked here (and the ``catalog.<sku-id>.<field>`` form of a catalog
     key); :func:`gigaplan.inputs.site.parse_uncertainty` also checks a site key.
     """
-    if key.startswith(CATALOG_PREFIX) and key.count(".") != 2:
+    if key.startswith(CATALOG_PREFIX) and "." not in key.removeprefix(CATALOG_PREFIX):
         raise SiteError(f"uncertainty {key}: write catalog.<sku-id>.<field>")
     if isinstance(text, str) and len(text) > MAX_CHARS:
         raise SiteError(f"uncertainty {key}: {shorten(text)!r}: a distribution has at most "
