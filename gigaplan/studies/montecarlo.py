@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import typing
 from collections import Counter
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -336,9 +336,9 @@ class MonteCarloResult:
     nominal: dict[str, Any]
     fixed_plan: dict[str, Any]
     optimal_plans: dict[str, Any]
-    planned: int  # samples whose own optimum was found
-    failures: dict[str, int]  # failed samples by class: invalid_sample, structure_changed, ...
     errors: list[dict[str, Any]]
+    planned: int = 0  # samples whose own optimum was found
+    failures: dict[str, int] = field(default_factory=dict)  # failed samples by class
 
     def to_dict(self) -> dict[str, Any]:
         """The ``gigaplan.montecarlo/1`` document."""
