@@ -21,7 +21,8 @@ from __future__ import annotations
 import math
 import typing
 from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from pydantic import ValidationError
@@ -338,7 +339,7 @@ class MonteCarloResult:
     optimal_plans: dict[str, Any]
     errors: list[dict[str, Any]]
     planned: int = 0  # samples whose own optimum was found
-    failures: dict[str, int] = field(default_factory=dict)  # failed samples by class
+    failures: dict[str, int] = dataclass_field(default_factory=dict)  # failed samples by class
 
     def to_dict(self) -> dict[str, Any]:
         """The ``gigaplan.montecarlo/1`` document."""
