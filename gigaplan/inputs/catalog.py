@@ -170,7 +170,15 @@ class StorageRack(Sku):
     mass_kg: Positive
 
 
-class Switch(Sku):
+class PoweredPart(Sku):
+    """A networking part that draws ``power_w`` typically and ``power_max_w`` at most (its
+    nameplate; None when not published); switches and NICs share these fields."""
+
+    power_w: Positive
+    power_max_w: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+
+
+class Switch(PoweredPart):
     """A fabric switch; ``power_w`` is the typical chassis draw without optics, ``power_max_w``
     the maximum with optics in every cage (a nameplate)."""
 
@@ -178,8 +186,6 @@ class Switch(Sku):
     kind: Literal["switch"]
     port_count: PositiveCount
     port_gbps: Positive
-    power_w: Positive
-    power_max_w: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     height_u: PositiveCount
     liquid_frac: Fraction
 
@@ -203,14 +209,12 @@ class Optic(Sku):
     reach_m: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
 
 
-class Nic(Sku):
+class Nic(PoweredPart):
     """A network adapter or DPU; it is powered from the compute rack that holds it."""
 
     kind_label: ClassVar[str] = "nic"
     kind: Literal["nic"]
     gbps: Positive
-    power_w: Positive
-    power_max_w: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     dpu: bool = False
 
 
