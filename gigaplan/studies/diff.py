@@ -26,7 +26,20 @@ RESULT_SECTIONS = ("objective", "totals", "power_mw", "network", "storage", "cpu
 
 
 def load_side(path: Path, catalogs: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A plan dict from a saved plan JSON file, or by planning a site file."""
+    """A plan dict from a saved plan JSON file, or by planning a site file.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A plan JSON file or a site TOML file.
+    catalogs : tuple of str, default ()
+        User catalog files, for a site file.
+
+    Returns
+    -------
+    dict
+        A ``gigaplan.plan/1`` document.
+    """
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -81,14 +94,35 @@ class Diff:
     results: list[dict[str, Any]]
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``gigaplan.diff/1`` document."""
+        """The ``gigaplan.diff/1`` document.
+
+        Returns
+        -------
+        dict
+            The document as plain values.
+        """
         return {"schema": SCHEMA, "a": self.a, "b": self.b, "inputs": self.inputs,
                 "results": self.results}
 
 
 def compare(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, str] | None = None
             ) -> Diff:
-    """Changed inputs and results between two plan dicts (absent keys count as None)."""
+    """Changed inputs and results between two plan dicts (absent keys count as None).
+
+    Parameters
+    ----------
+    a : mapping
+        The first plan document.
+    b : mapping
+        The second plan document.
+    labels : tuple of (str, str) or None, default None
+        Names of the two sides in the output.
+
+    Returns
+    -------
+    Diff
+        The changed inputs and results, with absolute and relative deltas.
+    """
     sections = {}
     for name, left, right in (("inputs", dict(flatten(a["inputs"]["site"])),
                                dict(flatten(b["inputs"]["site"]))),
