@@ -43,9 +43,9 @@ def test_entry_points_document_parameters_and_returns(name):
 
 
 # The packages whose public functions all have numpydoc Parameters and Returns sections (issue
-# 13). The modules directly in gigaplan/, inputs/, formulation/ and studies/ are done; output/
-# joins this list when it is finished.
-NUMPYDOC_DONE = ("gigaplan", "gigaplan/inputs", "gigaplan/formulation", "gigaplan/studies")
+# 13): every package outside gigaplan/cli/.
+NUMPYDOC_DONE = ("gigaplan", "gigaplan/inputs", "gigaplan/formulation", "gigaplan/studies",
+                 "gigaplan/output")
 
 
 def _numpydoc_gaps(node: ast.FunctionDef) -> list[str]:
