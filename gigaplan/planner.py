@@ -17,6 +17,7 @@ from typing import Any
 
 from gigaplan.errors import SiteError
 from gigaplan.formulation.build import build
+from gigaplan.formulation.constraints import effective_objective
 from gigaplan.formulation.phases import build_phased, timeline
 from gigaplan.formulation.sites import build_study
 from gigaplan.inputs.catalog import Catalog, load_catalog
@@ -255,6 +256,10 @@ def objective_warnings(bound: BoundSite) -> list[str]:
     if any(getattr(sku, attribute) or 0 for sku in bound.compute):
         return []
     ids = ", ".join(sku.id for sku in bound.compute)
+    planned = effective_objective(bound)
+    if planned != objective:
+        return [f"objective {objective} is zero for every allowed compute rack ({ids}): "
+                f"planning dense {planned.upper()} instead, the next precision they have"]
     return [f"objective {objective} is zero for every allowed compute rack ({ids}); the plan "
             "cannot raise it: choose another --objective or other --sku"]
 

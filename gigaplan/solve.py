@@ -667,7 +667,8 @@ def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInf
     return PlanResult(
         status=status.value,
         # the quantity the solver optimised (for a phased site, over time), in its unit
-        objective={"name": bound.site.objective, "value": model.objective.value(x),
+        objective={"name": model.objective_name or bound.site.objective,
+                   "value": model.objective.value(x),
                    "unit": model.objective_unit},
         inputs=plan_inputs(bound),
         solver=info,
@@ -751,7 +752,8 @@ def solve(model: Model, *, time_limit_s: float | None = None, deadline: float | 
         if outcome.status is SolveStatus.INFEASIBLE:
             conflicts = diagnose(model, time_limit_s, deadline=deadline)
         return PlanResult(status=outcome.status.value,
-                          objective={"name": bound.site.objective, "value": None,
+                          objective={"name": model.objective_name or bound.site.objective,
+                                     "value": None,
                                      "unit": model.objective_unit},
                           inputs=plan_inputs(bound), solver=info(),
                           message=_infeasible_message(bound, outcome.status, conflicts),

@@ -174,3 +174,66 @@ def test_a_split_module_serves_every_slower_port_end():
     two = plan(bound_site({"power": {"budget": "50 MW"}},
                           overrides={"compute.skus": ["gb200-nvl72"], "network.planes": 2}))
     assert two.network["optics"] <= one.network["optics"] * 1.05
+
+
+def test_fp4_on_hopper_falls_back_to_fp8_with_a_warning(run):
+    import json
+
+    result = run("plan", "--sku", "hgx-h100-rack", "--power", "20MW", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["objective"]["name"] == "fp8" and data["objective"]["value"] > 0
+    assert data["totals"]["gpus"] > 0
+    assert any("fp4" in w and "fp8" in w.lower() and "hgx-h100-rack" in w
+               for w in data["warnings"])
+    assert "warning:" in result.stderr
+
+
+def test_fp4_stays_the_objective_when_some_rack_has_it():
+    from gigaplan.formulation.constraints import effective_objective
+
+    both = bound_site({"power": {"budget": 10}},
+                      overrides={"compute.skus": ["hgx-h100-rack", "gb300-nvl72"]})
+    assert effective_objective(both) == "fp4"
+    hopper = bound_site({"power": {"budget": 10}}, overrides={"compute.skus": ["hgx-h100-rack"],
+                                                             "objective": "fp8"})
+    assert effective_objective(hopper) == "fp8"
+
+
+@pytest.mark.parametrize(("tier", "per_mw"), [("air", 11.7e6), ("liquid", 12.7e6),
+                                              ("liquid-generation", 14.7e6)])
+def test_facility_capex_follows_the_design_tier(tier, per_mw):
+    from gigaplan.formulation.economics import facility_redundancy_factor
+
+    result = plan(bound_site({"power": {"budget": 10}}, overrides={
+        "economics.facility_tier": tier}))
+    assert result.cost["capex_breakdown_usd"]["facility"] == pytest.approx(
+        per_mw * facility_redundancy_factor(1.0) * result.power_mw["it"])
+
+
+def test_an_explicit_facility_capex_overrides_the_tier():
+    result = plan(bound_site({"power": {"budget": 10}}, overrides={
+        "economics.facility_tier": "air", "economics.facility_capex_per_mw": "$20M",
+        "economics.facility_redundancy_scaling": False}))
+    assert result.cost["capex_breakdown_usd"]["facility"] == pytest.approx(
+        20e6 * result.power_mw["it"])
+
+
+def test_montecarlo_without_an_uncertainty_table_samples_the_estimate_ranges(run, tmp_path):
+    import json
+
+    site = tmp_path / "site.toml"
+    site.write_text('[power]\nbudget = "50 MW"\n')
+    result = run("montecarlo", str(site), "--samples", "6", "--seed", "3", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    catalog = load_catalog()
+    gb300 = catalog.get("gb300-nvl72")
+    low, high = gb300.ranges["price_usd"]
+    assert data["uncertain"]["catalog.gb300-nvl72.price_usd"] == f"uniform({low!r}, {high!r})"
+    assert "catalog.quantum-x800-q3400.power_w" in data["uncertain"]
+    # only estimates with a range of non-zero width: the firm design load is not sampled
+    assert "catalog.gb300-nvl72.power_kw" not in data["uncertain"]
+    assert data["errors"] == []
+    capex = data["optimal_plans"]["fields"]["cost.capex_usd"]
+    assert capex["min"] < capex["max"]

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from gigaplan.formulation.economics import facility_redundancy_factor
 from gigaplan.inputs.catalog import load_catalog
+from gigaplan.inputs.site import FACILITY_TIERS_USD_PER_MW
 from gigaplan.planner import plan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -325,7 +326,9 @@ def enumerate_plans(site):
     s = site.site
     usable_kw = s.power.budget_mw * 1000 * s.power.usable_frac * (1 - s.power.headroom_frac)
     pue = s.power.pue if s.power.basis == "facility" else 1.0
-    facility_per_kw = (s.economics.facility_capex_usd_per_mw / 1000
+    per_mw = (s.economics.facility_capex_usd_per_mw
+              or FACILITY_TIERS_USD_PER_MW[s.economics.facility_tier])  # issue 14 tiers
+    facility_per_kw = (per_mw / 1000
                        * facility_redundancy_factor(s.power.usable_frac))
     ranges = [range(int(usable_kw / pue / sku.power_kw + 1e-9) + 1) for sku in site.compute]
     best = None

@@ -272,6 +272,68 @@ def explain_command_line(site: Path | None, flags: dict[str, Any], require: list
     return shlex.join(words)
 
 
+# --- shell completion ---------------------------------------------------------------
+# Each takes the words typed so far (click parses them into ctx.params) and what is being
+# completed; they read the catalog and the site schema lazily, and never fail (a bad
+# --catalog file completes the bundled ids).
+
+
+def _sku_entries(ctx: typer.Context) -> list[dict[str, Any]]:
+    from gigaplan.inputs.bundled import entries  # lazily: completion only
+
+    files = ctx.params.get("catalog") or []
+    if files:
+        try:
+            # lazily: pydantic, for a user catalog only
+            from gigaplan.inputs.catalog import load_catalog
+            from gigaplan.output.serialize import catalog_entries
+
+            return catalog_entries(load_catalog(files))
+        except Exception:  # a half-typed or broken file: the bundled ids still help
+            pass
+    return entries()[0]
+
+
+def complete_sku(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Compute rack ids of the bundled catalog and any --catalog files."""
+    return [entry["id"] for entry in _sku_entries(ctx)
+            if entry["kind"] == "compute_rack" and entry["id"].startswith(incomplete)]
+
+
+def complete_any_sku(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Every SKU id of the bundled catalog and any --catalog files."""
+    return [entry["id"] for entry in _sku_entries(ctx) if entry["id"].startswith(incomplete)]
+
+
+def _key_candidates(ctx: typer.Context) -> list[str]:
+    from gigaplan.inputs.site import site_keys  # lazily: pydantic, completion only
+
+    keys = []
+    compute = [entry["id"] for entry in _sku_entries(ctx) if entry["kind"] == "compute_rack"]
+    for key in site_keys():
+        if key in ("compute.min_racks", "compute.max_racks"):
+            keys += [f"{key}.{sku}" for sku in compute]
+        elif key == "economics.prices":
+            keys += [f"{key}.{entry['id']}" for entry in _sku_entries(ctx)]
+        elif key != "uncertainty":
+            keys.append(key)
+    return keys
+
+
+def complete_site_key(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Site keys for --set and --vary, as ``key=`` ready for the value."""
+    return [f"{key}=" for key in _key_candidates(ctx) if key.startswith(incomplete)]
+
+
+def complete_uncertain_key(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Site keys and ``catalog.<sku-id>.<numeric field>`` for --uncertain."""
+    keys = _key_candidates(ctx)
+    for entry in _sku_entries(ctx):
+        keys += [f"catalog.{entry['id']}.{name}" for name, value in entry.items()
+                 if isinstance(value, int | float) and not isinstance(value, bool)]
+    return [f"{key}=" for key in keys if key.startswith(incomplete)]
+
+
 # --- options shared by several commands ---------------------------------------------
 
 CatalogFiles = Annotated[
@@ -289,12 +351,14 @@ PowerOpt = Annotated[str | None, typer.Option(
 BasisOpt = Annotated[Basis | None, typer.Option(help="What the budget covers (power.basis).")]
 PueOpt = Annotated[float | None, typer.Option(help="Sizing PUE (power.pue).")]
 SkuOpt = Annotated[list[str] | None, typer.Option(
-    metavar="ID", help="Restrict compute to this SKU id (repeatable; compute.skus).")]
+    metavar="ID", autocompletion=complete_sku,
+    help="Restrict compute to this SKU id (repeatable; compute.skus).")]
 ObjectiveOpt = Annotated[Objective | None, typer.Option(help="What to maximise (objective).")]
 RequireOpt = Annotated[list[str] | None, typer.Option(
     metavar="EXPR", help="A requirement such as 'totals.gpus >= 400000' (repeatable).")]
 SetOpt = Annotated[list[str] | None, typer.Option(
-    "--set", metavar="KEY=VALUE", help="Override a site key: dotted.key=VALUE (repeatable).")]
+    "--set", metavar="KEY=VALUE", autocompletion=complete_site_key,
+    help="Override a site key: dotted.key=VALUE (repeatable).")]
 TrainParamsOpt = Annotated[str | None, typer.Option(
     metavar="COUNT", help="Parameters of a training run, e.g. 1T (workload.train_params).")]
 TrainTokensOpt = Annotated[str | None, typer.Option(

@@ -28,6 +28,8 @@ from gigaplan.cli.app import (
     SetOpt,
     SiteArg,
     app,
+    complete_site_key,
+    complete_uncertain_key,
     handles_errors,
     one_line,
     render_table,
@@ -311,7 +313,9 @@ SWEEP_EPILOG = """Examples:
 @handles_errors
 def sweep_command(
     site: SiteArg = None,
-    vary: Annotated[list[str], typer.Option(metavar="KEY=RANGE", help="KEY=START:STOP:STEP or "
+    vary: Annotated[list[str], typer.Option(metavar="KEY=RANGE",
+                                            autocompletion=complete_site_key,
+                                            help="KEY=START:STOP:STEP or "
                                             "KEY=A,B,C (repeatable; Cartesian product).")
                     ] = ...,  # type: ignore[assignment]
     set_: SetOpt = None,
@@ -375,7 +379,8 @@ def montecarlo_command(
     seed: Annotated[int, typer.Option(min=0, help="Seed of numpy's Generator; the same seed "
                                       "gives byte-identical output.")] = 0,
     uncertain: Annotated[list[str] | None, typer.Option(
-        metavar="KEY=DIST", help="An uncertain site key or catalog.<sku>.<field> "
+        metavar="KEY=DIST", autocompletion=complete_uncertain_key,
+        help="An uncertain site key or catalog.<sku>.<field> "
         "(repeatable; adds to the site's [uncertainty] table).")] = None,
     set_: SetOpt = None,
     jobs: JobsOpt = 1,

@@ -11,6 +11,7 @@ import typer
 from gigaplan.cli.app import (
     CatalogFiles,
     catalog_app,
+    complete_any_sku,
     handles_errors,
     render_table,
     write_output,
@@ -62,7 +63,8 @@ def catalog_list(
                      "gigaplan catalog show gb300-nvl72 --format json")
 @handles_errors
 def catalog_show(
-    sku_id: Annotated[str, typer.Argument(metavar="ID", help="The SKU id, e.g. gb300-nvl72.")],
+    sku_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=complete_any_sku,
+                                          help="The SKU id, e.g. gb300-nvl72.")],
     format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.TABLE,
     catalog: CatalogFiles = None,
 ) -> None:

@@ -9,6 +9,7 @@ Formulas and sources: docs/model.md and docs/engineering-model.md.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from gigaplan.formulation.economics import facility_capex_per_mw
 from gigaplan.formulation.fabric import define_fabric as define_fabric
@@ -471,8 +472,40 @@ OBJECTIVE_FIELDS = {  # name: (field, unit, maximise?)
 }
 
 
+FALLBACK = {"fp4": ("fp8", "bf16"), "fp8": ("bf16",)}  # a precision the racks lack -> these
+
+
+def effective_objective(bound: Any) -> str:
+    """The objective planned: the site's, or for a dense-precision objective that every
+    allowed compute rack lacks (FP4 on Hopper) the next precision some rack has: FP4 → FP8 →
+    BF16 (a warning says so; docs/model.md, "Objective and ties").
+
+    Parameters
+    ----------
+    bound : BoundSite
+        The site, bound to its catalog.
+
+    Returns
+    -------
+    str
+        The objective's name, such as ``fp4`` or ``fp8``.
+
+    References
+    ----------
+    docs/model.md, "Objective and ties".
+    """
+    objective = bound.site.objective
+    for precision in FALLBACK.get(objective, ()):
+        if any(getattr(sku, f"{objective}_dense_pflops_per_gpu") for sku in bound.compute):
+            return objective
+        if any(getattr(sku, f"{precision}_dense_pflops_per_gpu") for sku in bound.compute):
+            return precision
+    return objective
+
+
 def define_objective(model: Model) -> None:
-    """The site's objective; :mod:`gigaplan.solve` breaks ties by capex, then power.
+    """The site's objective (:func:`effective_objective`); :mod:`gigaplan.solve` breaks ties by
+    capex, then power.
 
     Parameters
     ----------
@@ -483,7 +516,8 @@ def define_objective(model: Model) -> None:
     ----------
     docs/model.md, "Objective and ties".
     """
-    field, unit, maximize = OBJECTIVE_FIELDS[model.bound.site.objective]
+    field, unit, maximize = OBJECTIVE_FIELDS[effective_objective(model.bound)]
     model.objective = model.fields[field]
+    model.objective_name = effective_objective(model.bound)
     model.objective_unit = unit
     model.maximize = maximize

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from gigaplan.formulation.model import Expr, Model, total
+from gigaplan.inputs.site import FACILITY_TIERS_USD_PER_MW
 
 HOURS_PER_YEAR = 8760.0  # 365 days, as EM §0 and §7.5 use for energy and GPU-hours
 SECONDS_PER_DAY = 86_400.0
@@ -90,7 +91,10 @@ def facility_capex_per_mw(model: Model) -> float:
     economics = site.economics
     factor = (facility_redundancy_factor(site.power.usable_frac)
               if economics.facility_redundancy_scaling else 1.0)
-    return economics.facility_capex_usd_per_mw * factor
+    per_mw = (economics.facility_capex_usd_per_mw
+              if economics.facility_capex_usd_per_mw is not None
+              else FACILITY_TIERS_USD_PER_MW[economics.facility_tier])
+    return per_mw * factor
 
 
 def define_economics(model: Model) -> None:

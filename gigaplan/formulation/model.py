@@ -308,6 +308,7 @@ class Model:
     ratios: dict[str, tuple[Expr, Expr]] = field(default_factory=dict)
     objective: Expr = field(default_factory=Expr)
     objective_unit: str = ""
+    objective_name: str = ""  # the objective planned (after a precision fallback)
     maximize: bool = True
     # (expr, maximise?) after the objective; empty means least capex, then least IT power
     tie_breaks: list[tuple[Expr, bool]] = field(default_factory=list)

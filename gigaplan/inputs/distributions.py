@@ -78,7 +78,7 @@ def parse_distribution(key: str, text: str) -> Distribution:
     SiteError
         When the text is not a known distribution with valid arguments.
     """
-    if key.startswith(CATALOG_PREFIX) and key.count(".") != 2:
+    if key.startswith(CATALOG_PREFIX) and "." not in key.removeprefix(CATALOG_PREFIX):
         raise SiteError(f"uncertainty {key}: write catalog.<sku-id>.<field>")
     if isinstance(text, str) and len(text) > MAX_CHARS:
         raise SiteError(f"uncertainty {key}: {shorten(text)!r}: a distribution has at most "

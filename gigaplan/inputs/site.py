@@ -163,14 +163,20 @@ class BudgetSection(_Section):
     capex_usd: Annotated[MoneyUSD, Field(ge=0, le=1e15)] | None = Field(None, alias="capex")
 
 
+FACILITY_TIERS_USD_PER_MW = {"air": 11.7e6, "liquid": 12.7e6, "liquid-generation": 14.7e6}
+
+
 class EconomicsSection(_Section):
     """Prices, lifetimes, cost of capital, electricity, carbon and water (EM §3.3, §7)."""
 
     prices_usd: dict[str, Annotated[MoneyUSD, Field(ge=0, le=1e12)]] = Field(
         default_factory=dict, alias="prices")  # overrides catalog price_usd by SKU id
-    # C&W 2025 average $11.7M per MW of critical load x 1.085 AI premium (T&T) [D] EM §7.1
-    facility_capex_usd_per_mw: Annotated[MoneyUSD, Field(ge=0, le=1e10)] = Field(
-        12.7e6, alias="facility_capex_per_mw")
+    # facility capex per MW of IT by design tier (docs/model.md, "Capex"): air $11.7M (C&W
+    # 2025 average), liquid $12.7M (x 1.085 AI premium, T&T), liquid-generation $14.7M (+$2M
+    # owned generation, BESS and substation; $1-3M per MW) [D]; an explicit value overrides
+    facility_tier: Literal["air", "liquid", "liquid-generation"] = "liquid"
+    facility_capex_usd_per_mw: Annotated[MoneyUSD, Field(ge=0, le=1e10)] | None = Field(
+        None, alias="facility_capex_per_mw")
     facility_redundancy_scaling: bool = True  # plant cost scales with installed MW [E] §7.1
     electricity_usd_per_mwh: Annotated[UsdPerMWh, Field(ge=0, le=1e5)] = Field(
         66.0, alias="electricity_price")  # EIA 2023 Texas industrial [P] §7.3

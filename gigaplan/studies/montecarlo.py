@@ -99,11 +99,14 @@ def _catalog(task: SampleTask) -> Any:
     updates: dict[str, dict[str, Any]] = {}
     for key, value in task.values:
         if key.startswith(CATALOG_PREFIX):
-            _, sku_id, field = key.split(".")
+            sku_id, _, field = key.removeprefix(CATALOG_PREFIX).rpartition(".")
             sku = base.get(sku_id)
             if field not in type(sku).model_fields:
                 raise SiteError(f"uncertainty {key}: {sku_id} has no field {field!r}")
-            updates.setdefault(sku_id, {})[field] = _catalog_value(field, value, parse)
+            number = _catalog_value(field, value, parse)
+            if type(getattr(sku, field)) is int and isinstance(number, float):
+                number = round(number)  # a count sampled from a range stays a count
+            updates.setdefault(sku_id, {})[field] = number
     if not updates:
         return base
     skus = dict(base.skus)
@@ -218,6 +221,31 @@ def histogram(values: list[float], bins: int = 10) -> dict[str, list[float]]:
     return {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]}
 
 
+def estimate_ranges(bound: Any) -> dict[str, str]:
+    """The default uncertainty: ``uniform(low, high)`` over every estimated field, with a
+    sourced low-high range, of every SKU the site plans (racks, switches, optics); a range of
+    zero width is a fixed value and is left out (issue 14).
+
+    Parameters
+    ----------
+    bound : BoundSite
+        The site, bound to its catalog.
+
+    Returns
+    -------
+    dict of str to str
+        ``catalog.<sku-id>.<field>`` to its distribution text.
+    """
+    parts = [*bound.compute, bound.cpu_rack, bound.storage_rack, bound.switch, bound.optic,
+             bound.frontend_switch, bound.storage_switch, bound.management_switch]
+    specs = {}
+    for sku in {part.id: part for part in parts if part is not None}.values():
+        for field, (low, high) in sku.estimate_ranges().items():
+            if high > low:
+                specs[f"{CATALOG_PREFIX}{sku.id}.{field}"] = f"uniform({low!r}, {high!r})"
+    return specs
+
+
 def montecarlo(scenario: Any, uncertain: dict[str, str], samples: int, seed: int,
                jobs: int = 1, executor: str = "local", scheduler: str | None = None,
                progress: Any = None) -> MonteCarloResult:
@@ -256,8 +284,11 @@ def montecarlo(scenario: Any, uncertain: dict[str, str], samples: int, seed: int
     specs = dict(bound.site.uncertainty)
     specs.update(uncertain)
     if not specs:
-        raise SiteError(f"{bound.source}: uncertainty: nothing is uncertain; add an "
-                        "[uncertainty] table or --uncertain KEY=DIST")
+        specs = estimate_ranges(bound)
+    if not specs:
+        raise SiteError(f"{bound.source}: uncertainty: nothing is uncertain (no [uncertainty] "
+                        "table, and no estimated catalog field of this site has a range); add "
+                        "one or --uncertain KEY=DIST")
     distributions = [parse_uncertainty(key, text) for key, text in sorted(specs.items())]
     if bound.site.phases:
         raise SiteError(f"{bound.source}: phases: montecarlo plans a site at one date")
