@@ -238,7 +238,9 @@ def test_explain_infeasible_site_says_how_far_limits_must_move(run):
 def test_diff_of_a_file_with_itself_shows_no_change(run, site):
     data = parse_json(run("diff", str(site), str(site), "--format", "json"))
     assert data["inputs"] == [] and data["results"] == []
-    assert "No change in inputs." in run("diff", str(site), str(site)).stdout
+    assert data["same"] is True
+    shown = run("diff", str(site), str(site)).stdout
+    assert "No difference." in shown and "Changed inputs: none." in shown
 
 
 def test_diff_of_two_plans(run, tmp_path):
@@ -249,7 +251,7 @@ def test_diff_of_two_plans(run, tmp_path):
     (budget,) = [c for c in data["inputs"] if c["key"] == "power.budget"]
     assert (budget["a"], budget["b"], budget["delta"]) == (100, 120, 20)
     assert budget["relative"] == pytest.approx(0.2)
-    gpus = next(c for c in data["results"] if c["key"] == "totals.gpus")
+    gpus = next(c for c in data["summary"] if c["key"] == "totals.gpus")
     assert gpus["delta"] > 0
     bad = tmp_path / "bad.json"
     bad.write_text('{"schema": "other"}')

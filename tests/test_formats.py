@@ -132,12 +132,14 @@ def test_explanation_of_a_failing_site_lists_the_moves():
 def test_diff_table_shows_deltas_and_unchanged_sections():
     from gigaplan.studies.diff import Diff
 
-    diff = Diff(a="a.json", b="b.json", inputs=[],
-                results=[{"key": "totals.gpus", "a": 100, "b": 150, "delta": 50,
-                          "relative": 0.5}])
+    diff = Diff(a="a.json", b="b.json", same=False, inputs=[],
+                summary=[{"key": "totals.gpus", "label": "GPUs", "kind": "count", "a": 100,
+                          "b": 150, "delta": 50, "relative": 0.5, "negligible": False}],
+                results=[{"key": "network.switches", "a": 10, "b": 15, "delta": 5,
+                          "relative": 0.5, "negligible": False}])
     shown = text(report.render(diff, "table"))
-    assert "No change in inputs." in shown and "+50.00%" in shown
-    assert json.loads(render_data(diff, "json"))["results"][0]["delta"] == 50
+    assert "Changed inputs: none." in shown and "+50.00%" in shown and "+50" in shown
+    assert json.loads(render_data(diff, "json"))["summary"][0]["delta"] == 50
 
 
 def test_sweep_result_records_carry_the_varied_values():

@@ -18,6 +18,7 @@ from gigaplan.cli.app import (
 )
 from gigaplan.errors import (
     EXIT_INFEASIBLE,
+    EXIT_REQUIREMENT_FAILED,
 )
 from gigaplan.kinds import TableOrJson
 
@@ -58,17 +59,25 @@ def diff_command(
     b: Annotated[Path, typer.Argument(metavar="B", help="A site TOML file or a plan JSON file.")],
     catalog: CatalogFiles = None,
     format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.TABLE,
+    all_rows: Annotated[bool, typer.Option("--all", help="Also show unchanged and negligible "
+                                           "rows.")] = False,
+    exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when the two differ, "
+                                            "0 when they are the same (like git diff).")
+                         ] = False,
 ) -> None:
-    """Changed inputs and results of two sites or plans, with absolute and relative deltas."""
+    """The summary figures of two sites or plans with signed changes, then changed inputs."""
     # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
     from gigaplan.output import report, serialize
     from gigaplan.studies.diff import compare, load_side
 
     catalogs = tuple(map(str, catalog or ()))
-    result = compare(load_side(a, catalogs), load_side(b, catalogs), (str(a), str(b)))
+    result = compare(load_side(a, catalogs), load_side(b, catalogs), (str(a), str(b)),
+                     everything=all_rows)
     if format is TableOrJson.JSON:
         write_output(serialize.to_json(result), None)
     else:
         render_table(report.render(result, "table"), None)
+    if exit_code and not result.same:
+        raise typer.Exit(EXIT_REQUIREMENT_FAILED)
 
 

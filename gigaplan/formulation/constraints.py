@@ -161,6 +161,7 @@ def define_cpu_pool(model: Model, compute: ComputeParts) -> CpuPoolParts:
         The model being built, holding the bound site.
     compute : ComputeParts
         What :func:`define_compute` returned (GPUs, compute power).
+
     Returns
     -------
     CpuPoolParts
@@ -213,6 +214,7 @@ def define_storage(model: Model, compute: ComputeParts) -> StorageParts:
         The model being built, holding the bound site.
     compute : ComputeParts
         What :func:`define_compute` returned (GPUs, compute power).
+
     Returns
     -------
     StorageParts
@@ -271,6 +273,7 @@ def define_power(model: Model, compute: ComputeParts) -> PowerParts:
         The model being built, holding the bound site.
     compute : ComputeParts
         What :func:`define_compute` returned (GPUs, compute power).
+
     Returns
     -------
     PowerParts

@@ -488,8 +488,29 @@ def explain_renderable(result: Explanation) -> RenderableType:
     return Text("\n".join(lines))
 
 
+def _figure(value: Any, kind: str, signed: bool = False) -> str:
+    """A summary figure in its unit ($31.29B, 999.8 MW, 359,352); signed for a change."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return _word(value)
+    magnitude = abs(value) if signed else value
+    if kind == "usd":
+        text = format_quantity(magnitude, Dimension.MONEY, significant=4)
+    elif kind == "usd_small":
+        text = f"${magnitude:,.3f}"
+    elif kind == "mw":
+        text = f"{magnitude:,.1f} MW"
+    elif abs(magnitude) >= 1000 or float(magnitude).is_integer():
+        text = human(magnitude)
+    else:  # no exponent: 0.000073, not 7.3e-05
+        text = f"{magnitude:,.6f}".rstrip("0").rstrip(".")
+    if signed and value:
+        text = ("+" if value > 0 else "-") + text
+    return text
+
+
 def diff_table(diff: Diff) -> RenderableType:
-    """The changed inputs and results, each with A, B, delta and relative change.
+    """The summary first (signed changes and %), then the changed inputs, then the other
+    changed results; unchanged and negligible rows only with --all.
 
     Parameters
     ----------
@@ -501,25 +522,34 @@ def diff_table(diff: Diff) -> RenderableType:
     rich.console.RenderableType
         The table.
     """
-    def cells(change: dict[str, Any]) -> tuple[str, ...]:
-        def show(value: Any) -> str:
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                return human(value)
-            return str(value)
-
+    def share(change: dict[str, Any]) -> str:
         relative = change.get("relative")
-        return (change["key"], show(change["a"]), show(change["b"]),
-                show(change["delta"]) if "delta" in change else "",
-                f"{relative:+.2%}" if relative is not None else "")
+        return "" if relative is None or change["negligible"] else f"{relative:+.2%}"
 
-    headers = ("key", "A", "B", "delta", "relative")
-    parts: list[RenderableType] = [Text(f"A: {diff.a}\nB: {diff.b}")]
-    for section, changes in (("inputs", diff.inputs), ("results", diff.results)):
-        if changes:
-            parts.append(_table(f"Changed {section}", headers, map(cells, changes),
+    def change_text(change: dict[str, Any], kind: str) -> str:
+        if "delta" not in change:
+            return "" if change["negligible"] else "changed"
+        return "same" if change["negligible"] else _figure(change["delta"], kind, signed=True)
+
+    def cells(change: dict[str, Any]) -> tuple[str, ...]:
+        return (change["key"], _figure(change["a"], ""), _figure(change["b"], ""),
+                change_text(change, ""), share(change))
+
+    head = Text(f"A: {diff.a}\nB: {diff.b}\n"
+                + ("No difference." if diff.same else "Changes from A to B:"))
+    summary = _table("Summary", ("", "A", "B", "change", "%"), [
+        (change["label"], _figure(change["a"], change["kind"]),
+         _figure(change["b"], change["kind"]), change_text(change, change["kind"]),
+         share(change)) for change in diff.summary], right=(1, 2, 3, 4))
+    parts: list[RenderableType] = [head, summary]
+    for rows, title in ((diff.inputs, "Changed inputs"), (diff.results, "Other changed results")):
+        if rows:
+            parts.append(_table(title, ("key", "A", "B", "change", "%"), map(cells, rows),
                                 right=(1, 2, 3, 4)))
         else:
-            parts.append(Text(f"No change in {section}."))
+            parts.append(Text(f"{title}: none."))
+    if not diff.everything:
+        parts.append(Text("Unchanged and negligible rows are hidden; --all shows them."))
     return Group(*parts)
 
 

@@ -75,23 +75,47 @@ def _results(plan: Mapping[str, Any]) -> dict[str, Any]:
     return flat
 
 
+# What a reader looks at first: (label, dotted key, how to show it).
+SUMMARY = (
+    ("objective", "objective.value", "count"),
+    ("GPUs", "totals.gpus", "count"),
+    ("racks", "totals.racks", "count"),
+    ("facility power", "power_mw.facility", "mw"),
+    ("IT power", "power_mw.it", "mw"),
+    ("capex", "cost.capex_usd", "usd"),
+    ("TCO per year", "cost.tco_usd_per_year", "usd"),
+    ("cost per GPU-hour", "cost.usd_per_gpu_hour", "usd_small"),
+)
+# A change smaller than this share of the larger value is noise (floating point, a tie-break):
+# hidden unless --all, and not a difference for --exit-code.
+NEGLIGIBLE = 1e-6
+
+
 def _change(key: str, a: Any, b: Any) -> dict[str, Any]:
     change: dict[str, Any] = {"key": key, "a": a, "b": b}
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
     if numeric:
         change["delta"] = b - a
         change["relative"] = (b - a) / abs(a) if a else None
+        change["negligible"] = abs(b - a) <= NEGLIGIBLE * max(abs(a), abs(b), 1e-9)
+    else:
+        change["negligible"] = a == b
     return change
 
 
 @dataclass(frozen=True)
 class Diff:
-    """The changed inputs and results of two plans (``a`` and ``b`` name them)."""
+    """Two plans compared (``a`` and ``b`` name them): a summary of the figures that matter,
+    the changed inputs and the other changed results; ``same`` when nothing changed by more
+    than a negligible amount; ``everything`` when unchanged and negligible rows are kept."""
 
     a: str
     b: str
+    same: bool
+    summary: list[dict[str, Any]]
     inputs: list[dict[str, Any]]
     results: list[dict[str, Any]]
+    everything: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The ``gigaplan.diff/1`` document.
@@ -101,13 +125,15 @@ class Diff:
         dict
             The document as plain values.
         """
-        return {"schema": SCHEMA, "a": self.a, "b": self.b, "inputs": self.inputs,
-                "results": self.results}
+        return {"schema": SCHEMA, "a": self.a, "b": self.b, "same": self.same,
+                "summary": self.summary, "inputs": self.inputs, "results": self.results}
 
 
-def compare(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, str] | None = None
-            ) -> Diff:
-    """Changed inputs and results between two plan dicts (absent keys count as None).
+def compare(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, str] | None = None,
+            everything: bool = False) -> Diff:
+    """Two plan dicts compared (absent keys count as None): the summary figures with signed
+    deltas and relative changes, then the changed inputs and the other changed results.
+    Unchanged and negligible rows (``"negligible": true``) are kept only with ``everything``.
 
     Parameters
     ----------
@@ -117,18 +143,35 @@ def compare(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, str] 
         The second plan document.
     labels : tuple of (str, str) or None, default None
         Names of the two sides in the output.
+    everything : bool, default False
+        Keep unchanged and negligible rows too.
 
     Returns
     -------
     Diff
-        The changed inputs and results, with absolute and relative deltas.
+        The summary, the changed inputs and results, with absolute and relative deltas.
     """
-    sections = {}
-    for name, left, right in (("inputs", dict(flatten(a["inputs"]["site"])),
-                               dict(flatten(b["inputs"]["site"]))),
-                              ("results", _results(a), _results(b))):
-        keys = sorted(set(left) | set(right))
-        sections[name] = [_change(key, left.get(key), right.get(key)) for key in keys
-                          if left.get(key) != right.get(key)]
+    flat = {"inputs": (dict(flatten(a["inputs"]["site"])), dict(flatten(b["inputs"]["site"]))),
+            "results": (_results(a), _results(b))}
+    left, right = flat["results"]
+    left["objective.value"] = a["objective"].get("value")
+    right["objective.value"] = b["objective"].get("value")
+    changes = {name: [_change(key, pair[0].get(key), pair[1].get(key))
+                      for key in sorted(set(pair[0]) | set(pair[1]))]
+               for name, pair in flat.items()}
+    same = all(change["negligible"] for section in changes.values() for change in section)
+    summary = []
+    for label, key, kind in SUMMARY:
+        change = _change(key, left.get(key), right.get(key))
+        if key == "objective.value":
+            label = f"objective ({a['objective'].get('unit') or a['objective']['name']})"
+        summary.append({**change, "label": label, "kind": kind})
+    shown = {"inputs": changes["inputs"],
+             "results": [change for change in changes["results"]
+                         if change["key"] not in {key for _, key, _ in SUMMARY}]}
+    if not everything:
+        shown = {name: [change for change in section if not change["negligible"]]
+                 for name, section in shown.items()}
     names = labels or (a["inputs"]["source"], b["inputs"]["source"])
-    return Diff(a=names[0], b=names[1], **sections)
+    return Diff(a=names[0], b=names[1], same=same, summary=summary, everything=everything,
+                **shown)
