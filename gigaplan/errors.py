@@ -33,7 +33,18 @@ class InputError(GigaplanError):
 
     @classmethod
     def listing(cls, problems: list[str]) -> InputError:
-        """One error for every problem: the first as the message, the count of the rest."""
+        """One error for every problem: the first as the message, the count of the rest.
+
+        Parameters
+        ----------
+        problems : list of str
+            One line per problem; at least one.
+
+        Returns
+        -------
+        InputError
+            The error (of the class it is called on) holding every problem.
+        """
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         return cls(problems[0] + more, problems)
 
@@ -60,6 +71,20 @@ def validation_problems(source: str, errors: list[dict], prefix: tuple = ()) -> 
     """``source: dotted.key: message`` lines from pydantic's ``ValidationError.errors()``.
 
     Like fastapi-cli, which loops over ``errors()`` and prints ``loc: msg``.
+
+    Parameters
+    ----------
+    source : str
+        The file or input the errors are about, prefixed to each line.
+    errors : list of dict
+        ``ValidationError.errors()`` of pydantic.
+    prefix : tuple, default ()
+        Keys prepended to each error's location.
+
+    Returns
+    -------
+    list of str
+        One ``source: dotted.key: message`` line per error.
     """
     lines = []
     for error in errors:

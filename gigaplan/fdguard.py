@@ -35,7 +35,13 @@ _state = {"to_stderr": False}
 
 
 def send_solver_output_to_stderr(enabled: bool) -> None:
-    """Under ``--debug`` the solver's chatter goes to stderr instead of being dropped."""
+    """Under ``--debug`` the solver's chatter goes to stderr instead of being dropped.
+
+    Parameters
+    ----------
+    enabled : bool
+        Send the solver's output to stderr when True, drop it when False.
+    """
     _state["to_stderr"] = enabled
 
 
@@ -46,6 +52,11 @@ def solver_output_off() -> Iterator[None]:
     Python's buffered stdout is flushed first, so nothing written before the block is lost
     or reordered; the original descriptor is restored in ``finally`` even when the solve
     raises or is interrupted.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        A context manager that yields None while descriptor 1 is redirected.
     """
     with _LOCK:
         with suppress(AttributeError, ValueError, OSError):

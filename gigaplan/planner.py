@@ -142,6 +142,24 @@ def reference_copies(study: Study, reference: str, time_limit_s: float | None = 
 
     copies = ⌊min over the site's limits of limit ÷ what one copy uses⌋: usable power
     (at the site's basis and PUE), rack positions, white space, liquid and air cooling.
+
+    Parameters
+    ----------
+    study : Study
+        The study whose sites receive copies.
+    reference : str
+        Name of the study's site planned as the standard design.
+    time_limit_s : float or None, default None
+        Solver time limit for the reference plan [s]; None for no limit.
+
+    Returns
+    -------
+    ReferenceResult
+        The reference design and, per site, the copies that fit and the limit that binds.
+
+    References
+    ----------
+    docs/model.md, "Studies: several sites on one catalog" (``--reference``).
     """
     if reference not in study.names:
         raise SiteError(f"--reference {reference}: not a site of {study.source}; sites: "
@@ -192,7 +210,20 @@ def reference_copies(study: Study, reference: str, time_limit_s: float | None = 
 
 
 def plan_warnings(bound: BoundSite, result: PlanResult) -> list[str]:
-    """Every warning of a found plan, in a fixed order."""
+    """Every warning of a found plan, in a fixed order.
+
+    Parameters
+    ----------
+    bound : BoundSite
+        The site the plan was made for, bound to its catalog.
+    result : PlanResult
+        The found plan.
+
+    Returns
+    -------
+    list of str
+        One line per warning: objective, empty plan, then availability dates.
+    """
     return [*objective_warnings(bound),
             *empty_plan_warnings(bound, result.totals.get("compute_racks", 0)),
             *date_warnings(bound, result.phases)]
@@ -206,7 +237,18 @@ PART_KEYS = (("network.switch", "switch"), ("network.optic", "optic"),
 
 
 def objective_warnings(bound: BoundSite) -> list[str]:
-    """The objective is zero for every allowed compute rack: nothing can improve it."""
+    """The objective is zero for every allowed compute rack: nothing can improve it.
+
+    Parameters
+    ----------
+    bound : BoundSite
+        The site, bound to its catalog.
+
+    Returns
+    -------
+    list of str
+        One warning line, or empty when some allowed rack has a non-zero objective.
+    """
     objective = bound.site.objective
     attribute = MAXIMISED.get(objective)
     if attribute is None or not bound.compute:
@@ -223,7 +265,20 @@ def objective_warnings(bound: BoundSite) -> list[str]:
 
 
 def empty_plan_warnings(bound: BoundSite, compute_racks: int) -> list[str]:
-    """A warning when the plan builds no compute rack, saying why."""
+    """A warning when the plan builds no compute rack, saying why.
+
+    Parameters
+    ----------
+    bound : BoundSite
+        The site, bound to its catalog.
+    compute_racks : int
+        Compute racks the plan builds [count].
+
+    Returns
+    -------
+    list of str
+        One warning line, or empty when the plan builds a compute rack.
+    """
     if compute_racks > 0:
         return []
     objective = bound.site.objective
@@ -245,7 +300,27 @@ def _alternatives(catalog: Catalog, kind: str, by: date, current: str) -> str:
 
 def date_warnings(bound: BoundSite, phases: list[dict[str, Any]] | None = None,
                   catalog: Catalog | None = None) -> list[str]:
-    """Parts planned before their ``available_from`` date."""
+    """Parts planned before their ``available_from`` date.
+
+    Parameters
+    ----------
+    bound : BoundSite
+        The site, bound to its catalog.
+    phases : list of dict or None, default None
+        The plan's phase rows (``name``, ``date``, ``gpus``) for a phased site.
+    catalog : Catalog or None, default None
+        Catalog to name alternatives from; the bundled catalog when None.
+
+    Returns
+    -------
+    list of str
+        One warning line per switch, optic, storage or CPU rack available after the build
+        date, naming the parts of that kind available by then.
+
+    References
+    ----------
+    docs/model.md, "Compute" (the build-date rule).
+    """
     site = bound.site
     if site.phases:
         first = next((row for row in phases or [] if row.get("gpus")), None)

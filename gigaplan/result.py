@@ -49,7 +49,13 @@ class SolverInfo:
     timings: dict[str, float] | None = None  # import_s, build_s, solve_s (with --timings)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``solver`` table: ``seconds``, ``stages_total`` and ``timings`` only when set."""
+        """The ``solver`` table: ``seconds``, ``stages_total`` and ``timings`` only when set.
+
+        Returns
+        -------
+        dict
+            The solver fields as plain values.
+        """
         return {key: value for key, value in asdict(self).items()
                 if value is not None or key not in ("seconds", "stages_total", "timings")}
 
@@ -85,7 +91,18 @@ class PlanResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlanResult:
-        """The result a ``gigaplan.plan/1`` document (``to_dict()``, a saved plan) holds."""
+        """The result a ``gigaplan.plan/1`` document (``to_dict()``, a saved plan) holds.
+
+        Parameters
+        ----------
+        data : dict
+            A parsed ``gigaplan.plan/1`` JSON document.
+
+        Returns
+        -------
+        PlanResult
+            The plan it describes.
+        """
         fields = {key: value for key, value in data.items() if key not in ("schema", "name")}
         return cls(**{**fields, "solver": SolverInfo(**fields["solver"]),
                       "racks": [RackLine(**line) for line in fields.get("racks", [])],
@@ -93,7 +110,13 @@ class PlanResult:
                                       for row in fields.get("constraints", [])]})
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``gigaplan.plan/1`` document that ``gigaplan plan --format json`` prints."""
+        """The ``gigaplan.plan/1`` document that ``gigaplan plan --format json`` prints.
+
+        Returns
+        -------
+        dict
+            The document as plain values (docs/json.md).
+        """
         data = asdict(self)
         data["schema"] = SCHEMA
         data["solver"] = self.solver.to_dict()
@@ -141,7 +164,18 @@ class StudyResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StudyResult:
-        """The result a ``gigaplan.study/1`` document holds."""
+        """The result a ``gigaplan.study/1`` document holds.
+
+        Parameters
+        ----------
+        data : dict
+            A parsed ``gigaplan.study/1`` JSON document.
+
+        Returns
+        -------
+        StudyResult
+            The joint plan it describes.
+        """
         fields = {key: value for key, value in data.items() if key != "schema"}
         return cls(**{**fields, "solver": SolverInfo(**fields["solver"]),
                       "sites": {site["name"]: PlanResult.from_dict(site)
@@ -150,7 +184,13 @@ class StudyResult:
                                       for row in fields.get("constraints", [])]})
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``gigaplan.study/1`` document of ``gigaplan plan STUDY --format json``."""
+        """The ``gigaplan.study/1`` document of ``gigaplan plan STUDY --format json``.
+
+        Returns
+        -------
+        dict
+            The document as plain values (docs/json.md).
+        """
         data: dict[str, Any] = {"schema": STUDY_SCHEMA, "name": self.name,
                                 "source": self.source, "status": self.status,
                                 "objective": dict(self.objective),
@@ -192,7 +232,18 @@ class ReferenceResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReferenceResult:
-        """The result a ``gigaplan.reference/1`` document holds."""
+        """The result a ``gigaplan.reference/1`` document holds.
+
+        Parameters
+        ----------
+        data : dict
+            A parsed ``gigaplan.reference/1`` JSON document.
+
+        Returns
+        -------
+        ReferenceResult
+            The reference design and its copies per site.
+        """
         return cls(source=data["source"], reference=data["reference"],
                    design=PlanResult.from_dict(data["design"]),
                    copies=[ReferenceCopies(**item) for item in data["copies"]])
@@ -208,7 +259,13 @@ class ReferenceResult:
         return sum(item.gpus for item in self.copies)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``gigaplan.reference/1`` document of ``plan STUDY --reference SITE``."""
+        """The ``gigaplan.reference/1`` document of ``plan STUDY --reference SITE``.
+
+        Returns
+        -------
+        dict
+            The document as plain values (docs/json.md).
+        """
         return {"schema": REFERENCE_SCHEMA, "source": self.source, "reference": self.reference,
                 "design": self.design.to_dict(), "copies": [asdict(item) for item in self.copies],
                 "total_copies": self.total_copies, "total_gpus": self.total_gpus}

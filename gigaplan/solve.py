@@ -72,14 +72,31 @@ class Matrix:
     size: int  # variables
 
     def csr(self) -> Any:
-        """The ``scipy.sparse.csr_array`` (``milp`` takes it as it is)."""
+        """The ``scipy.sparse.csr_array`` (``milp`` takes it as it is).
+
+        Returns
+        -------
+        scipy.sparse.csr_array
+            The matrix, ``rows`` × ``size``.
+        """
         from scipy.sparse import csr_array  # lazily: keeps scipy off the start-up path
 
         return csr_array((self.data, self.indices, self.indptr), shape=(self.rows, self.size))
 
     def extended(self, other: Matrix) -> Matrix:
         """These rows, then ``other``'s (a stage's fixing row): arrays joined, no copy of
-        the rows' expressions."""
+        the rows' expressions.
+
+        Parameters
+        ----------
+        other : Matrix
+            Rows over the same variables, appended below these.
+
+        Returns
+        -------
+        Matrix
+            The joined matrix.
+        """
         import numpy as np  # lazily: keeps numpy off the start-up path
 
         return Matrix(np.concatenate([self.data, other.data]),
@@ -96,6 +113,18 @@ def constraint_matrix(rows: Sequence[Row], size: int) -> Matrix:
     Built from the rows' coefficient dicts in one pass: time and memory grow with the
     nonzeros (a handful per row), not with rows × variables as a dense matrix does (a
     500-site study is 7,502 × 13,000: 780 MB dense, under 1 MB sparse).
+
+    Parameters
+    ----------
+    rows : sequence of Row
+        The linear rows, each with its coefficients and bounds.
+    size : int
+        Number of variables [count].
+
+    Returns
+    -------
+    Matrix
+        The CSR arrays and the rows' lower and upper bounds.
     """
     import numpy as np  # lazily: keeps numpy and scipy off the start-up path
 
@@ -131,6 +160,28 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
     ``cutoff`` is HiGHS's ``objective_bound``: a value of the minimised objective (``−objective``
     when maximising, without the constant) that a known feasible point reaches, so that the
     branch and bound prunes every node that cannot match it. It never changes the optimum.
+
+    Parameters
+    ----------
+    model : Model
+        The built model (variables, bounds, integrality).
+    objective : Expr
+        The expression to optimise.
+    maximize : bool
+        Maximise when True, else minimise.
+    rows : list of Row
+        Every constraint row of this stage.
+    time_limit_s : float or None
+        HiGHS time limit [s]; None for no limit.
+    matrix : Matrix or None, default None
+        The CSR matrix of the leading rows, built once for all stages.
+    cutoff : float or None, default None
+        HiGHS ``objective_bound`` in the minimised sense, in the objective's unit.
+
+    Returns
+    -------
+    StageResult
+        Status, point (None when none was found) and MIP gap.
     """
     import numpy as np  # lazily: keeps numpy and scipy off the start-up path
     from scipy.optimize import Bounds, LinearConstraint, milp  # lazily, as numpy above
@@ -167,7 +218,22 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
 
 
 def verify(model: Model, x: list[float], rows: list[Row]) -> None:
-    """Check ``x`` against bounds, integrality and every row, in plain Python."""
+    """Check ``x`` against bounds, integrality and every row, in plain Python.
+
+    Parameters
+    ----------
+    model : Model
+        The model ``x`` is a point of.
+    x : list of float
+        Values of the model's variables.
+    rows : list of Row
+        The rows ``x`` must satisfy.
+
+    Raises
+    ------
+    VerificationError
+        When ``x`` breaks a bound, integrality or a row by more than the tolerance.
+    """
     layout = model.layout
     problems = []
     for i, value in enumerate(x):
@@ -220,6 +286,26 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
     cut-off removes only worse nodes and the optimum is the same as without it
     (``cutoffs=False`` solves without; ``tests/test_tie_breaks.py`` checks both agree on
     random instances).
+
+    Parameters
+    ----------
+    model : Model
+        The built model.
+    time_limit_s : float or None, default None
+        Time limit of all stages together [s]; None for no limit.
+    deadline : float or None, default None
+        :func:`time.perf_counter` reading that ends the solve [s].
+    cutoffs : bool, default True
+        Start each tie-break stage with the previous stage's cut-off.
+
+    Returns
+    -------
+    tuple of (StageResult, int)
+        The last stage's result and the number of stages that finished.
+
+    References
+    ----------
+    docs/model.md, "Objective and ties".
     """
     if deadline is None and time_limit_s is not None:
         deadline = time.perf_counter() + time_limit_s
@@ -284,6 +370,20 @@ def least_counts(model: Model, x: list[float], rows: list[Row]) -> list[float]:
     Such a count appears in no objective or tie-break and only in limits it loosens by
     shrinking, or that a requirement holds from some value up (``network.racks >= N``): it
     is set to the least value every row allows, and the point is re-checked.
+
+    Parameters
+    ----------
+    model : Model
+        The model whose :attr:`Model.least` counts are lowered.
+    x : list of float
+        A feasible point.
+    rows : list of Row
+        The rows the lowered point must still satisfy.
+
+    Returns
+    -------
+    list of float
+        ``x`` with each uncosted count at its least feasible value.
     """
     fixed = list(x)
     for var, need, unit in model.least:
@@ -310,6 +410,21 @@ def diagnose(model: Model, time_limit_s: float | None = None, *,
     """The site limits of which relaxing any one alone makes the site feasible.
 
     With a deadline, the relaxations share what is left of it and stop when it passes.
+
+    Parameters
+    ----------
+    model : Model
+        The infeasible model.
+    time_limit_s : float or None, default None
+        Time for all relaxations together [s]; None for no limit.
+    deadline : float or None, default None
+        :func:`time.perf_counter` reading that ends the diagnosis [s].
+
+    Returns
+    -------
+    list of str
+        The limit groups (such as ``space.rack_positions``) any one of which, relaxed alone,
+        makes the site feasible.
     """
     if deadline is None and time_limit_s is not None:
         deadline = time.perf_counter() + time_limit_s
@@ -341,12 +456,43 @@ def binds(slack: float, step: float, tolerance: float = 0.0) -> bool:
 
     The step is a property of the limit and the allowed SKUs, never of the plan, so the same
     slack gets the same answer on every plan of a site.
+
+    Parameters
+    ----------
+    slack : float
+        Distance of the used value from the limit, on the allowed side, in the limit's unit.
+    step : float
+        What one more rack takes of the limit, in the limit's unit.
+    tolerance : float, default 0.0
+        Solver tolerance, in the limit's unit.
+
+    Returns
+    -------
+    bool
+        Whether the limit binds.
+
+    References
+    ----------
+    docs/json.md, ``constraints`` (``binding``).
     """
     return slack <= tolerance or slack < step - tolerance
 
 
 def constraint_rows(model: Model, x: list[float]) -> list[ConstraintRow]:
-    """Each reported limit with its use, slack and whether it binds (:func:`binds`)."""
+    """Each reported limit with its use, slack and whether it binds (:func:`binds`).
+
+    Parameters
+    ----------
+    model : Model
+        The built model.
+    x : list of float
+        The plan's point.
+
+    Returns
+    -------
+    list of ConstraintRow
+        One row per reported limit: name, used, limit, sense, slack, binding and unit.
+    """
     rows = []
     for row in model.rows:
         if not row.report:
@@ -387,6 +533,18 @@ def token_coverage(model: Model, x: list[float]) -> float | None:
 
     Token figures count only those racks: unknown throughput is null, never 0, and the whole
     TCO per token is given only when every built GPU has a rate (else it would understate it).
+
+    Parameters
+    ----------
+    model : Model
+        The built model.
+    x : list of float
+        The plan's point.
+
+    Returns
+    -------
+    float or None
+        Rated GPUs ÷ built GPUs [fraction 0-1]; None when the plan builds no GPU.
     """
     built = {sku.id: sku.gpu_count * _count(model.rack_vars[sku.id].value(x))
              for sku in model.bound.compute}
@@ -397,7 +555,22 @@ def token_coverage(model: Model, x: list[float]) -> float | None:
 
 
 def token_value(model: Model, name: str, x: list[float]) -> float | None:
-    """A token field (:data:`TOKEN_FIELDS`) at ``x`` under the coverage rule."""
+    """A token field (:data:`TOKEN_FIELDS`) at ``x`` under the coverage rule.
+
+    Parameters
+    ----------
+    model : Model
+        The built model.
+    name : str
+        The token field, one of :data:`TOKEN_FIELDS`.
+    x : list of float
+        The plan's point.
+
+    Returns
+    -------
+    float or None
+        The field's value in its unit, or None when the coverage rule withholds it.
+    """
     covered = token_coverage(model, x)
     if not covered or (name == "cost.usd_per_million_tokens" and covered != 1):
         return None
@@ -405,7 +578,24 @@ def token_value(model: Model, name: str, x: list[float]) -> float | None:
 
 
 def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInfo) -> PlanResult:
-    """Every result field of ``model`` at ``x``, as plain Python values."""
+    """Every result field of ``model`` at ``x``, as plain Python values.
+
+    Parameters
+    ----------
+    model : Model
+        A model from :func:`gigaplan.formulation.build.build`.
+    x : list of float
+        The plan's point.
+    status : SolveStatus
+        How the solve ended.
+    info : SolverInfo
+        The ``solver`` table of the result.
+
+    Returns
+    -------
+    PlanResult
+        The plan (docs/json.md).
+    """
     bound = model.bound
     parts = model.parts
     assert parts is not None, "read_plan needs a model from formulation.build"
@@ -498,7 +688,18 @@ def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInf
 
 
 def plan_inputs(bound: BoundSite) -> dict:
-    """The ``inputs`` table of a plan: the source, the resolved site and the SKU ids used."""
+    """The ``inputs`` table of a plan: the source, the resolved site and the SKU ids used.
+
+    Parameters
+    ----------
+    bound : BoundSite
+        The site, bound to its catalog.
+
+    Returns
+    -------
+    dict
+        ``source``, ``site`` (the resolved site) and ``catalog_ids``.
+    """
     return {"source": bound.source, "site": bound.site.resolved(),
             "catalog_ids": bound.catalog_ids()}
 
@@ -561,7 +762,22 @@ def solve(model: Model, *, time_limit_s: float | None = None, deadline: float | 
 
 
 def limit_message(stages: int, total: int | None, gap: float | None) -> str:
-    """What a time limit left unproven, in words (the CLI's warning, the study's message)."""
+    """What a time limit left unproven, in words (the CLI's warning, the study's message).
+
+    Parameters
+    ----------
+    stages : int
+        Lexicographic stages that finished [count].
+    total : int or None
+        Stages in all [count].
+    gap : float or None
+        MIP gap of the stage that stopped [fraction]; None when unknown.
+
+    Returns
+    -------
+    str
+        One sentence for the warning.
+    """
     shown = "unknown" if gap is None else f"{gap:.4g}"
     if not stages:
         return ("the time limit stopped the solve before the objective was proven optimal; "

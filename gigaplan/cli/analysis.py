@@ -8,22 +8,12 @@ from typing import Annotated
 import typer
 
 from gigaplan.cli.app import (
-    BasisOpt,
     CatalogFiles,
-    ObjectiveOpt,
-    PowerOpt,
-    PueOpt,
-    RequireOpt,
-    SetOpt,
-    SiteArg,
-    SkuOpt,
-    TrainParamsOpt,
-    TrainTokensOpt,
+    ScenarioArgs,
     app,
-    flag_labels,
     handles_errors,
     render_table,
-    site_flags,
+    scenario_options,
     write_output,
 )
 from gigaplan.errors import (
@@ -38,18 +28,9 @@ from gigaplan.kinds import TableOrJson
 @app.command("explain", epilog="Examples:\n\n\b\n  gigaplan explain site.toml\n  gigaplan "
              "explain --power 10MW --require 'totals.gpus >= 100000'   # why infeasible")
 @handles_errors
+@scenario_options
 def explain_command(
-    site: SiteArg = None,
-    power: PowerOpt = None,
-    basis: BasisOpt = None,
-    pue: PueOpt = None,
-    sku: SkuOpt = None,
-    objective: ObjectiveOpt = None,
-    train_params: TrainParamsOpt = None,
-    train_tokens: TrainTokensOpt = None,
-    require: RequireOpt = None,
-    set_: SetOpt = None,
-    catalog: CatalogFiles = None,
+    args: ScenarioArgs,
     format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.TABLE,
 ) -> None:
     """Binding limits in plain language, measured marginal values, or why a site fails.
@@ -58,14 +39,10 @@ def explain_command(
     an elastic re-solve says how far each conflicting limit must move (exit 4).
     """
     # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
-    from gigaplan.inputs.scenario import Scenario, flag_overrides
     from gigaplan.output import report, serialize
     from gigaplan.studies.explain import explain
 
-    flags = site_flags(power, basis, pue, sku, objective, train_params, train_tokens)
-    scenario = Scenario(site, tuple(set_ or ()), flag_overrides(flags), tuple(require or ()),
-                        tuple(catalog or ()), labels=flag_labels(flags))
-    result = explain(scenario)
+    result = explain(args.scenario())
     if format is TableOrJson.JSON:
         write_output(serialize.to_json(result), None)
     else:

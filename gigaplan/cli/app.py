@@ -7,6 +7,7 @@ codes (docs/json.md). numpy and scipy are imported only by commands that solve.
 from __future__ import annotations
 
 import functools
+import inspect
 import io
 import os
 import shlex
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -364,6 +366,63 @@ TimingsOpt = Annotated[bool, typer.Option(
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f")]
 OutputOpt = Annotated[Path | None, typer.Option(
     "--output", "-o", metavar="FILE", help="Write to this file atomically instead of stdout.")]
+
+# The site argument and scenario options ``plan`` and ``explain`` share, in --help order.
+SCENARIO_OPTIONS: tuple[tuple[str, Any], ...] = (
+    ("site", SiteArg), ("power", PowerOpt), ("basis", BasisOpt), ("pue", PueOpt),
+    ("sku", SkuOpt), ("objective", ObjectiveOpt), ("require", RequireOpt), ("set_", SetOpt),
+    ("train_params", TrainParamsOpt), ("train_tokens", TrainTokensOpt),
+    ("catalog", CatalogFiles))
+_SITE_FLAG_NAMES = ("power", "basis", "pue", "sku", "objective", "train_params", "train_tokens")
+
+
+@dataclass(frozen=True)
+class ScenarioArgs:
+    """The site argument and scenario options of ``plan`` and ``explain``, as given."""
+
+    site: Path | None
+    flags: dict[str, Any]
+    require: list[str] | None
+    sets: list[str] | None
+    catalog: list[Path] | None
+
+    def scenario(self) -> Any:
+        """The :class:`~gigaplan.inputs.scenario.Scenario` these arguments describe."""
+        # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
+        from gigaplan.inputs.scenario import Scenario, flag_overrides
+
+        return Scenario(self.site, tuple(self.sets or ()), flag_overrides(self.flags),
+                        tuple(self.require or ()), tuple(self.catalog or ()),
+                        labels=flag_labels(self.flags))
+
+
+def scenario_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the shared site argument and scenario options in place of ``args``.
+
+    Typer sees the parameters of ``SCENARIO_OPTIONS`` where the command's ``args`` parameter
+    stands; the command receives them as one :class:`ScenarioArgs`.
+    """
+    signature = inspect.signature(command, eval_str=True)
+    params: list[inspect.Parameter] = []
+    for param in signature.parameters.values():
+        if param.name == "args":
+            params.extend(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                            default=None, annotation=kind)
+                          for name, kind in SCENARIO_OPTIONS)
+        else:
+            params.append(param)
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> Any:
+        flags = site_flags(**{name: kwargs.pop(name) for name in _SITE_FLAG_NAMES})
+        args = ScenarioArgs(kwargs.pop("site"), flags, kwargs.pop("require"),
+                            kwargs.pop("set_"), kwargs.pop("catalog"))
+        return command(args=args, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {param.name: param.annotation for param in params} | {
+        "return": signature.return_annotation}
+    return wrapper
 
 
 

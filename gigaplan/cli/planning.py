@@ -8,28 +8,17 @@ from typing import Annotated, Any
 import typer
 
 from gigaplan.cli.app import (
-    BasisOpt,
-    CatalogFiles,
     FormatOpt,
-    ObjectiveOpt,
     OutputOpt,
-    PowerOpt,
-    PueOpt,
-    RequireOpt,
-    SetOpt,
-    SiteArg,
-    SkuOpt,
+    ScenarioArgs,
     TimeLimitOpt,
     TimingsOpt,
-    TrainParamsOpt,
-    TrainTokensOpt,
     app,
     explain_command_line,
-    flag_labels,
     handles_errors,
     one_line,
     render_table,
-    site_flags,
+    scenario_options,
     stderr_console,
     write_output,
 )
@@ -60,18 +49,9 @@ network.switches, racks.<sku-id>, ... (an unknown field lists them all)."""
 
 @app.command("plan", epilog=PLAN_EPILOG)
 @handles_errors
+@scenario_options
 def plan_command(
-    site: SiteArg = None,
-    power: PowerOpt = None,
-    basis: BasisOpt = None,
-    pue: PueOpt = None,
-    sku: SkuOpt = None,
-    objective: ObjectiveOpt = None,
-    require: RequireOpt = None,
-    set_: SetOpt = None,
-    train_params: TrainParamsOpt = None,
-    train_tokens: TrainTokensOpt = None,
-    catalog: CatalogFiles = None,
+    args: ScenarioArgs,
     time_limit: TimeLimitOpt = None,
     timings: TimingsOpt = False,
     format: FormatOpt = OutputFormat.TABLE,
@@ -87,14 +67,12 @@ def plan_command(
     time limit stops the solver (the best plan found is printed with its gap).
     """
     # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
-    from gigaplan.inputs.scenario import Scenario, flag_overrides
     from gigaplan.output import report
     from gigaplan.planner import plan
     from gigaplan.solve import limit_message
 
-    flags = site_flags(power, basis, pue, sku, objective, train_params, train_tokens)
-    scenario = Scenario(site, tuple(set_ or ()), flag_overrides(flags), tuple(require or ()),
-                        tuple(catalog or ()), labels=flag_labels(flags))
+    site = args.site
+    scenario = args.scenario()
     if site is not None and _is_study(site):
         _plan_study(scenario, reference, format, output, time_limit)
         return
@@ -108,7 +86,8 @@ def plan_command(
         err.print(f"error: {one_line(result.message)}")
         if result.status == "infeasible":
             err.print("what to change: "
-                      + explain_command_line(site, flags, require, set_, catalog))
+                      + explain_command_line(site, args.flags, args.require, args.sets,
+                                                          args.catalog))
         raise typer.Exit(EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_SOLVER_LIMIT)
     rendered = report.render(result, format.value)
     if isinstance(rendered, str):

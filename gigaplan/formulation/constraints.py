@@ -34,20 +34,65 @@ def _zero(model: Model, *names: str) -> None:
 
 
 def usable_mw(model: Model) -> float:
-    """Usable power = budget × u_red × (1 − headroom_frac) (engineering-model.md §0, §2.2)."""
+    """Usable power = budget × u_red × (1 − headroom_frac) (engineering-model.md §0, §2.2).
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+
+    Returns
+    -------
+    float
+        Usable power [MW].
+
+    References
+    ----------
+    docs/model.md, "Power budget"; docs/engineering-model.md §2.2.
+    """
     power = model.bound.site.power
     return power.budget_mw * power.usable_frac * (1.0 - power.headroom_frac)
 
 
 def basis_factor(model: Model) -> float:
-    """MW of the budget's basis per MW of IT: grid headroom × PUE, PUE, or 1."""
+    """MW of the budget's basis per MW of IT: grid headroom × PUE, PUE, or 1.
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+
+    Returns
+    -------
+    float
+        Budget-basis power per IT power [MW/MW].
+
+    References
+    ----------
+    docs/model.md, "Power budget".
+    """
     power = model.bound.site.power
     return {"grid": power.grid_headroom * power.pue, "facility": power.pue,
             "it": 1.0}[power.basis]
 
 
 def it_cap_kw(model: Model) -> float:
-    """The most IT power the budget can feed: usable ÷ (grid headroom ×) PUE."""
+    """The most IT power the budget can feed: usable ÷ (grid headroom ×) PUE.
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+
+    Returns
+    -------
+    float
+        The largest IT power the budget feeds [kW].
+
+    References
+    ----------
+    docs/model.md, "Power budget".
+    """
     return usable_mw(model) * 1000.0 / basis_factor(model)
 
 
@@ -59,6 +104,20 @@ def define_compute(model: Model) -> ComputeParts:
     HBM [TB] = Σ gpu_count_i·hbm_i/1000·n_i; P_compute [kW] = Σ P_i·n_i, where ``P_i`` is the
     rack's design load (``power.sizing = "design"``, the default) or its expected draw
     (``"typical"``). The expected draw ``Σ power_typical_kw_i·n_i`` feeds energy either way.
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+
+    Returns
+    -------
+    ComputeParts
+        The expressions the later blocks need.
+
+    References
+    ----------
+    docs/model.md, "Compute".
     """
     skus = model.bound.compute
     sizing = model.bound.site.power.sizing
@@ -95,6 +154,22 @@ def define_cpu_pool(model: Model, compute: ComputeParts) -> CpuPoolParts:
 
     ``cores_rack·c ≥ cores_per_gpu·GPUs + cores`` (engineering-model.md §5.4: one management
     or CPU node per ~250 GPUs at scale, plus a user-specified pool).
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+    compute : ComputeParts
+        What :func:`define_compute` returned (GPUs, compute power).
+
+    Returns
+    -------
+    CpuPoolParts
+        The required cores and the pool's liquid-cooled heat [kW].
+
+    References
+    ----------
+    docs/model.md, "CPU pool"; docs/engineering-model.md §5.4.
     """
     site, rack = model.bound.site, model.bound.cpu_rack
     fields = model.fields
@@ -132,6 +207,22 @@ def define_storage(model: Model, compute: ComputeParts) -> StorageParts:
 
     ``cap_rack·s ≥ c_store·GPUs/1000`` [PB] and ``bw_rack·s ≥ b_read·GPUs`` [GB/s]
     (engineering-model.md §6: 10 PB per 1,000 GPUs, 0.5 GB/s per GPU by default).
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+    compute : ComputeParts
+        What :func:`define_compute` returned (GPUs, compute power).
+
+    Returns
+    -------
+    StorageParts
+        Required capacity [PB] and read bandwidth [GB/s], and what the racks give.
+
+    References
+    ----------
+    docs/model.md, "Storage"; docs/engineering-model.md §6.
     """
     site, rack = model.bound.site, model.bound.storage_rack
     fields = model.fields
@@ -175,6 +266,22 @@ def define_power(model: Model, compute: ComputeParts) -> PowerParts:
     generation connection also covers its headroom, ``h·PUE_pk·P_IT ≤ …`` (h =
     ``power.grid_headroom``, 1.10 by default); on an IT basis ``P_IT ≤ …`` (no PUE).
     ``P_IT,expected`` counts the compute racks at their expected draw (energy uses it).
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+    compute : ComputeParts
+        What :func:`define_compute` returned (GPUs, compute power).
+
+    Returns
+    -------
+    PowerParts
+        The redundancy and headroom reserves [MW].
+
+    References
+    ----------
+    docs/model.md, "Power budget"; docs/engineering-model.md §0, §1.4, §2.2.
     """
     site = model.bound.site
     fields = model.fields
@@ -210,6 +317,15 @@ def define_space(model: Model) -> None:
 
     ``N_racks`` counts compute, CPU, storage and network racks; ``a_rack`` defaults to
     3.7 m² per position including aisles (engineering-model.md §4: 30–50 ft² for AI halls).
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+
+    References
+    ----------
+    docs/model.md, "Space"; docs/engineering-model.md §4.
     """
     space = model.bound.site.space
     fields = model.fields
@@ -233,6 +349,17 @@ def define_cooling(model: Model, liquid_kw: Expr) -> None:
 
     All IT power becomes heat; each SKU's ``liquid_frac`` goes to the liquid loop and the
     rest to air (engineering-model.md §3.1: 0.85–0.90 for NVL72 racks, an estimate).
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+    liquid_kw : Expr
+        IT heat that goes to the liquid loop [kW].
+
+    References
+    ----------
+    docs/model.md, "Cooling"; docs/engineering-model.md §3.1.
     """
     cooling = model.bound.site.cooling
     fields = model.fields
@@ -254,6 +381,15 @@ def define_capex(model: Model) -> None:
     Facility capex = P_IT [MW] · facility_capex_per_mw · (0.47 + 0.53·0.75/u_red): C&W's
     $11.7M per MW of critical load with the 8.5 % AI premium, $12.7M/MW (EM §7.1 [D]), scaled
     for the redundancy that plant is built with (EM §7.1 [E]). ``budget.capex`` caps the total.
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+
+    References
+    ----------
+    docs/model.md, "Capex, upfront"; docs/engineering-model.md §7.1, §7.2.
     """
     fields = model.fields
     fields["cost.capex_breakdown_usd.facility"] = facility_capex_per_mw(model) \
@@ -269,7 +405,17 @@ def define_capex(model: Model) -> None:
 
 
 def define_sku_limits(model: Model) -> None:
-    """``compute.min_racks`` and ``compute.max_racks``: ``min_i ≤ n_i ≤ max_i``."""
+    """``compute.min_racks`` and ``compute.max_racks``: ``min_i ≤ n_i ≤ max_i``.
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+
+    References
+    ----------
+    docs/model.md, "Compute".
+    """
     compute = model.bound.site.compute
     for sku_id, var in model.rack_vars.items():
         low, high = compute.min_racks.get(sku_id), compute.max_racks.get(sku_id)
@@ -282,7 +428,17 @@ def define_sku_limits(model: Model) -> None:
 
 
 def define_requirements(model: Model) -> None:
-    """Each requirement ``field op value`` as a row on the field's linear expression."""
+    """Each requirement ``field op value`` as a row on the field's linear expression.
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+
+    References
+    ----------
+    docs/model.md, "Requirements".
+    """
     for requirement in model.bound.requirements:
         if requirement.field == "cost.usd_per_million_tokens":
             # a cost per token is defined only when every built rack has a token rate
@@ -325,7 +481,22 @@ FALLBACK = {"fp4": ("fp8", "bf16"), "fp8": ("bf16",)}  # a precision the racks l
 def effective_objective(bound: Any) -> str:
     """The objective planned: the site's, or for a dense-precision objective that every
     allowed compute rack lacks (FP4 on Hopper) the next precision some rack has: FP4 → FP8 →
-    BF16 (a warning says so; docs/model.md, "Objective and ties")."""
+    BF16 (a warning says so; docs/model.md, "Objective and ties").
+
+    Parameters
+    ----------
+    bound : BoundSite
+        The site, bound to its catalog.
+
+    Returns
+    -------
+    str
+        The objective's name, such as ``fp4`` or ``fp8``.
+
+    References
+    ----------
+    docs/model.md, "Objective and ties".
+    """
     objective = bound.site.objective
     for precision in FALLBACK.get(objective, ()):
         if any(getattr(sku, f"{objective}_dense_pflops_per_gpu") for sku in bound.compute):
@@ -337,7 +508,17 @@ def effective_objective(bound: Any) -> str:
 
 def define_objective(model: Model) -> None:
     """The site's objective (:func:`effective_objective`); :mod:`gigaplan.solve` breaks ties by
-    capex, then power."""
+    capex, then power.
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+
+    References
+    ----------
+    docs/model.md, "Objective and ties".
+    """
     field, unit, maximize = OBJECTIVE_FIELDS[effective_objective(model.bound)]
     model.objective = model.fields[field]
     model.objective_name = effective_objective(model.bound)

@@ -24,6 +24,22 @@ def capital_recovery_factor(rate: float, years: float) -> float:
 
     With r = 0 it is 1/n (straight-line). (1+r)ⁿ − 1 is computed as expm1(n·log1p(r)), so a
     tiny rate (1e-20) tends to 1/n instead of dividing by a rounded-off zero.
+
+    Parameters
+    ----------
+    rate : float
+        Discount rate r [fraction per year].
+    years : float
+        Life n [years].
+
+    Returns
+    -------
+    float
+        Annual payment per dollar of capex [1/year].
+
+    References
+    ----------
+    docs/model.md, "Cost per year"; docs/engineering-model.md §7.5.
     """
     if rate == 0:
         return 1.0 / years
@@ -36,12 +52,41 @@ def facility_redundancy_factor(usable_frac: float) -> float:
 
     Electrical and mechanical plant (53 % of the C&W cost) scales with installed capacity,
     u_ref = 0.75 is the redundancy implied by the benchmark: N (u = 1) ≈ −13 %, 2N ≈ +27 %.
+
+    Parameters
+    ----------
+    usable_frac : float
+        Usable-capacity fraction u of the redundancy design [fraction 0-1].
+
+    Returns
+    -------
+    float
+        Multiplier of the facility capex benchmark [dimensionless].
+
+    References
+    ----------
+    docs/model.md, "Capex, upfront"; docs/engineering-model.md §7.1.
     """
     return (1 - CRITICAL_PLANT_SHARE) + CRITICAL_PLANT_SHARE * REFERENCE_USABLE_FRAC / usable_frac
 
 
 def facility_capex_per_mw(model: Model) -> float:
-    """USD of facility capex per MW of IT power, after the redundancy scaling."""
+    """USD of facility capex per MW of IT power, after the redundancy scaling.
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+
+    Returns
+    -------
+    float
+        Facility capex per IT power [USD/MW].
+
+    References
+    ----------
+    docs/model.md, "Capex, upfront"; docs/engineering-model.md §7.1.
+    """
     site = model.bound.site
     economics = site.economics
     factor = (facility_redundancy_factor(site.power.usable_frac)
@@ -63,6 +108,15 @@ def define_economics(model: Model) -> None:
     - opex = energy cost + O&M;  TCO [USD/yr] = annualised capex + opex
     - $/GPU-hour = TCO ÷ (GPUs·8760·utilization)
     - $/M tokens = TCO ÷ (tokens/s·3600·8760·utilization ÷ 10⁶)
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+
+    References
+    ----------
+    docs/model.md, "Cost per year"; docs/engineering-model.md §7.3-§7.5.
     """
     site = model.bound.site
     economics = site.economics
@@ -102,6 +156,15 @@ def define_energy(model: Model) -> None:
     - CO₂ [t/yr] = energy [MWh/yr] · grid intensity [g/kWh] ÷ 1000
     - water [m³/yr] = WUE [L/kWh of IT energy] · P_IT,expected·load_factor·8760 [MWh]
       (L/kWh·MWh = m³)
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+
+    References
+    ----------
+    docs/model.md, "Energy, carbon, water"; docs/engineering-model.md §3.3, §7.3.
     """
     economics = model.bound.site.economics
     fields = model.fields
@@ -118,6 +181,15 @@ def define_workload(model: Model) -> None:
       whose catalog entry has a reference throughput (with its benchmark conditions)
     - tokens/s per MW = tokens/s ÷ facility MW
     - training days = 6·N·D ÷ (dense PFLOPS(p)·10¹⁵·MFU·goodput) ÷ 86,400
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+
+    References
+    ----------
+    docs/model.md, "What it delivers"; docs/engineering-model.md §9.
     """
     bound = model.bound
     workload = bound.site.workload
@@ -137,6 +209,29 @@ def define_workload(model: Model) -> None:
 def training_days(params: float, tokens: float, dense_pflops: float, mfu: float,
                   goodput: float) -> float:
     """6·N·D ÷ (PFLOPS·10¹⁵·MFU·goodput) in days (EM §9.1); the plan's ratio field is this
-    at 1 PFLOPS divided by the plan's dense PFLOPS."""
+    at 1 PFLOPS divided by the plan's dense PFLOPS.
+
+    Parameters
+    ----------
+    params : float
+        Model parameters N [count].
+    tokens : float
+        Training tokens D [count].
+    dense_pflops : float
+        Dense throughput of the GPUs at the training precision [PFLOPS].
+    mfu : float
+        Model FLOPS utilisation [fraction 0-1].
+    goodput : float
+        Share of wall-clock time spent on useful training [fraction 0-1].
+
+    Returns
+    -------
+    float
+        Training time [days].
+
+    References
+    ----------
+    docs/model.md, "What it delivers"; docs/engineering-model.md §9.1.
+    """
     return 6 * params * tokens / (dense_pflops * 1e15 * mfu * goodput) / SECONDS_PER_DAY
 

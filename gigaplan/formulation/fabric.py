@@ -30,6 +30,20 @@ def fabric_groups(model: Model) -> list[FabricGroup]:
     radix ``k = port_count·port_gbps ÷ r`` (made even); a NIC faster than ``r`` takes
     ``⌈speed ÷ r⌉`` ports. With oversubscription ``o`` (down:up) a leaf has
     ``d = ⌊k·o ÷ (1+o)⌋`` down-ports and ``u = k − d`` up-ports.
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+
+    Returns
+    -------
+    list of FabricGroup
+        One group per port rate, fastest first.
+
+    References
+    ----------
+    docs/model.md, "Compute fabric"; docs/engineering-model.md §5.3.
     """
     bound = model.bound
     switch, planes = bound.switch, bound.site.network.planes
@@ -54,12 +68,40 @@ def fabric_groups(model: Model) -> list[FabricGroup]:
 
 
 def optic_ends(optic: Optic, rate_gbps: float) -> int:
-    """Port-ends one module serves at ``rate_gbps``: a split module serves every slower end."""
+    """Port-ends one module serves at ``rate_gbps``: a split module serves every slower end.
+
+    Parameters
+    ----------
+    optic : Optic
+        The optic module.
+    rate_gbps : float
+        The port rate it serves [Gb/s].
+
+    Returns
+    -------
+    int
+        Port-ends per module [count].
+
+    References
+    ----------
+    docs/model.md, "Compute fabric".
+    """
     return optic.port_end_count * max(1, int(optic.gbps_per_end // rate_gbps + 1e-9))
 
 
 def divisors(number: int) -> list[int]:
-    """The divisors of ``number`` in increasing order (the spine counts that stripe evenly)."""
+    """The divisors of ``number`` in increasing order (the spine counts that stripe evenly).
+
+    Parameters
+    ----------
+    number : int
+        A positive integer.
+
+    Returns
+    -------
+    list of int
+        Its divisors, ascending.
+    """
     return [d for d in range(1, number + 1) if number % d == 0]
 
 
@@ -74,6 +116,24 @@ def define_tree(model: Model, group: FabricGroup, several: bool = False) -> Fabr
     - 3-tier (``t3 = 1``): aggregation ``(k/2)·A ≥ u·L``, core ``k·C ≥ (k/2)·A``,
       ``L ≤ k²/2`` (``E ≤ k³/4``); Al-Fares et al., SIGCOMM 2008;
     - ``t3 ≤ L``: an empty group has no third tier.
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+    group : FabricGroup
+        The group whose tree is built.
+    several : bool, default False
+        Whether the site has several groups (their row names then carry the group).
+
+    Returns
+    -------
+    FabricTree
+        The tree's leaf, spine and core switch expressions per plane.
+
+    References
+    ----------
+    docs/model.md, "Compute fabric"; docs/engineering-model.md §5.3.
     """
     layout = model.layout
     k, down, up = group.radix, group.down, group.up
@@ -142,6 +202,20 @@ def define_fabric(model: Model) -> FabricParts:
     - tiers ``T``: ``T ≥ 2 + t3_g`` for each group and ``T ≤ 2 + Σ t3_g`` (the deepest tree).
 
     Switches and optics draw ``power_w`` each; every count is multiplied by the planes ``p``.
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+
+    Returns
+    -------
+    FabricParts
+        Endpoints per plane, the trees and the fabric's liquid-cooled heat [kW].
+
+    References
+    ----------
+    docs/model.md, "Compute fabric"; docs/engineering-model.md §5.3.
     """
     bound = model.bound
     fields = model.fields
@@ -218,7 +292,20 @@ def define_fabric(model: Model) -> FabricParts:
 
 
 def fabric_report(model: Model, x: list[float]) -> dict:
-    """The per-group fabrics of a solved plan, and the headline geometry (largest built)."""
+    """The per-group fabrics of a solved plan, and the headline geometry (largest built).
+
+    Parameters
+    ----------
+    model : Model
+        The built model.
+    x : list of float
+        The plan's point.
+
+    Returns
+    -------
+    dict
+        ``fabrics`` (one dict per group), and ``radix`` and ``port_gbps`` [Gb/s] of the largest.
+    """
     planes = model.bound.site.network.planes
     fabrics = []
     for tree in model.parts.fabric.trees if model.parts is not None else ():

@@ -31,6 +31,11 @@ def collector_paused() -> Iterator[None]:
     the collector's full passes over them grow with the heap, which made build time
     superlinear (a growth exponent of 1.19 over 50-800 sites; 0.99 with it paused).
     Everything built is freed by reference counting as usual; the collector resumes after.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        A context manager that yields None while the collector is paused.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -71,7 +76,18 @@ class Expr:
         return self * (1.0 / scalar)
 
     def value(self, x: Sequence[float]) -> float:
-        """Evaluate at ``x`` in plain Python (no numpy): the independent re-check uses this."""
+        """Evaluate at ``x`` in plain Python (no numpy): the independent re-check uses this.
+
+        Parameters
+        ----------
+        x : sequence of float
+            Values of the model's variables.
+
+        Returns
+        -------
+        float
+            The expression's value, in its unit.
+        """
         return math.fsum([self.const, *(coef * float(x[i]) for i, coef in self.coefs.items())])
 
 
@@ -81,6 +97,16 @@ def total(exprs: Iterable[Expr | float]) -> Expr:
     (Adding pairwise, ``a + b + c + …``, copies the growing sum once per term: quadratic in
     the number of sites or phases a study sums over.) Coefficients that cancel to exactly
     zero are dropped, as a pairwise sum would.
+
+    Parameters
+    ----------
+    exprs : iterable of Expr or float
+        The terms.
+
+    Returns
+    -------
+    Expr
+        Their sum.
     """
     coefs: dict[int, float] = {}
     const = 0.0
@@ -108,7 +134,24 @@ class Layout:
 
     def add(self, block: str, labels: Sequence[str] = ("",), *, upper: float | Sequence[float]
             = INF, integer: bool = True) -> list[Expr]:
-        """Add one variable per label to ``block``; return them as expressions."""
+        """Add one variable per label to ``block``; return them as expressions.
+
+        Parameters
+        ----------
+        block : str
+            The block the variables belong to, such as ``racks``.
+        labels : sequence of str, default ("",)
+            One label per variable.
+        upper : float or sequence of float, default INF
+            Upper bound of each variable, in its unit.
+        integer : bool, default True
+            Whether the variables are integers.
+
+        Returns
+        -------
+        list of Expr
+            One expression per variable.
+        """
         start = len(self.names)
         block = self.prefix + block
         uppers = [upper] * len(labels) if isinstance(upper, int | float) else list(upper)
@@ -148,7 +191,18 @@ class Row:
     shown_limit: Expr | None = None
 
     def holds(self, x: Sequence[float]) -> bool:
-        """Whether the point ``x`` meets this row within the relative tolerance."""
+        """Whether the point ``x`` meets this row within the relative tolerance.
+
+        Parameters
+        ----------
+        x : sequence of float
+            Values of the model's variables.
+
+        Returns
+        -------
+        bool
+            Whether the row holds at ``x``.
+        """
         return within(self.expr.value(x), self.lower, self.upper)
 
 
@@ -267,11 +321,30 @@ class Model:
     least: list[tuple[Expr, Expr, float]] = field(default_factory=list)
 
     def add_row(self, row: Row) -> None:
-        """Add one constraint row to the model."""
+        """Add one constraint row to the model.
+
+        Parameters
+        ----------
+        row : Row
+            The row to add.
+        """
         self.rows.append(row)
 
     def value(self, name: str, x: Sequence[float]) -> float | None:
-        """A result field at ``x``; a ratio is None where its denominator is zero."""
+        """A result field at ``x``; a ratio is None where its denominator is zero.
+
+        Parameters
+        ----------
+        name : str
+            A result field, such as ``totals.gpus``.
+        x : sequence of float
+            Values of the model's variables.
+
+        Returns
+        -------
+        float or None
+            The field's value in its unit, or None for a ratio over zero.
+        """
         if name in self.ratios:
             numerator, denominator = self.ratios[name]
             below = denominator.value(x)
@@ -284,6 +357,20 @@ class Model:
 
         A property of the site and its SKUs, never of a plan, so the same slack gets the same
         answer on every plan (issue 11).
+
+        Parameters
+        ----------
+        expr : Expr
+            The limit's expression.
+
+        Returns
+        -------
+        float
+            The step, in the limit's unit.
+
+        References
+        ----------
+        docs/json.md, ``constraints`` (``binding``).
         """
         steps = []
         for sku_id, var in self.rack_vars.items():
@@ -296,6 +383,16 @@ class Model:
         return min(steps) if steps else 0.0
 
     def add_support(self, sku_id: str, var: Expr, amount: float) -> None:
-        """One rack of ``sku_id`` needs ``amount`` of ``var`` at the margin (its share)."""
+        """One rack of ``sku_id`` needs ``amount`` of ``var`` at the margin (its share).
+
+        Parameters
+        ----------
+        sku_id : str
+            The compute SKU.
+        var : Expr
+            The supporting quantity (a pool, a fabric part).
+        amount : float
+            What one rack needs of it, in its unit.
+        """
         for index, coef in var.coefs.items():
             self.support.setdefault(sku_id, []).append((index, amount * coef))

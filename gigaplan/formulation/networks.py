@@ -24,7 +24,24 @@ from gigaplan.formulation.model import AuxiliaryParts, ComputeParts, Expr, Model
 
 
 def define_auxiliary_networks(model: Model, compute: ComputeParts) -> AuxiliaryParts:
-    """Switches of the front-end, storage and management networks, their power and capex."""
+    """Switches of the front-end, storage and management networks, their power and capex.
+
+    Parameters
+    ----------
+    model : Model
+        The model being built, holding the bound site.
+    compute : ComputeParts
+        What :func:`~gigaplan.formulation.constraints.define_compute` returned.
+
+    Returns
+    -------
+    AuxiliaryParts
+        The auxiliary switches' heat that goes to the liquid loop [kW].
+
+    References
+    ----------
+    docs/model.md, "Auxiliary networks".
+    """
     bound, fields, layout = model.bound, model.fields, model.layout
     network = bound.site.network
     gpus, gpus_max = fields["totals.gpus"], compute.gpus_max

@@ -68,7 +68,22 @@ def _phase_bound(bound: BoundSite, index: int) -> BoundSite:
 
 
 def horizon(bound: BoundSite) -> date:
-    """The end of the weighting horizon: ``schedule.horizon_end``, else first phase + IT life."""
+    """The end of the weighting horizon: ``schedule.horizon_end``, else first phase + IT life.
+
+    Parameters
+    ----------
+    bound : BoundSite
+        A phased site, bound to its catalog.
+
+    Returns
+    -------
+    datetime.date
+        The horizon's end.
+
+    References
+    ----------
+    docs/model.md, "Phases: build-out over time".
+    """
     site = bound.site
     if site.schedule.horizon_end is not None:
         return site.schedule.horizon_end
@@ -78,7 +93,22 @@ def horizon(bound: BoundSite) -> date:
 
 @collector_paused()
 def build_phased(bound: BoundSite) -> PhasedModel:
-    """The multi-period model of a site with ``phases``."""
+    """The multi-period model of a site with ``phases``.
+
+    Parameters
+    ----------
+    bound : BoundSite
+        A site with ``phases``, bound to its catalog.
+
+    Returns
+    -------
+    PhasedModel
+        The combined model and each phase's own.
+
+    References
+    ----------
+    docs/model.md, "Phases: build-out over time"; docs/engineering-model.md §8.
+    """
     site = bound.site
     layout = Layout()
     models: list[Model] = []
@@ -168,7 +198,20 @@ def _link(combined: Model, models: list[Model]) -> tuple[list[dict[str, Expr]], 
 
 
 def timeline(phased: PhasedModel, x: list[float]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The ``phases`` list and ``schedule`` summary of a solved phased model."""
+    """The ``phases`` list and ``schedule`` summary of a solved phased model.
+
+    Parameters
+    ----------
+    phased : PhasedModel
+        The solved phased model.
+    x : list of float
+        The plan's point.
+
+    Returns
+    -------
+    tuple of (list of dict, dict)
+        One row per phase, and the schedule summary.
+    """
     site = phased.model.bound.site
     precision = site.objective if site.objective in PRECISIONS else "fp4"
     rows = []

@@ -23,7 +23,22 @@ class StudyModel:
 
 @collector_paused()
 def build_study(study: Study) -> StudyModel:
-    """All sites on one vector, the global capex cap and requirements, the summed objective."""
+    """All sites on one vector, the global capex cap and requirements, the summed objective.
+
+    Parameters
+    ----------
+    study : Study
+        The bound study.
+
+    Returns
+    -------
+    StudyModel
+        The joint model and each site's own.
+
+    References
+    ----------
+    docs/model.md, "Studies: several sites on one catalog".
+    """
     layout = Layout()
     models = []
     for name, bound in zip(study.names, study.sites, strict=True):

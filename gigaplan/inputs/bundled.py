@@ -16,6 +16,13 @@ JSON_PATH = Path(__file__).with_name("bundled_catalog.json")
 
 
 def entries() -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """The bundled SKUs as dicts, sorted by id, and the catalog file of each."""
+    """The bundled SKUs as dicts, sorted by id, and the catalog file of each.
+
+    Returns
+    -------
+    tuple of (list of dict, dict of str to str)
+        The SKUs as ``model_dump(mode="json")`` dicts, and SKU id to the catalog file it is
+        defined in.
+    """
     data = json.loads(JSON_PATH.read_text(encoding="utf-8"))
     return data["skus"], data["origin"]

@@ -86,7 +86,13 @@ class Sku(BaseModel):
         return self
 
     def estimate_ranges(self) -> dict[str, tuple[float, float]]:
-        """The low-high range of every estimated field that has one (montecarlo samples these)."""
+        """The low-high range of every estimated field that has one (montecarlo samples these).
+
+        Returns
+        -------
+        dict of str to tuple of (float, float)
+            Field name to its (low, high) range, in the field's own unit.
+        """
         return {name: self.ranges[name] for name in self.estimates if name in self.ranges}
 
 
@@ -135,11 +141,37 @@ class ComputeRack(Sku):
         return min(self.power_typical_kw, self.power_kw)
 
     def sizing_kw(self, sizing: str) -> float:
-        """The power that sizes the electrical budget: design load or expected draw."""
+        """The power that sizes the electrical budget: design load or expected draw.
+
+        Parameters
+        ----------
+        sizing : str
+            ``"design"`` for the design load; any other value (``"typical"``) for the expected draw.
+
+        Returns
+        -------
+        float
+            Rack power [kW].
+
+        References
+        ----------
+        docs/model.md, "Compute" (``power.sizing``).
+        """
         return self.power_kw if sizing == "design" else self.expected_kw
 
     def dense_pflops(self, precision: str) -> float:
-        """Dense PFLOPS of the whole rack at ``precision``."""
+        """Dense PFLOPS of the whole rack at ``precision``.
+
+        Parameters
+        ----------
+        precision : str
+            ``fp4``, ``fp8``, ``bf16``, ``tf32`` or ``fp64``.
+
+        Returns
+        -------
+        float
+            Dense throughput of the rack [PFLOPS].
+        """
         return self.gpu_count * getattr(self, f"{precision}_dense_pflops_per_gpu")
 
 
@@ -170,7 +202,15 @@ class StorageRack(Sku):
     mass_kg: Positive
 
 
-class Switch(Sku):
+class PoweredPart(Sku):
+    """A networking part that draws ``power_w`` typically and ``power_max_w`` at most (its
+    nameplate; None when not published); switches and NICs share these fields."""
+
+    power_w: Positive
+    power_max_w: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+
+
+class Switch(PoweredPart):
     """A fabric switch; ``power_w`` is the typical chassis draw without optics, ``power_max_w``
     the maximum with optics in every cage (a nameplate)."""
 
@@ -178,8 +218,6 @@ class Switch(Sku):
     kind: Literal["switch"]
     port_count: PositiveCount
     port_gbps: Positive
-    power_w: Positive
-    power_max_w: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     height_u: PositiveCount
     liquid_frac: Fraction
 
@@ -203,14 +241,12 @@ class Optic(Sku):
     reach_m: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
 
 
-class Nic(Sku):
+class Nic(PoweredPart):
     """A network adapter or DPU; it is powered from the compute rack that holds it."""
 
     kind_label: ClassVar[str] = "nic"
     kind: Literal["nic"]
     gbps: Positive
-    power_w: Positive
-    power_max_w: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     dpu: bool = False
 
 
@@ -231,27 +267,77 @@ class Catalog:
         return sku_id in self.skus
 
     def get(self, sku_id: str) -> Sku:
-        """The SKU ``sku_id``; an unknown id is an input error that suggests the closest ids."""
+        """The SKU ``sku_id``; an unknown id is an input error that suggests the closest ids.
+
+        Parameters
+        ----------
+        sku_id : str
+            The SKU's id.
+
+        Returns
+        -------
+        Sku
+            The catalog entry.
+
+        Raises
+        ------
+        CatalogError
+            When no SKU has that id.
+        """
         if sku_id in self.skus:
             return self.skus[sku_id]
         raise CatalogError(f"unknown SKU id {sku_id!r}{self.suggest(sku_id)}")
 
     def suggest(self, sku_id: str) -> str:
-        """``; did you mean ...?`` naming up to three close SKU ids, or an empty string."""
+        """``; did you mean ...?`` naming up to three close SKU ids, or an empty string.
+
+        Parameters
+        ----------
+        sku_id : str
+            An id the catalog does not hold.
+
+        Returns
+        -------
+        str
+            The suggestion, or ``""`` when no id is close.
+        """
         close = difflib.get_close_matches(sku_id, sorted(self.skus), n=3, cutoff=0.4)
         return f"; did you mean {', '.join(close)}?" if close else ""
 
     def of_kind(self, kind: str) -> list[Sku]:
-        """The SKUs of one kind (``compute_rack``, ``switch``, ...), sorted by id."""
+        """The SKUs of one kind (``compute_rack``, ``switch``, ...), sorted by id.
+
+        Parameters
+        ----------
+        kind : str
+            The SKU kind, such as ``compute_rack`` or ``switch``.
+
+        Returns
+        -------
+        list of Sku
+            The SKUs of that kind.
+        """
         return [sku for sku_id, sku in sorted(self.skus.items()) if sku.kind == kind]
 
     def sorted(self) -> list[Sku]:
-        """Every SKU, sorted by id."""
+        """Every SKU, sorted by id.
+
+        Returns
+        -------
+        list of Sku
+            The catalog's entries.
+        """
         return [self.skus[sku_id] for sku_id in sorted(self.skus)]
 
 
 def bundled_catalog_paths() -> list[Path]:
-    """The catalog files that ship with gigaplan (package data, or the source tree)."""
+    """The catalog files that ship with gigaplan (package data, or the source tree).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The bundled catalog TOML files.
+    """
     package = Path(__file__).resolve().parent.parent
     for folder in (package / "catalogs", package.parent / "catalogs"):
         if folder.is_dir():
@@ -264,12 +350,39 @@ def read_text(path: Path, error: type[InputError]) -> str:
 
     Only a regular file is read (never a FIFO or a device), and at most
     :data:`~gigaplan.inputs.files.MAX_FILE_BYTES`.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file to read.
+    error : type of InputError
+        The error class raised on failure (``CatalogError`` or ``SiteError``).
+
+    Returns
+    -------
+    str
+        The decoded text.
     """
     return decode(read_bytes(path, error, kind="TOML file"), str(path), error, "text file")
 
 
 def loads_toml(text: str, name: str | Path, error: type[InputError]) -> dict[str, Any]:
-    """Parse TOML ``text`` (read from ``name``) as data; a failure is a one-line input error."""
+    """Parse TOML ``text`` (read from ``name``) as data; a failure is a one-line input error.
+
+    Parameters
+    ----------
+    text : str
+        TOML text.
+    name : str or pathlib.Path
+        Where the text came from, named in errors.
+    error : type of InputError
+        The error class raised on failure.
+
+    Returns
+    -------
+    dict
+        The parsed document.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -286,7 +399,20 @@ def loads_toml(text: str, name: str | Path, error: type[InputError]) -> dict[str
 
 
 def read_toml(path: Path, error: type[InputError]) -> dict[str, Any]:
-    """Read a TOML file as data; every way it can fail is a one-line input error."""
+    """Read a TOML file as data; every way it can fail is a one-line input error.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The TOML file.
+    error : type of InputError
+        The error class raised on failure.
+
+    Returns
+    -------
+    dict
+        The parsed document.
+    """
     return loads_toml(read_text(path, error), path, error)
 
 
@@ -310,7 +436,20 @@ def _depth(data: Any) -> int:
 
 
 def parse_entries(source: str, data: dict[str, Any]) -> tuple[list[Sku], list[str]]:
-    """Validate every ``[[sku]]`` entry of one file; return the SKUs and every problem found."""
+    """Validate every ``[[sku]]`` entry of one file; return the SKUs and every problem found.
+
+    Parameters
+    ----------
+    source : str
+        The file the data came from, named in each problem.
+    data : dict
+        The parsed catalog file.
+
+    Returns
+    -------
+    tuple of (list of Sku, list of str)
+        The valid SKUs and one line per problem.
+    """
     problems: list[str] = []
     for key in data:
         if key != "sku":
@@ -355,6 +494,24 @@ def load_catalog(extra: Sequence[str | Path] = (), *, bundled: bool = True,
     ``texts`` are catalog files already read, as ``(name, TOML text)`` pairs (what a task
     carries to a worker that has none of the client's files); they come after ``extra``.
     Raises :class:`CatalogError` listing every problem in every file at once.
+
+    Parameters
+    ----------
+    extra : sequence of str or pathlib.Path, default ()
+        User catalog files, applied in order.
+    bundled : bool, default True
+        Start from the bundled catalog; an empty one when False.
+    texts : sequence of tuple of (str, str), default ()
+        Catalog files already read, as (name, TOML text).
+
+    Returns
+    -------
+    Catalog
+        The merged, validated catalog.
+
+    References
+    ----------
+    docs/catalog.md, "Format".
     """
     paths = [*(bundled_catalog_paths() if bundled else []), *map(Path, extra)]
     skus: dict[str, Sku] = {}
@@ -385,6 +542,16 @@ def ship_catalogs(paths: Sequence[str | Path]) -> tuple[tuple[str, str], ...]:
 
     Raises :class:`CatalogError` for a missing, unreadable or invalid file, once, on the
     client, before any work is sent anywhere.
+
+    Parameters
+    ----------
+    paths : sequence of str or pathlib.Path
+        User catalog files.
+
+    Returns
+    -------
+    tuple of tuple of (str, str)
+        Each file's name and text, in order.
     """
     texts = tuple((str(path), read_text(Path(path), CatalogError)) for path in paths)
     shipped_catalog(texts)  # validate now: a bad catalog is one error, not one per row
@@ -393,12 +560,34 @@ def ship_catalogs(paths: Sequence[str | Path]) -> tuple[tuple[str, str], ...]:
 
 @functools.lru_cache(maxsize=8)
 def shipped_catalog(texts: tuple[tuple[str, str], ...]) -> Catalog:
-    """The catalog of shipped files, parsed and validated once per process."""
+    """The catalog of shipped files, parsed and validated once per process.
+
+    Parameters
+    ----------
+    texts : tuple of tuple of (str, str)
+        Catalog files as (name, TOML text), from :func:`ship_catalogs`.
+
+    Returns
+    -------
+    Catalog
+        The bundled catalog with those files applied.
+    """
     return load_catalog(texts=texts)
 
 
 def validate_files(paths: Iterable[str | Path]) -> list[str]:
-    """Every problem in ``paths`` (each checked on its own), as ``FILE: key: message`` lines."""
+    """Every problem in ``paths`` (each checked on its own), as ``FILE: key: message`` lines.
+
+    Parameters
+    ----------
+    paths : iterable of str or pathlib.Path
+        Catalog files to check.
+
+    Returns
+    -------
+    list of str
+        One line per problem; empty when every file is valid.
+    """
     problems: list[str] = []
     for path in paths:
         try:

@@ -36,7 +36,18 @@ class Distribution:
     choices: tuple[Any, ...] = ()
 
     def render(self, number: float) -> Any:
-        """A sampled number as the value to set: a quantity string when it had a unit."""
+        """A sampled number as the value to set: a quantity string when it had a unit.
+
+        Parameters
+        ----------
+        number : float
+            A sampled value, in the distribution's unit.
+
+        Returns
+        -------
+        float or str
+            The number, or a quantity string such as ``"$3.2 M"`` or ``"120.5 kW"``.
+        """
         currency, unit = self.unit.split("|", 1)
         if not currency and not unit:
             return number
@@ -49,6 +60,23 @@ def parse_distribution(key: str, text: str) -> Distribution:
 
     Only the text is checked here (and the ``catalog.<sku-id>.<field>`` form of a catalog
     key); :func:`gigaplan.inputs.site.parse_uncertainty` also checks a site key.
+
+    Parameters
+    ----------
+    key : str
+        The site key or ``catalog.<sku-id>.<field>`` the distribution is for.
+    text : str
+        The distribution, such as ``uniform(1GW, 1.2GW)``.
+
+    Returns
+    -------
+    Distribution
+        The parsed distribution.
+
+    Raises
+    ------
+    SiteError
+        When the text is not a known distribution with valid arguments.
     """
     if key.startswith(CATALOG_PREFIX) and "." not in key.removeprefix(CATALOG_PREFIX):
         raise SiteError(f"uncertainty {key}: write catalog.<sku-id>.<field>")

@@ -33,6 +33,20 @@ def open_regular(path: Path, error: type[InputError] = InputError, kind: str = "
 
     Opened with ``O_NONBLOCK`` and checked with ``fstat`` before anything is read, so a FIFO
     never blocks and a device is never read.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file to open.
+    error : type of InputError, default InputError
+        The error class raised on failure.
+    kind : str, default "file"
+        What the file is, named in the message.
+
+    Returns
+    -------
+    typing.BinaryIO
+        The open file.
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -56,7 +70,24 @@ def open_regular(path: Path, error: type[InputError] = InputError, kind: str = "
 
 def read_bytes(path: Path, error: type[InputError] = InputError, limit: int = MAX_FILE_BYTES,
                kind: str = "file") -> bytes:
-    """The bytes of the regular file ``path``, at most ``limit``; every refusal is one line."""
+    """The bytes of the regular file ``path``, at most ``limit``; every refusal is one line.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file to read.
+    error : type of InputError, default InputError
+        The error class raised on failure.
+    limit : int, default MAX_FILE_BYTES
+        Largest size read [bytes].
+    kind : str, default "file"
+        What the file is, named in the message.
+
+    Returns
+    -------
+    bytes
+        The file's content.
+    """
     with open_regular(path, error, kind) as stream:
         try:
             size = os.fstat(stream.fileno()).st_size
@@ -76,7 +107,24 @@ class LongLine(str):
 def lines(stream: BinaryIO, source: str, limit: int = MAX_LINE_BYTES,
           error: type[InputError] = InputError) -> Iterator[str]:
     """The UTF-8 lines of ``stream``, one at a time; a line over ``limit`` bytes is skipped
-    (without holding it) and stands as a :class:`LongLine`, so memory stays bounded."""
+    (without holding it) and stands as a :class:`LongLine`, so memory stays bounded.
+
+    Parameters
+    ----------
+    stream : typing.BinaryIO
+        The stream to read.
+    source : str
+        Where the stream comes from, named in errors.
+    limit : int, default MAX_LINE_BYTES
+        Longest line kept [bytes].
+    error : type of InputError, default InputError
+        The error class raised on undecodable text.
+
+    Returns
+    -------
+    iterator of str
+        Each line, or a :class:`LongLine` in place of one over ``limit``.
+    """
     number = 0
     while True:
         line = stream.readline(limit + 1)
@@ -98,7 +146,24 @@ def lines(stream: BinaryIO, source: str, limit: int = MAX_LINE_BYTES,
 
 def read_stream(stream: BinaryIO, source: str, limit: int = MAX_FILE_BYTES,
                 error: type[InputError] = InputError) -> bytes:
-    """Up to ``limit`` bytes of ``stream`` (standard input); more is a one-line ``error``."""
+    """Up to ``limit`` bytes of ``stream`` (standard input); more is a one-line ``error``.
+
+    Parameters
+    ----------
+    stream : typing.BinaryIO
+        The stream to read.
+    source : str
+        Where the stream comes from, named in errors.
+    limit : int, default MAX_FILE_BYTES
+        Largest size read [bytes].
+    error : type of InputError, default InputError
+        The error class raised when the stream is longer.
+
+    Returns
+    -------
+    bytes
+        The stream's content.
+    """
     return _bounded(stream, source, limit, error)
 
 
@@ -111,7 +176,24 @@ def _bounded(stream: BinaryIO, source: str, limit: int, error: type[InputError])
 
 def decode(data: bytes, source: str, error: type[InputError] = InputError,
            kind: str = "text file") -> str:
-    """``data`` as UTF-8 text; anything else is a one-line ``error`` naming ``source``."""
+    """``data`` as UTF-8 text; anything else is a one-line ``error`` naming ``source``.
+
+    Parameters
+    ----------
+    data : bytes
+        The raw content.
+    source : str
+        Where it came from, named in errors.
+    error : type of InputError, default InputError
+        The error class raised on failure.
+    kind : str, default "text file"
+        What the content is, named in the message.
+
+    Returns
+    -------
+    str
+        The decoded text.
+    """
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -113,7 +113,18 @@ class Requirement:
     value: float
 
     def holds(self, measured: float) -> bool:
-        """Whether ``measured`` meets the requirement, within the relative tolerance."""
+        """Whether ``measured`` meets the requirement, within the relative tolerance.
+
+        Parameters
+        ----------
+        measured : float
+            The plan's value of the requirement's field, in the field's unit.
+
+        Returns
+        -------
+        bool
+            Whether the requirement is met.
+        """
         lower = self.value if self.op in (">=", "==") else -math.inf
         upper = self.value if self.op in ("<=", "==") else math.inf
         return within(measured, lower, upper)
@@ -121,13 +132,39 @@ class Requirement:
 
 def within(value: float, lower: float, upper: float) -> bool:
     """Whether ``lower <= value <= upper`` up to :data:`gigaplan.kinds.TOLERANCE` of each
-    bound, relative to the bound (absolute below 1)."""
+    bound, relative to the bound (absolute below 1).
+
+    Parameters
+    ----------
+    value : float
+        The value to test.
+    lower : float
+        Lower bound, in the value's unit.
+    upper : float
+        Upper bound, in the value's unit.
+
+    Returns
+    -------
+    bool
+        Whether the value lies within the bounds, up to the tolerance.
+    """
     return (lower - TOLERANCE * max(1.0, abs(lower)) <= value
             <= upper + TOLERANCE * max(1.0, abs(upper)))
 
 
 def field_names(rack_ids: tuple[str, ...] = ()) -> list[str]:
-    """Every field a requirement may name, with ``racks.<id>`` for each of ``rack_ids``."""
+    """Every field a requirement may name, with ``racks.<id>`` for each of ``rack_ids``.
+
+    Parameters
+    ----------
+    rack_ids : tuple of str, default ()
+        Compute rack SKU ids, each giving a ``racks.<id>`` field.
+
+    Returns
+    -------
+    list of str
+        The field names, such as ``totals.gpus``.
+    """
     return [*FIELDS, *(RACK_FIELD_PREFIX + sku_id for sku_id in rack_ids)]
 
 
@@ -142,7 +179,20 @@ def _resolve(name: str, rack_ids: tuple[str, ...]) -> str | None:
 
 
 def parse_requirement(text: str, rack_ids: tuple[str, ...] = ()) -> Requirement:
-    """Parse ``text``; raise :class:`SiteError` that lists the valid fields when it is wrong."""
+    """Parse ``text``; raise :class:`SiteError` that lists the valid fields when it is wrong.
+
+    Parameters
+    ----------
+    text : str
+        A requirement such as ``'totals.gpus >= 100000'``.
+    rack_ids : tuple of str, default ()
+        Compute rack SKU ids that ``racks.<id>`` may name.
+
+    Returns
+    -------
+    Requirement
+        The parsed field, comparison and value.
+    """
     if not isinstance(text, str):
         raise SiteError("expected a requirement such as \"totals.gpus >= 400000\", got "
                         f"{shorten(repr(text))}")

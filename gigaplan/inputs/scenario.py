@@ -33,7 +33,18 @@ class Scenario:
     catalog_texts: tuple[tuple[str, str], ...] = ()  # catalogs already read: (name, text)
 
     def bind(self, catalog: Catalog | None = None) -> BoundSite:
-        """Read, override, validate and bind the site: the one way every command loads it."""
+        """Read, override, validate and bind the site: the one way every command loads it.
+
+        Parameters
+        ----------
+        catalog : Catalog or None, default None
+            The catalog to bind to; the scenario's (bundled plus its files) when None.
+
+        Returns
+        -------
+        BoundSite
+            The validated site with its SKUs resolved.
+        """
         for key, _ in self.overrides:
             check_key(key, self.origin)
         problems = []
@@ -85,6 +96,11 @@ class Scenario:
         What a worker on another machine needs: the site file as its table (named as the
         file, so messages are the same) and the user catalogs as text. A missing or invalid
         file raises here, once, before any task is sent.
+
+        Returns
+        -------
+        Scenario
+            The self-contained scenario.
         """
         site, source = self.site, self.source
         if isinstance(site, str | Path):
@@ -95,5 +111,16 @@ class Scenario:
 
 
 def flag_overrides(flags: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
-    """The flags that were given, as overrides (a flag left out is None)."""
+    """The flags that were given, as overrides (a flag left out is None).
+
+    Parameters
+    ----------
+    flags : dict of str to Any
+        Site key to flag value; None for a flag not given.
+
+    Returns
+    -------
+    tuple of tuple of (str, Any)
+        The (site key, value) pairs of the flags given.
+    """
     return tuple((key, value) for key, value in flags.items() if value is not None)

@@ -332,7 +332,13 @@ class Site(_Section):
         return texts
 
     def resolved(self) -> dict[str, Any]:
-        """The fully resolved site, with the keys a user writes."""
+        """The fully resolved site, with the keys a user writes.
+
+        Returns
+        -------
+        dict
+            Every site key with its value after defaults, file, ``--set`` and flags.
+        """
         return self.model_dump(mode="json", by_alias=True)
 
 
@@ -342,7 +348,13 @@ def _add_months(start: date, months: float) -> date:
 
 
 def default_site_text() -> str:
-    """The embedded default site, as the commented TOML ``gigaplan init`` writes."""
+    """The embedded default site, as the commented TOML ``gigaplan init`` writes.
+
+    Returns
+    -------
+    str
+        The TOML text.
+    """
     return (Path(__file__).parent / "default_site.toml").read_text(encoding="utf-8")
 
 
@@ -367,6 +379,11 @@ def site_keys() -> dict[str, bool]:
     What ``--set``, ``--vary`` and ``--uncertain`` accept (shell completion offers these) and
     which CSV cells are lists (``compute.skus``). Per-SKU tables (``compute.max_racks.<id>``)
     are given without their SKU part; ``phases`` is a list of tables, set in a file.
+
+    Returns
+    -------
+    dict of str to bool
+        Dotted key to whether its value is a list.
     """
     keys: dict[str, bool] = {}
     for name, info in _known_keys(Site).items():
@@ -386,6 +403,13 @@ def check_key(dotted: str, origin: str = "--set") -> None:
     """Raise :class:`SiteError` unless ``dotted`` names a site key (with a suggestion).
 
     ``origin`` says where the key came from in the message (``--set``, a batch row).
+
+    Parameters
+    ----------
+    dotted : str
+        A dotted site key such as ``power.budget``.
+    origin : str, default "--set"
+        Where the key came from, named in the message.
     """
     parts = dotted.split(".")
     model: type[BaseModel] = Site
@@ -414,7 +438,18 @@ def check_key(dotted: str, origin: str = "--set") -> None:
 
 
 def parse_set(assignment: str) -> tuple[str, Any]:
-    """``power.budget=1.5GW`` -> ("power.budget", "1.5GW"); TOML values keep their type."""
+    """``power.budget=1.5GW`` -> ("power.budget", "1.5GW"); TOML values keep their type.
+
+    Parameters
+    ----------
+    assignment : str
+        ``dotted.key=VALUE``.
+
+    Returns
+    -------
+    tuple of (str, Any)
+        The checked key and its value.
+    """
     key, sep, text = assignment.partition("=")
     key = key.strip()
     if not sep or not key:
@@ -426,14 +461,40 @@ def parse_set(assignment: str) -> tuple[str, Any]:
 
 def parse_uncertainty(key: str, text: str) -> Distribution:
     """An ``[uncertainty]`` entry: a site key (or ``catalog.<sku-id>.<field>``) and its
-    distribution; an error names the key and what would fix it."""
+    distribution; an error names the key and what would fix it.
+
+    Parameters
+    ----------
+    key : str
+        A site key or ``catalog.<sku-id>.<field>``.
+    text : str
+        The distribution, such as ``normal(1.2, 0.05)``.
+
+    Returns
+    -------
+    Distribution
+        The parsed distribution.
+    """
     if not key.startswith(CATALOG_PREFIX):
         check_key(key, "uncertainty")
     return parse_distribution(key, text)
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A copy of ``raw`` with each (dotted key, value) set; later overrides win."""
+    """A copy of ``raw`` with each (dotted key, value) set; later overrides win.
+
+    Parameters
+    ----------
+    raw : dict
+        A site table, as read from TOML.
+    overrides : list of tuple of (str, Any)
+        (dotted key, value) pairs, applied in order.
+
+    Returns
+    -------
+    dict
+        The overridden copy; ``raw`` is unchanged.
+    """
     data = copy.deepcopy(raw)
     for dotted, value in overrides:
         *parents, last = dotted.split(".")
@@ -456,6 +517,22 @@ def load_site(path: str | Path | dict[str, Any] | None = None,
     ``overrides`` are (dotted key, value) pairs from ``--set`` and flags; ``require`` adds
     requirements to the site's own. Returns the site and the name to use for it in messages.
     Raises :class:`SiteError` that lists every problem as ``FILE: dotted.key: message``.
+
+    Parameters
+    ----------
+    path : str, pathlib.Path, dict or None, default None
+        A site file, an inline site table, or None for the embedded default site.
+    overrides : list of tuple of (str, Any) or None, default None
+        (dotted key, value) pairs, applied after the file.
+    require : list of str or None, default None
+        Requirements added to the site's own, such as ``'totals.gpus >= 100000'``.
+    source : str or None, default None
+        The name used for the site in messages; derived from ``path`` when None.
+
+    Returns
+    -------
+    tuple of (Site, str)
+        The validated site and its name in messages.
     """
     if isinstance(path, dict):
         source = source or "(inline site)"
@@ -480,7 +557,20 @@ def load_site(path: str | Path | dict[str, Any] | None = None,
 
 
 def validate_site(raw: dict[str, Any], source: str) -> Site:
-    """A :class:`Site` from a table of site keys; every problem at once as a :class:`SiteError`."""
+    """A :class:`Site` from a table of site keys; every problem at once as a :class:`SiteError`.
+
+    Parameters
+    ----------
+    raw : dict
+        A table of site keys.
+    source : str
+        The site's name in messages.
+
+    Returns
+    -------
+    Site
+        The validated site.
+    """
     try:
         return Site.model_validate(raw)
     except ValidationError as exc:
@@ -517,7 +607,13 @@ class BoundSite:
         return (*(sku.id for sku in self.compute), *extra)
 
     def catalog_ids(self) -> list[str]:
-        """The ids of every SKU the site uses, sorted."""
+        """The ids of every SKU the site uses, sorted.
+
+        Returns
+        -------
+        list of str
+            The SKU ids.
+        """
         chosen = [*self.compute, self.cpu_rack, self.storage_rack, self.switch, self.optic,
                   self.frontend_switch, self.storage_switch, self.management_switch]
         return sorted({sku.id for sku in chosen if sku is not None})
@@ -558,6 +654,26 @@ def fabric_ids(switch_id: str | None, optic_id: str | None, compute: list[Comput
     NDR Quantum-2 for Hopper and GB200, XDR Quantum-X800 for Blackwell Ultra and Rubin). A
     named switch without an optic gets that rack's optic when it pairs with the switch, else
     the catalog's optical module whose port-end speed is the switch's port speed.
+
+    Parameters
+    ----------
+    switch_id : str or None
+        The site's ``network.switch``, or None.
+    optic_id : str or None
+        The site's ``network.optic``, or None.
+    compute : list of ComputeRack
+        The compute racks the site allows.
+    catalog : Catalog
+        The catalog the ids come from.
+
+    Returns
+    -------
+    tuple of (str, str or None)
+        The switch id and the optic id (None when no optic applies).
+
+    References
+    ----------
+    docs/model.md, "Compute fabric".
     """
     ranked = sorted((sku for sku in compute if sku.fabric_switch),
                     key=lambda sku: (-sku.nic_gbps, sku.id))
@@ -586,6 +702,25 @@ def fabric_planes(site: Site, switch: Switch, compute: list[ComputeRack]) -> int
     across p planes runs the switch ports at 1/p of the NIC speed, so the radix grows p-fold
     while the switch count stays the same (NVIDIA's multi-plane, rail-optimised designs). A
     64-port NDR switch holds 65,536 400G GPUs in one plane; 2 planes of 200G hold 524,288.
+
+    Parameters
+    ----------
+    site : Site
+        The validated site.
+    switch : Switch
+        The fabric switch.
+    compute : list of ComputeRack
+        The compute racks the site allows.
+
+    Returns
+    -------
+    int
+        Fabric planes [count], a power of two.
+
+    References
+    ----------
+    docs/model.md, "Compute fabric"; docs/engineering-model.md, §5.3 "Fat-tree sizing
+    formulas".
     """
     power = site.power
     factor = {"grid": power.grid_headroom * power.pue, "facility": power.pue,
@@ -609,7 +744,22 @@ def fabric_planes(site: Site, switch: Switch, compute: list[ComputeRack]) -> int
 
 
 def bind(site: Site, catalog: Catalog, source: str = "site.toml") -> BoundSite:
-    """Resolve every reference of ``site`` in ``catalog``; raise one error listing all problems."""
+    """Resolve every reference of ``site`` in ``catalog``; raise one error listing all problems.
+
+    Parameters
+    ----------
+    site : Site
+        The validated site.
+    catalog : Catalog
+        The catalog its SKU ids refer to.
+    source : str, default "site.toml"
+        The site's name in messages.
+
+    Returns
+    -------
+    BoundSite
+        The site with its SKUs resolved.
+    """
     problems: list[str] = []
 
     def resolve(key: str, sku_id: str, cls: type) -> Any:

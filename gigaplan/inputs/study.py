@@ -31,7 +31,18 @@ TABLE_VALUES = ("min_racks", "max_racks", "prices")
 
 
 def is_study(path: Path) -> bool:
-    """Whether a TOML file is a study (it has ``[[sites]]``), read as data."""
+    """Whether a TOML file is a study (it has ``[[sites]]``), read as data.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A TOML file.
+
+    Returns
+    -------
+    bool
+        True when the file has ``[[sites]]``.
+    """
     data = read_toml(path, SiteError)
     return isinstance(data.get("sites"), list)
 
@@ -49,7 +60,26 @@ class Study:
 
 def load_study(path: Path, catalog: Catalog, overrides: tuple[tuple[str, Any], ...] = ()
                ) -> Study:
-    """Read and bind a study file; every problem is reported at once, naming the site."""
+    """Read and bind a study file; every problem is reported at once, naming the site.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The study file.
+    catalog : Catalog
+        The catalog every site is bound to.
+    overrides : tuple of tuple of (str, Any), default ()
+        (dotted key, value) pairs applied to every site.
+
+    Returns
+    -------
+    Study
+        The bound sites and the study's limits.
+
+    References
+    ----------
+    docs/model.md, "Studies: several sites on one catalog".
+    """
     data = read_toml(path, SiteError)
     problems: list[str] = []
     header = data.get("study", {})

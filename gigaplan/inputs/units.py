@@ -211,7 +211,20 @@ MAX_QUANTITY_CHARS = 400  # format_quantity writes at most ~340 (5e-324 W, no ex
 
 
 def shorten(text: str, limit: int = 60) -> str:
-    """``text`` cut to ``limit`` characters for a message, saying how long it was."""
+    """``text`` cut to ``limit`` characters for a message, saying how long it was.
+
+    Parameters
+    ----------
+    text : str
+        The text to quote.
+    limit : int, default 60
+        Longest text kept [characters].
+
+    Returns
+    -------
+    str
+        The text, or its first ``limit`` characters and its length.
+    """
     if len(text) <= limit:
         return text
     return f"{text[:limit]}... ({len(text):,} characters)"
@@ -227,7 +240,18 @@ def _try_parse(text: str, dim: Dimension) -> float | None:
 
 
 def describe(dim: Dimension) -> str:
-    """``a power such as "1.2 GW"``: what a key of this dimension expects."""
+    """``a power such as "1.2 GW"``: what a key of this dimension expects.
+
+    Parameters
+    ----------
+    dim : Dimension
+        The dimension, such as power or money.
+
+    Returns
+    -------
+    str
+        The description.
+    """
     spec = _SPECS[dim]
     return f'{spec.article} such as "{spec.example}"'
 
@@ -238,6 +262,22 @@ def parse(value: object, dim: Dimension, unit: str | None = None, *, key: str = 
     A plain number is taken to be in ``unit`` already (the unit the key's name carries).
     Raises :class:`UnitError` naming ``key`` for a wrong dimension, an unknown unit, or a
     value that is not a finite number.
+
+    Parameters
+    ----------
+    value : object
+        A number, or a quantity string such as ``"1.2 GW"``.
+    dim : Dimension
+        The dimension the value must have.
+    unit : str or None, default None
+        The unit to return the value in; the base unit of ``dim`` when None.
+    key : str, default ""
+        The site key, named in errors.
+
+    Returns
+    -------
+    float
+        The value in ``unit``.
     """
     unit = BASE_UNIT[dim] if unit is None else unit
     prefix = f"{key}: " if key else ""
@@ -288,7 +328,22 @@ def _what_it_is(text: str, expected: Dimension) -> str:
 
 
 def to_base(value: float, dim: Dimension, unit: str) -> float:
-    """Convert ``value`` in ``unit`` to the base unit of ``dim``."""
+    """Convert ``value`` in ``unit`` to the base unit of ``dim``.
+
+    Parameters
+    ----------
+    value : float
+        The value, in ``unit``.
+    dim : Dimension
+        Its dimension.
+    unit : str
+        The unit it is in.
+
+    Returns
+    -------
+    float
+        The value in the base unit of ``dim``.
+    """
     if unit == BASE_UNIT[dim]:
         return value
     factor = _factor(dim, unit, had_dollar=False)
@@ -311,6 +366,22 @@ def format_quantity(value: float, dim: Dimension, unit: str | None = None,
     """Render ``value`` (in ``unit``, default the base unit) for people: ``1.2 GW``, ``$3.5M``.
 
     Six significant digits by default, so that ``parse`` reads back the value within 5e-6.
+
+    Parameters
+    ----------
+    value : float
+        The value, in ``unit``.
+    dim : Dimension
+        Its dimension.
+    unit : str or None, default None
+        The unit it is in; the base unit of ``dim`` when None.
+    significant : int, default 6
+        Significant digits shown.
+
+    Returns
+    -------
+    str
+        The quantity with a fitting prefix and unit.
     """
     base = value if unit is None else to_base(value, dim, unit)
     if not math.isfinite(base):
@@ -333,6 +404,18 @@ def quantity_type(dim: Dimension, unit: str) -> Any:
 
     Errors carry the expected dimension; the loader adds file and key from the error's path.
     pydantic is imported here, not at module level, so that formatting stays cheap.
+
+    Parameters
+    ----------
+    dim : Dimension
+        The dimension the field accepts.
+    unit : str
+        The unit the field's value is stored in.
+
+    Returns
+    -------
+    typing.Annotated
+        The field type.
     """
     from pydantic import BeforeValidator  # lazily: keeps pydantic off `catalog list`
     from pydantic_core import PydanticCustomError  # lazily, as pydantic above
@@ -347,7 +430,13 @@ def quantity_type(dim: Dimension, unit: str) -> Any:
 
 
 def count_type() -> Any:
-    """A pydantic field type for a whole number: ``6000``, ``"6,000"`` or ``"6k"``."""
+    """A pydantic field type for a whole number: ``6000``, ``"6,000"`` or ``"6k"``.
+
+    Returns
+    -------
+    typing.Annotated
+        The field type, validating to ``int``.
+    """
     from pydantic import BeforeValidator  # lazily: keeps pydantic off `catalog list`
     from pydantic_core import PydanticCustomError  # lazily, as pydantic above
 

@@ -17,6 +17,18 @@ def toml_value(text: str, where: str = "") -> Any:
     A bare word or quantity (``1.5GW``, ``gb300-nvl72``) stays a string for the site's own
     validators to read. Nesting too deep to parse, or an integer over Python's 4,300-digit
     conversion limit, is a :class:`SiteError` that starts with ``where`` (the key).
+
+    Parameters
+    ----------
+    text : str
+        The value as written, such as after ``--set key=``.
+    where : str, default ""
+        The key, at the start of an error message.
+
+    Returns
+    -------
+    Any
+        The TOML value, or ``text`` unchanged.
     """
     prefix = f"{where}: " if where else ""
     try:

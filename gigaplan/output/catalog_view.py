@@ -17,7 +17,20 @@ from gigaplan.output.tablefit import Fit
 
 
 def catalog_table(entries: list[dict[str, Any]], kind: str | None = None) -> Fit:
-    """Key figures of catalog entries (``model_dump`` dicts); * marks an estimate."""
+    """Key figures of catalog entries (``model_dump`` dicts); * marks an estimate.
+
+    Parameters
+    ----------
+    entries : list of dict
+        Catalog entries, as ``model_dump(mode="json")`` dicts.
+    kind : str or None, default None
+        Show only SKUs of this kind; every kind when None.
+
+    Returns
+    -------
+    Fit
+        The table, fitted to the terminal width when rendered.
+    """
     table = Table(title="gigaplan catalog", title_justify="left")
     for header, justify in (("id", "left"), ("kind", "left"), ("status", "left"),
                             ("available", "left"), ("GPUs", "right"), ("power", "right"),

@@ -94,7 +94,20 @@ _RC = {
 
 
 def to_svg(fig: Figure, name: str) -> str:
-    """The figure as one ``<svg>`` element (no XML prologue), deterministic for equal input."""
+    """The figure as one ``<svg>`` element (no XML prologue), deterministic for equal input.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The chart.
+    name : str
+        The chart's name: its ``data-chart`` attribute and the salt of its SVG ids.
+
+    Returns
+    -------
+    str
+        The SVG markup.
+    """
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": f"gigaplan-{name}", "svg.fonttype": "path"}):
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
@@ -130,7 +143,20 @@ def _styled(draw: Callable[..., Figure]) -> Callable[..., str]:
 
 
 def si(value: float, digits: int = 3) -> str:
-    """Short number for a chart label: 1.23M, 456k, 7.8."""
+    """Short number for a chart label: 1.23M, 456k, 7.8.
+
+    Parameters
+    ----------
+    value : float
+        The number.
+    digits : int, default 3
+        Significant digits.
+
+    Returns
+    -------
+    str
+        The label text.
+    """
     magnitude = abs(value)
     for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if magnitude >= limit:
@@ -139,12 +165,34 @@ def si(value: float, digits: int = 3) -> str:
 
 
 def usd(value: float) -> str:
-    """Dollars with an SI suffix (``$1.2B``); negative amounts keep their sign."""
+    """Dollars with an SI suffix (``$1.2B``); negative amounts keep their sign.
+
+    Parameters
+    ----------
+    value : float
+        Amount [USD].
+
+    Returns
+    -------
+    str
+        The label text.
+    """
     return "$" + si(value) if value >= 0 else "-$" + si(-value)
 
 
 def mw(value: float) -> str:
-    """Megawatts to one decimal from 10 MW up, two below."""
+    """Megawatts to one decimal from 10 MW up, two below.
+
+    Parameters
+    ----------
+    value : float
+        Power [MW].
+
+    Returns
+    -------
+    str
+        The label text.
+    """
     return f"{value:,.1f} MW" if abs(value) >= 10 else f"{value:,.2f} MW"
 
 
@@ -165,7 +213,22 @@ def _axis_si(axis: Any, prefix: str = "") -> None:
 
 @_styled
 def power_waterfall(plan: dict[str, Any]) -> Figure:
-    """Budget -> reserves -> usable -> facility draw -> PUE overhead -> IT -> its parts."""
+    """Budget -> reserves -> usable -> facility draw -> PUE overhead -> IT -> its parts.
+
+    Parameters
+    ----------
+    plan : dict
+        A ``gigaplan.plan/1`` document.
+
+    Returns
+    -------
+    str
+        The chart as SVG text (:func:`_styled` renders the figure with :func:`to_svg`).
+
+    References
+    ----------
+    docs/model.md, "Power budget".
+    """
     power = plan["power_mw"]
     basis = plan["inputs"]["site"]["power"]["basis"]
     steps: list[tuple[str, float, float, str]] = []  # label, left, width, colour
@@ -236,7 +299,18 @@ def _rack_bars(plan: dict[str, Any]) -> list[tuple[str, str, int, float]]:
 
 @_styled
 def rack_mix(plan: dict[str, Any]) -> Figure:
-    """Racks per SKU (bars) and the IT power they draw, coloured by kind."""
+    """Racks per SKU (bars) and the IT power they draw, coloured by kind.
+
+    Parameters
+    ----------
+    plan : dict
+        A ``gigaplan.plan/1`` document.
+
+    Returns
+    -------
+    str
+        The chart as SVG text (:func:`_styled` renders the figure with :func:`to_svg`).
+    """
     bars = _rack_bars(plan)
     fig, (left, right) = _figure(0.34 * len(bars) + 0.9, ncols=2, sharey=True)
     ys = list(range(len(bars)))
@@ -262,7 +336,22 @@ def rack_mix(plan: dict[str, Any]) -> Figure:
 
 @_styled
 def fat_tree(plan: dict[str, Any]) -> Figure:
-    """One plane of the fat tree: its tiers with their switch counts, a few drawn of each."""
+    """One plane of the fat tree: its tiers with their switch counts, a few drawn of each.
+
+    Parameters
+    ----------
+    plan : dict
+        A ``gigaplan.plan/1`` document.
+
+    Returns
+    -------
+    str
+        The chart as SVG text (:func:`_styled` renders the figure with :func:`to_svg`).
+
+    References
+    ----------
+    docs/model.md, "Compute fabric".
+    """
     network = plan["network"]
     tiers = [("leaf", network["leaf_switches"])]
     if network["tiers"] >= 2:
@@ -311,6 +400,18 @@ def floor_layout(plan: dict[str, Any], footprints: dict[str, float] | None = Non
     Positions are filled in the plan's order (compute SKUs, then switch racks, storage, CPU),
     ``RACKS_PER_ROW`` to a row and ``HALL_ROWS`` rows to a hall; the row pitch makes each
     position cover the site's ``space.area_per_rack``, so the halls' area is the white space.
+
+    Parameters
+    ----------
+    plan : dict
+        A ``gigaplan.plan/1`` document.
+    footprints : dict of str to float or None, default None
+        SKU id to its footprint [m²]; a default for SKUs left out.
+
+    Returns
+    -------
+    dict
+        Halls, rack-row segments and empty positions, with coordinates [m].
     """
     site = plan["inputs"]["site"]
     area_per_rack = site["space"]["area_per_rack"]
@@ -386,7 +487,26 @@ def _row_y(row: int, pitch: float, depth: float) -> float:
 @_styled
 def floor_plan(plan: dict[str, Any], footprints: dict[str, float] | None = None,
                title: str = "") -> Figure:
-    """Data halls and rack rows drawn to scale (metres), racks coloured by kind."""
+    """Data halls and rack rows drawn to scale (metres), racks coloured by kind.
+
+    Parameters
+    ----------
+    plan : dict
+        A ``gigaplan.plan/1`` document.
+    footprints : dict of str to float or None, default None
+        SKU id to its footprint [m²]; a default for SKUs left out.
+    title : str, default ""
+        The chart's title.
+
+    Returns
+    -------
+    str
+        The chart as SVG text (:func:`_styled` renders the figure with :func:`to_svg`).
+
+    References
+    ----------
+    docs/model.md, "Space".
+    """
     layout = floor_layout(plan, footprints)
     hall_w, hall_d = layout["hall_size"]
     width = max(x for x, _ in layout["halls"]) + hall_w
@@ -444,6 +564,16 @@ def constraint_bars(constraints: list[dict[str, Any]]) -> Figure:
 
     Bars stop at ``CAP`` % (a floor met many times over would dwarf the rest); the label
     beside each bar, in a column of its own, gives the actual figures.
+
+    Parameters
+    ----------
+    constraints : list of dict
+        The plan's ``constraints`` rows.
+
+    Returns
+    -------
+    str
+        The chart as SVG text (:func:`_styled` renders the figure with :func:`to_svg`).
     """
     rows = [c for c in constraints if c.get("limit") not in (None, 0)]
     fig, ax = _figure(0.36 * len(rows) + 0.8)
@@ -488,7 +618,22 @@ def _num(value: float) -> str:
 
 @_styled
 def cost_breakdown(plan: dict[str, Any]) -> Figure:
-    """Upfront capex by part, and the cost per year (annualised capex and opex)."""
+    """Upfront capex by part, and the cost per year (annualised capex and opex).
+
+    Parameters
+    ----------
+    plan : dict
+        A ``gigaplan.plan/1`` document.
+
+    Returns
+    -------
+    str
+        The chart as SVG text (:func:`_styled` renders the figure with :func:`to_svg`).
+
+    References
+    ----------
+    docs/model.md, "Capex, upfront" and "Cost per year".
+    """
     cost = plan["cost"]
     capex = sorted(cost["capex_breakdown_usd"].items(), key=lambda kv: -kv[1])
     yearly = [("annualised capex, IT", cost["annualised_capex_usd_per_year"]["it"]),
@@ -525,7 +670,22 @@ def _day(text: str) -> date:
 
 @_styled
 def timeline(plan: dict[str, Any]) -> Figure:
-    """Gantt of the phases (install, then service) and cumulative GPUs and MW over time."""
+    """Gantt of the phases (install, then service) and cumulative GPUs and MW over time.
+
+    Parameters
+    ----------
+    plan : dict
+        A ``gigaplan.plan/1`` document. of a phased site.
+
+    Returns
+    -------
+    str
+        The chart as SVG text (:func:`_styled` renders the figure with :func:`to_svg`).
+
+    References
+    ----------
+    docs/model.md, "Phases: build-out over time".
+    """
     phases = plan["phases"]
     schedule = plan.get("schedule") or {}
     end = _day(schedule.get("horizon_end") or phases[-1]["in_service"])
@@ -572,7 +732,18 @@ def timeline(plan: dict[str, Any]) -> Figure:
 
 @_styled
 def site_comparison(study: dict[str, Any]) -> Figure:
-    """Per site: GPUs, facility MW against the budget, and capex."""
+    """Per site: GPUs, facility MW against the budget, and capex.
+
+    Parameters
+    ----------
+    study : dict
+        A ``gigaplan.study/1`` document.
+
+    Returns
+    -------
+    str
+        The chart as SVG text (:func:`_styled` renders the figure with :func:`to_svg`).
+    """
     sites = study["sites"]
     names = [site.get("name") or site["inputs"]["site"]["name"] for site in sites]
     fig, axes = _figure(0.34 * len(sites) + 1.1, ncols=3, sharey=True)
@@ -609,7 +780,18 @@ _QUANTITY = re.compile(r"^\s*([-+]?[\d,]*\.?\d+(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
 def numeric_axis(values: Iterable[Any]) -> tuple[list[float], str] | None:
-    """Numbers (and their common unit) for a varied key's values, or None when categorical."""
+    """Numbers (and their common unit) for a varied key's values, or None when categorical.
+
+    Parameters
+    ----------
+    values : iterable
+        The values a varied key took.
+
+    Returns
+    -------
+    tuple of (list of float, str) or None
+        The numbers and their unit, or None.
+    """
     numbers, units = [], set()
     for value in values:
         if isinstance(value, bool):
@@ -640,7 +822,18 @@ SWEEP_FIELDS = [
 
 @_styled
 def sweep_curves(sweep: dict[str, Any]) -> Figure:
-    """The objective and key figures against the first varied key; one line per other value."""
+    """The objective and key figures against the first varied key; one line per other value.
+
+    Parameters
+    ----------
+    sweep : dict
+        A ``gigaplan.sweep/1`` document.
+
+    Returns
+    -------
+    str
+        The chart as SVG text (:func:`_styled` renders the figure with :func:`to_svg`).
+    """
     keys = sweep["vary"]
     rows = [row for row in sweep["rows"] if row.get("status") in ("optimal", "time_limit")]
     x_key, others = keys[0], keys[1:]
@@ -685,7 +878,18 @@ def sweep_curves(sweep: dict[str, Any]) -> Figure:
 
 @_styled
 def montecarlo_histogram(mc: dict[str, Any]) -> Figure:
-    """The re-planned objective's histogram with its P10, P50 and P90 marked."""
+    """The re-planned objective's histogram with its P10, P50 and P90 marked.
+
+    Parameters
+    ----------
+    mc : dict
+        A ``gigaplan.montecarlo/1`` document.
+
+    Returns
+    -------
+    str
+        The chart as SVG text (:func:`_styled` renders the figure with :func:`to_svg`).
+    """
     optimal = mc["optimal_plans"]
     histogram = optimal["objective_histogram"]
     stats = optimal["fields"]["objective.value"]
@@ -725,7 +929,18 @@ MC_FIELDS = [
 
 @_styled
 def montecarlo_ranges(mc: dict[str, Any]) -> Figure:
-    """Per field: min-max whisker, P10-P90 box and P50 tick, for the fixed and re-planned plan."""
+    """Per field: min-max whisker, P10-P90 box and P50 tick, for the fixed and re-planned plan.
+
+    Parameters
+    ----------
+    mc : dict
+        A ``gigaplan.montecarlo/1`` document.
+
+    Returns
+    -------
+    str
+        The chart as SVG text (:func:`_styled` renders the figure with :func:`to_svg`).
+    """
     fields = [(key, label) for key, label in MC_FIELDS
               if mc["optimal_plans"]["fields"].get(key)]
     with matplotlib.rc_context(_RC):

@@ -17,7 +17,20 @@ SCHEMAS = ("gigaplan.plan/1", "gigaplan.study/1", "gigaplan.reference/1", "gigap
 
 
 def lookup(data: Any, dotted: str) -> Any:
-    """The value at a dotted path of a document, or None where the path stops."""
+    """The value at a dotted path of a document, or None where the path stops.
+
+    Parameters
+    ----------
+    data : Any
+        A document of nested dicts.
+    dotted : str
+        A dotted path such as ``power_mw.it``.
+
+    Returns
+    -------
+    Any
+        The value, or None.
+    """
     for part in dotted.split("."):
         if not isinstance(data, Mapping) or part not in data:
             return None
@@ -27,7 +40,20 @@ def lookup(data: Any, dotted: str) -> Any:
 
 def flatten(data: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
     """Dotted key / value pairs of the resolved site, skipping empty values; a list of
-    values becomes one comma-separated cell."""
+    values becomes one comma-separated cell.
+
+    Parameters
+    ----------
+    data : Any
+        The resolved site, nested dicts.
+    prefix : str, default ""
+        Dotted prefix of the keys.
+
+    Returns
+    -------
+    iterable of tuple of (str, Any)
+        (dotted key, value) pairs.
+    """
     for key, value in values.flatten(data, prefix, label_lists=True, sort=True):
         if value not in (None, [], {}):
             yield key, ", ".join(map(str, value)) if isinstance(value, list) else value

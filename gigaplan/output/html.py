@@ -33,17 +33,50 @@ GENERATOR = "gigaplan report"
 # --- number formats shared by the page and the browser test -------------------------------------
 
 def fmt_int(value: float) -> str:
-    """A count with thousands separators."""
+    """A count with thousands separators.
+
+    Parameters
+    ----------
+    value : float
+        A count.
+
+    Returns
+    -------
+    str
+        The text.
+    """
     return f"{round(value):,}"
 
 
 def fmt_mw(value: float) -> str:
-    """Megawatts to one decimal."""
+    """Megawatts to one decimal.
+
+    Parameters
+    ----------
+    value : float
+        Power [MW].
+
+    Returns
+    -------
+    str
+        The text.
+    """
     return f"{value:,.1f} MW"
 
 
 def fmt_usd(value: float) -> str:
-    """$31.29B, $605.1M, $2.61: three or four significant figures, like the terminal tables."""
+    """$31.29B, $605.1M, $2.61: three or four significant figures, like the terminal tables.
+
+    Parameters
+    ----------
+    value : float
+        Amount [USD].
+
+    Returns
+    -------
+    str
+        The text.
+    """
     magnitude = abs(value)
     sign = "-" if value < 0 else ""
     for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
@@ -53,12 +86,34 @@ def fmt_usd(value: float) -> str:
 
 
 def fmt_usd_small(value: float) -> str:
-    """Dollars to three decimals below $1, two above (per GPU-hour, per token)."""
+    """Dollars to three decimals below $1, two above (per GPU-hour, per token).
+
+    Parameters
+    ----------
+    value : float
+        Amount [USD].
+
+    Returns
+    -------
+    str
+        The text.
+    """
     return f"${value:,.3f}" if abs(value) < 1 else f"${value:,.2f}"
 
 
 def fmt_rate(value: float) -> str:
-    """A large rate in words: ``1.2 billion``."""
+    """A large rate in words: ``1.2 billion``.
+
+    Parameters
+    ----------
+    value : float
+        A rate, such as tokens per second.
+
+    Returns
+    -------
+    str
+        The text.
+    """
     for limit, suffix in ((1e12, " trillion"), (1e9, " billion"), (1e6, " million")):
         if abs(value) >= limit:
             return f"{value / limit:.3g}{suffix}"
@@ -66,7 +121,18 @@ def fmt_rate(value: float) -> str:
 
 
 def fmt_num(value: Any) -> str:
-    """A plain number for a table cell: thousands separators, no float noise."""
+    """A plain number for a table cell: thousands separators, no float noise.
+
+    Parameters
+    ----------
+    value : Any
+        A number (or any value, shown as it is).
+
+    Returns
+    -------
+    str
+        The text.
+    """
     if value is None:
         return "—"
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -83,7 +149,18 @@ FORMATS = {"int": fmt_int, "mw": fmt_mw, "usd": fmt_usd, "usd_small": fmt_usd_sm
 
 
 def headline(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The headline figures: label, dotted JSON key, raw value, formatted text, note."""
+    """The headline figures: label, dotted JSON key, raw value, formatted text, note.
+
+    Parameters
+    ----------
+    plan : mapping
+        A ``gigaplan.plan/1`` document.
+
+    Returns
+    -------
+    list of dict
+        One dict per figure.
+    """
     items: list[tuple[str, str, str, str]] = [
         ("GPUs", "totals.gpus", "int", ""),
         ("racks", "totals.racks", "int", "all kinds, incl. switch racks"),
@@ -131,7 +208,20 @@ def _safe_url(url: str) -> str | None:
 
 def catalog_rows(plan: Mapping[str, Any], catalog: list[dict[str, Any]] | None
                  ) -> list[dict[str, Any]]:
-    """The catalog entries the plan used, with estimates marked and sources as links."""
+    """The catalog entries the plan used, with estimates marked and sources as links.
+
+    Parameters
+    ----------
+    plan : mapping
+        A ``gigaplan.plan/1`` document.
+    catalog : list of dict or None
+        Catalog entries; None for no table.
+
+    Returns
+    -------
+    list of dict
+        One row per SKU the plan used.
+    """
     if not catalog:
         return []
     used = set(lookup(plan, "inputs.catalog_ids") or [])
@@ -156,7 +246,18 @@ def catalog_rows(plan: Mapping[str, Any], catalog: list[dict[str, Any]] | None
 
 
 def footprints(catalog: list[dict[str, Any]] | None) -> dict[str, float]:
-    """Each catalog SKU's footprint in m² by id (SKUs without one are left out)."""
+    """Each catalog SKU's footprint in m² by id (SKUs without one are left out).
+
+    Parameters
+    ----------
+    catalog : list of dict or None
+        Catalog entries.
+
+    Returns
+    -------
+    dict of str to float
+        SKU id to footprint [m²].
+    """
     return {e["id"]: e["footprint_m2"] for e in catalog or [] if e.get("footprint_m2")}
 
 
@@ -276,6 +377,11 @@ def render_html(doc: dict[str, Any], *, catalog: list[dict[str, Any]] | None = N
         the SKUs used with their sources and estimates; optional.
     explain
         A ``gigaplan.explain/1`` document of the same site, for the marginal values; optional.
+
+    Returns
+    -------
+    str
+        The self-contained HTML page.
     """
     schema = doc.get("schema") if isinstance(doc, dict) else None
     if schema not in SCHEMAS:

@@ -51,7 +51,18 @@ _FIELD_UNITS = {
 
 
 def field_unit(name: str) -> str:
-    """The unit a catalog field's name carries (``power_kw`` -> ``kW``)."""
+    """The unit a catalog field's name carries (``power_kw`` -> ``kW``).
+
+    Parameters
+    ----------
+    name : str
+        A catalog field name.
+
+    Returns
+    -------
+    str
+        The unit, or ``""`` when the name carries none.
+    """
     for suffix, unit in sorted(_FIELD_UNITS.items(), key=lambda item: -len(item[0])):
         if name.endswith(suffix):
             return unit
@@ -59,7 +70,20 @@ def field_unit(name: str) -> str:
 
 
 def sku_table(sku: dict[str, Any], origin: str = "") -> RenderableType:
-    """Every field with its unit, estimate markers and ranges, then the notes and sources."""
+    """Every field with its unit, estimate markers and ranges, then the notes and sources.
+
+    Parameters
+    ----------
+    sku : dict
+        A catalog entry, as ``model_dump(mode="json")``.
+    origin : str, default ""
+        The catalog file that defines it.
+
+    Returns
+    -------
+    rich.console.RenderableType
+        The table and its notes.
+    """
     table = Table(title=_user(f"{sku['id']}: {sku['name']}"), title_justify="left")
     for header in ("field", "value", "unit", "provenance"):
         table.add_column(header)
@@ -85,7 +109,20 @@ def sku_table(sku: dict[str, Any], origin: str = "") -> RenderableType:
 
 
 def chart(points: list[tuple[str, float | None]], width: int = 40) -> list[str]:
-    """A terminal bar chart: one labelled bar per point, scaled to the largest value."""
+    """A terminal bar chart: one labelled bar per point, scaled to the largest value.
+
+    Parameters
+    ----------
+    points : list of tuple of (str, float or None)
+        Label and value of each bar; None draws no bar.
+    width : int, default 40
+        Longest bar [characters].
+
+    Returns
+    -------
+    list of str
+        One line per point.
+    """
     values = [value for _, value in points if value is not None]
     top = max((abs(value) for value in values), default=0.0) or 1.0
     label_width = max((len(label) for label, _ in points), default=0)
@@ -142,7 +179,18 @@ def _headline(value: float) -> str:
 
 def plan_renderable(result: PlanResult) -> RenderableType:
     """The plan as rich tables: build-out, power waterfall, fabric, space and cooling,
-    capex and every constraint."""
+    capex and every constraint.
+
+    Parameters
+    ----------
+    result : PlanResult
+        A found plan.
+
+    Returns
+    -------
+    rich.console.RenderableType
+        The tables.
+    """
     site = result.inputs["site"]
     header = Text(
         f"gigaplan plan: {_user(site['name'])} -- {_user(result.inputs['source'])}\n"
@@ -331,14 +379,36 @@ def _number(value: float) -> str:
 
 
 def human(value: float) -> str:
-    """A number for people: thousands separators from 1,000 up, six digits below."""
+    """A number for people: thousands separators from 1,000 up, six digits below.
+
+    Parameters
+    ----------
+    value : float
+        The number.
+
+    Returns
+    -------
+    str
+        The text.
+    """
     if abs(value) >= 1000:
         return f"{value:,.0f}"
     return f"{value:.6g}"
 
 
 def check_table(report: CheckReport) -> RenderableType:
-    """Each requirement measured on the plan, pass or FAIL, under a one-line verdict."""
+    """Each requirement measured on the plan, pass or FAIL, under a one-line verdict.
+
+    Parameters
+    ----------
+    report : CheckReport
+        The measured requirements.
+
+    Returns
+    -------
+    rich.console.RenderableType
+        The verdict and table.
+    """
     plan = report.plan
     rows = [(item.requirement.text, "n/a" if item.value is None else human(item.value),
              f"{item.requirement.op} {human(item.requirement.value)}",
@@ -363,7 +433,18 @@ def _word(value: Any) -> str:
 
 def sweep_table(result: SweepResult) -> RenderableType:
     """One row per combination; a combination without a plan says why in a note that wraps
-    whole words (never cut), and the chart is titled by the objective of the planned rows."""
+    whole words (never cut), and the chart is titled by the objective of the planned rows.
+
+    Parameters
+    ----------
+    result : SweepResult
+        The sweep.
+
+    Returns
+    -------
+    rich.console.RenderableType
+        The table and chart.
+    """
     varied, lines, values = result.keys, result.lines, result.combos
     headers = (*varied, "status", "objective", "GPUs", "facility MW", "capex", "$/GPU-h",
                "note")
@@ -394,7 +475,18 @@ def sweep_table(result: SweepResult) -> RenderableType:
 
 def explain_renderable(result: Explanation) -> RenderableType:
     """Binding limits and marginal values in sentences, or how a failing site's limits
-    must move."""
+    must move.
+
+    Parameters
+    ----------
+    result : Explanation
+        The explanation.
+
+    Returns
+    -------
+    rich.console.RenderableType
+        The sentences and table.
+    """
     if result.conflicts is not None:
         lines = [f"gigaplan explain: {result.source} is {result.status}", result.message, "",
                  "To make it feasible (least total relative change):",
@@ -431,7 +523,18 @@ def _figure(value: Any, kind: str, signed: bool = False) -> str:
 
 def diff_table(diff: Diff) -> RenderableType:
     """The summary first (signed changes and %), then the changed inputs, then the other
-    changed results; unchanged and negligible rows only with --all."""
+    changed results; unchanged and negligible rows only with --all.
+
+    Parameters
+    ----------
+    diff : Diff
+        The comparison.
+
+    Returns
+    -------
+    rich.console.RenderableType
+        The table.
+    """
     def share(change: dict[str, Any]) -> str:
         relative = change.get("relative")
         return "" if relative is None or change["negligible"] else f"{relative:+.2%}"
@@ -464,7 +567,18 @@ def diff_table(diff: Diff) -> RenderableType:
 
 
 def study_renderable(result: StudyResult | ReferenceResult) -> RenderableType:
-    """A study's joint plan per site and in total, or a reference design's copies."""
+    """A study's joint plan per site and in total, or a reference design's copies.
+
+    Parameters
+    ----------
+    result : StudyResult or ReferenceResult
+        The study's result.
+
+    Returns
+    -------
+    rich.console.RenderableType
+        The tables.
+    """
     money = lambda value: format_quantity(value, Dimension.MONEY, significant=4)  # noqa: E731
     if isinstance(result, ReferenceResult):
         design = result.design
@@ -502,7 +616,18 @@ def study_renderable(result: StudyResult | ReferenceResult) -> RenderableType:
 
 
 def montecarlo_renderable(result: MonteCarloResult) -> RenderableType:
-    """Percentiles of the fixed plan and of re-planned optima, probabilities, a histogram."""
+    """Percentiles of the fixed plan and of re-planned optima, probabilities, a histogram.
+
+    Parameters
+    ----------
+    result : MonteCarloResult
+        The Monte Carlo result.
+
+    Returns
+    -------
+    rich.console.RenderableType
+        The tables and histogram.
+    """
     def rows(fields: dict[str, Any]) -> list[tuple[str, ...]]:
         out = []
         for name, stats in fields.items():
@@ -545,7 +670,18 @@ def montecarlo_renderable(result: MonteCarloResult) -> RenderableType:
 
 @functools.singledispatch
 def table(result: Any) -> RenderableType:
-    """The table format of a result: one renderer per result type."""
+    """The table format of a result: one renderer per result type.
+
+    Parameters
+    ----------
+    result : Any
+        A typed result (plan, study, check, sweep, ...).
+
+    Returns
+    -------
+    rich.console.RenderableType
+        Its table form.
+    """
     raise TypeError(f"no table renderer for {type(result).__name__}")
 
 
@@ -561,5 +697,18 @@ table.register(SweepResult, sweep_table)
 
 def render(result: Any, fmt: str) -> str | RenderableType:
     """``result`` in ``fmt``: a rich renderable for ``table``, else JSON, TOML or CSV text
-    (:func:`gigaplan.output.serialize.render_data`)."""
+    (:func:`gigaplan.output.serialize.render_data`).
+
+    Parameters
+    ----------
+    result : Any
+        A typed result.
+    fmt : str
+        ``table``, ``json``, ``toml`` or ``csv``.
+
+    Returns
+    -------
+    str or rich.console.RenderableType
+        The text, or the renderable for ``table``.
+    """
     return table(result) if fmt == "table" else render_data(result, fmt)

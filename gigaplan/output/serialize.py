@@ -29,6 +29,16 @@ def plain(value: Any) -> Any:
 
     numpy scalars (anything with ``.item()``) become Python numbers; NaN and infinity are
     refused, since JSON has no spelling for them.
+
+    Parameters
+    ----------
+    value : Any
+        A value of a result.
+
+    Returns
+    -------
+    Any
+        The plain value.
     """
     if hasattr(value, "to_dict") and not isinstance(value, Mapping):
         value = value.to_dict()  # a typed result: its JSON document
@@ -49,7 +59,18 @@ def plain(value: Any) -> Any:
 
 
 def to_json(data: Any) -> str:
-    """Indented JSON text with sorted keys; a typed result serializes as its document."""
+    """Indented JSON text with sorted keys; a typed result serializes as its document.
+
+    Parameters
+    ----------
+    data : Any
+        A typed result or plain data.
+
+    Returns
+    -------
+    str
+        The JSON text, ending in a newline.
+    """
     return json.dumps(plain(data), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
@@ -62,13 +83,35 @@ def _drop_none(value: Any) -> Any:
 
 
 def to_toml(data: Mapping[str, Any]) -> str:
-    """TOML text; ``None`` has no TOML spelling, so keys holding it are left out."""
+    """TOML text; ``None`` has no TOML spelling, so keys holding it are left out.
+
+    Parameters
+    ----------
+    data : mapping
+        Plain data.
+
+    Returns
+    -------
+    str
+        The TOML text.
+    """
     return tomli_w.dumps(_drop_none(plain(data)))
 
 
 def csv_text(value: Any) -> Any:
     """A value as a CSV cell: ``true``/``false`` as TOML and JSON spell them (not Python's
-    ``True``), lists as ``a;b`` (what a batch CSV cell takes), None as empty."""
+    ``True``), lists as ``a;b`` (what a batch CSV cell takes), None as empty.
+
+    Parameters
+    ----------
+    value : Any
+        A leaf value.
+
+    Returns
+    -------
+    Any
+        The cell's value.
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -79,7 +122,18 @@ def csv_text(value: Any) -> Any:
 
 
 def to_csv(data: Any) -> str:
-    """Two columns, ``key,value``: one row per leaf of the nested result."""
+    """Two columns, ``key,value``: one row per leaf of the nested result.
+
+    Parameters
+    ----------
+    data : Any
+        A typed result or plain data.
+
+    Returns
+    -------
+    str
+        The CSV text.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["key", "value"])
@@ -90,7 +144,20 @@ def to_csv(data: Any) -> str:
 
 def render_data(data: Any, fmt: str) -> str:
     """A typed result (anything with ``to_dict()``) or a plain dict as json, toml or csv
-    text: the one serializer per format."""
+    text: the one serializer per format.
+
+    Parameters
+    ----------
+    data : Any
+        A typed result or a plain dict.
+    fmt : str
+        ``json``, ``toml`` or ``csv``.
+
+    Returns
+    -------
+    str
+        The text.
+    """
     return {"json": to_json, "toml": to_toml, "csv": to_csv}[fmt](data)
 
 
@@ -98,12 +165,36 @@ def render_data(data: Any, fmt: str) -> str:
 
 
 def jsonl_line(line: dict[str, Any]) -> str:
-    """One batch result line as compact JSON and a newline."""
+    """One batch result line as compact JSON and a newline.
+
+    Parameters
+    ----------
+    line : dict
+        A batch result line.
+
+    Returns
+    -------
+    str
+        The JSON line.
+    """
     return json.dumps(plain(line), sort_keys=True, allow_nan=False, ensure_ascii=False) + "\n"
 
 
 def csv_line(line: dict[str, Any], columns: Sequence[str]) -> str:
-    """One CSV row of ``columns``; ``racks`` becomes ``sku=count;sku=count``."""
+    """One CSV row of ``columns``; ``racks`` becomes ``sku=count;sku=count``.
+
+    Parameters
+    ----------
+    line : dict
+        A batch result line.
+    columns : sequence of str
+        The CSV columns.
+
+    Returns
+    -------
+    str
+        The CSV row, with its line ending.
+    """
     data = plain(line)
     data["racks"] = ";".join(f"{sku}={count}"
                              for sku, count in sorted(data.get("racks", {}).items()))
@@ -114,12 +205,38 @@ def csv_line(line: dict[str, Any], columns: Sequence[str]) -> str:
 
 
 def csv_header(columns: Sequence[str]) -> str:
-    """The CSV header line of ``columns``."""
+    """The CSV header line of ``columns``.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        The CSV columns.
+
+    Returns
+    -------
+    str
+        The header line.
+    """
     return ",".join(columns) + "\n"
 
 
 def format_line(line: dict[str, Any], fmt: str, columns: Sequence[str]) -> str:
-    """A batch result line as JSON Lines or as one CSV row of ``columns``."""
+    """A batch result line as JSON Lines or as one CSV row of ``columns``.
+
+    Parameters
+    ----------
+    line : dict
+        A batch result line.
+    fmt : str
+        ``jsonl`` or ``csv``.
+    columns : sequence of str
+        The CSV columns.
+
+    Returns
+    -------
+    str
+        The line.
+    """
     return csv_line(line, columns) if fmt == "csv" else jsonl_line(line)
 
 
@@ -127,12 +244,34 @@ def format_line(line: dict[str, Any], fmt: str, columns: Sequence[str]) -> str:
 
 
 def catalog_entries(catalog: Catalog) -> list[dict[str, Any]]:
-    """Every SKU of ``catalog`` as plain JSON values, sorted by id."""
+    """Every SKU of ``catalog`` as plain JSON values, sorted by id.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        The catalog.
+
+    Returns
+    -------
+    list of dict
+        One dict per SKU.
+    """
     return [plain(sku.model_dump(mode="json")) for sku in catalog.sorted()]
 
 
 def compile_bundled(catalog: Catalog) -> str:
-    """The JSON text the bundled catalog validates to (``inputs/bundled_catalog.json``)."""
+    """The JSON text the bundled catalog validates to (``inputs/bundled_catalog.json``).
+
+    Parameters
+    ----------
+    catalog : Catalog
+        The bundled catalog.
+
+    Returns
+    -------
+    str
+        The JSON text.
+    """
     skus = catalog_entries(catalog)
     origin = {sku_id: "catalogs/" + Path(path).name
               for sku_id, path in sorted(catalog.origin.items())}

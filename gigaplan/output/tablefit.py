@@ -41,7 +41,18 @@ def _cut(console: Console, options: ConsoleOptions, table: Table) -> bool:
 
 def hold_words(table: Table) -> Table:
     """Give each column at least the width of its longest word (header or cell), so that rich
-    shares out the width by wrapping at spaces rather than cutting a word."""
+    shares out the width by wrapping at spaces rather than cutting a word.
+
+    Parameters
+    ----------
+    table : rich.table.Table
+        The table, changed in place.
+
+    Returns
+    -------
+    rich.table.Table
+        The same table.
+    """
     for column in table.columns:
         words = [word for cell in (column.header, *column.cells) for word in _plain(cell).split()]
         longest = max((len(word) for word in words), default=0)
@@ -50,7 +61,20 @@ def hold_words(table: Table) -> Table:
 
 
 def without(table: Table, drop: Iterable[int]) -> Table:
-    """A copy of ``table`` without the columns at the ``drop`` indices."""
+    """A copy of ``table`` without the columns at the ``drop`` indices.
+
+    Parameters
+    ----------
+    table : rich.table.Table
+        The table.
+    drop : iterable of int
+        Indices of the columns to leave out.
+
+    Returns
+    -------
+    rich.table.Table
+        The copy.
+    """
     dropped = set(drop)
     kept = [column for index, column in enumerate(table.columns) if index not in dropped]
     copy = Table(title=table.title, title_justify=table.title_justify, caption=table.caption,
@@ -66,7 +90,18 @@ def without(table: Table, drop: Iterable[int]) -> Table:
 
 def stacked(table: Table) -> Group:
     """Each row as its first cell, then one ``header  value`` line per other non-empty cell;
-    a one-row table as ``header  value`` lines only."""
+    a one-row table as ``header  value`` lines only.
+
+    Parameters
+    ----------
+    table : rich.table.Table
+        The table.
+
+    Returns
+    -------
+    rich.console.Group
+        The stacked rows.
+    """
     columns = list(table.columns)
     headers = [_plain(column.header) for column in columns]
     rows = list(zip(*(list(column.cells) for column in columns), strict=True))

@@ -240,7 +240,20 @@ def _unit_header(key: str) -> str:
 
 def render_xlsx(doc: dict[str, Any] | list[dict[str, Any]], *,
                 catalog: list[dict[str, Any]] | None = None) -> bytes:
-    """The workbook for one gigaplan document, or for a list of batch rows, as bytes."""
+    """The workbook for one gigaplan document, or for a list of batch rows, as bytes.
+
+    Parameters
+    ----------
+    doc : dict or list of dict
+        A gigaplan document, or batch result lines.
+    catalog : list of dict or None, default None
+        Catalog entries, for a sheet of the SKUs used.
+
+    Returns
+    -------
+    bytes
+        The ``.xlsx`` file.
+    """
     book = _Book()
     if isinstance(doc, list):
         _rows_sheet(book, "Rows", doc, ["id", "status"])

@@ -98,7 +98,24 @@ def _json_row(line: str, label: str, base_dir: str) -> Row:
 
 def csv_cell(key: str, text: str, where: str, list_keys: Iterable[str]) -> Any:
     """A CSV cell as a site value: TOML when it is TOML (``1.2``, ``true``, ``"a"``), else
-    the bare string; a list key (``compute.skus``) takes ``a;b`` (or one item) as a list."""
+    the bare string; a list key (``compute.skus``) takes ``a;b`` (or one item) as a list.
+
+    Parameters
+    ----------
+    key : str
+        The cell's column, a dotted site key.
+    text : str
+        The cell as written.
+    where : str
+        File and line, at the start of an error message.
+    list_keys : iterable of str
+        Keys whose values are lists.
+
+    Returns
+    -------
+    Any
+        The site value.
+    """
     if key in list_keys and not text.lstrip().startswith("["):
         return [toml_value(part.strip(), where) for part in text.split(";") if part.strip()]
     return toml_value(text, where)
@@ -126,6 +143,26 @@ def read_rows(text: str, source: str, base_dir: str = ".", fmt: str | None = Non
     A row that cannot be read becomes an error row; one without an id of its own gets
     ``line-N``, made unique against every id in the input. A duplicated id is an
     :class:`InputError` naming both lines: ``--resume`` relies on ids being unique.
+
+    Parameters
+    ----------
+    text : str
+        The whole input.
+    source : str
+        The input's name in messages.
+    base_dir : str, default "."
+        Directory that relative site paths in rows are resolved against.
+    fmt : str or None, default None
+        ``"jsonl"`` or ``"csv"``; guessed from the first character when None.
+
+    Returns
+    -------
+    list of Row
+        One row per non-blank line (CSV: per record).
+
+    References
+    ----------
+    docs/json.md, "batch rows".
     """
     return list(iter_rows(io.StringIO(text), source, base_dir, fmt,
                           taken=user_ids(io.StringIO(text), source, fmt)))
@@ -140,6 +177,24 @@ def iter_rows(lines: Iterable[str], source: str, base_dir: str = ".", fmt: str |
     Without it (standard input, read once) synthetic ids avoid the ids seen so far, and a
     repeated id becomes an error row naming both lines. Only ids are kept, so a batch of any
     length is read in bounded memory.
+
+    Parameters
+    ----------
+    lines : iterable of str
+        The input's lines.
+    source : str
+        The input's name in messages.
+    base_dir : str, default "."
+        Directory that relative site paths in rows are resolved against.
+    fmt : str or None, default None
+        ``"jsonl"`` or ``"csv"``; guessed from the first line when None.
+    taken : set of str or None, default None
+        Every user id of the input, when known up front.
+
+    Returns
+    -------
+    iterator of Row
+        The rows, in input order.
     """
     first: dict[str, str] = {}
     reserved = set(taken or ())
@@ -154,7 +209,22 @@ def iter_rows(lines: Iterable[str], source: str, base_dir: str = ".", fmt: str |
 
 def user_ids(lines: Iterable[str], source: str, fmt: str | None = None) -> set[str]:
     """Every id the input's rows give; a repeated id is an :class:`InputError` naming both
-    lines (``--resume`` relies on ids being unique)."""
+    lines (``--resume`` relies on ids being unique).
+
+    Parameters
+    ----------
+    lines : iterable of str
+        The input's lines.
+    source : str
+        The input's name in messages.
+    fmt : str or None, default None
+        ``"jsonl"`` or ``"csv"``; guessed when None.
+
+    Returns
+    -------
+    set of str
+        The ids the rows give.
+    """
     first: dict[str, str] = {}
     problems = []
     for row in _raw_rows(lines, source, ".", fmt):
@@ -228,7 +298,18 @@ def _csv_rows(stream: Iterable[str], source: str, base_dir: str) -> Iterator[Row
 
 def count_lines(path: Path) -> int:
     """Non-blank lines of a UTF-8 file, read in blocks (a progress total, and an early
-    one-line error for a file that is not UTF-8, before any row runs)."""
+    one-line error for a file that is not UTF-8, before any row runs).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The input file.
+
+    Returns
+    -------
+    int
+        Non-blank lines [count].
+    """
     decoder = codecs.getincrementaldecoder("utf-8")()
     count, partial = 0, ""
     try:
@@ -253,6 +334,16 @@ def ship(rows: Iterable[Row]) -> Iterator[Row]:
     that cannot be read makes its rows error rows here, without a task. The user catalogs
     are read and validated once: a bad one raises :class:`CatalogError` before any row runs.
     Lazy, so a long batch streams.
+
+    Parameters
+    ----------
+    rows : iterable of Row
+        The rows, naming site and catalog files.
+
+    Returns
+    -------
+    iterator of Row
+        The self-contained rows, in order.
     """
     sites: dict[str, tuple[dict[str, Any] | None, str]] = {}
     catalogs: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
@@ -281,7 +372,18 @@ def ship(rows: Iterable[Row]) -> Iterator[Row]:
 
 
 def summarize(plan: dict[str, Any]) -> dict[str, Any]:
-    """The summary fields of a plan dict, keyed by their dotted names."""
+    """The summary fields of a plan dict, keyed by their dotted names.
+
+    Parameters
+    ----------
+    plan : dict
+        A ``gigaplan.plan/1`` document.
+
+    Returns
+    -------
+    dict
+        Dotted field name to its value, in the field's unit (docs/json.md, "batch rows").
+    """
     summary: dict[str, Any] = {"objective": plan["objective"]["name"]}
     for name in SUMMARY_FIELDS:
         summary[name] = plan["objective"]["value"] if name == "objective.value" \
@@ -291,7 +393,18 @@ def summarize(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 def plan_row(row: Row) -> dict[str, Any]:
-    """Plan one row; every failure becomes an error row with its exit-code class."""
+    """Plan one row; every failure becomes an error row with its exit-code class.
+
+    Parameters
+    ----------
+    row : Row
+        One shipped row.
+
+    Returns
+    -------
+    dict
+        The result line: ``id``, ``status``, ``exit_code``, and the summary or ``error``.
+    """
     if row.problem:
         return {"id": row.id, "status": "error", "exit_code": InputError.exit_code,
                 "error": row.problem}
@@ -335,6 +448,24 @@ def run(rows: Iterable[Row], jobs: int = 1, executor: str = "local",
 
     Rows are shipped (:func:`ship`) first, on every executor, so local and Dask runs read
     the same contents and give identical lines.
+
+    Parameters
+    ----------
+    rows : iterable of Row
+        The rows to plan.
+    jobs : int, default 1
+        Parallel workers [count].
+    executor : str, default "local"
+        ``"local"`` (a process pool) or ``"dask"``.
+    scheduler : str or None, default None
+        Address of an existing Dask scheduler.
+    count : int or None, default None
+        Number of rows when ``rows`` is an iterator [count].
+
+    Returns
+    -------
+    iterator of dict
+        One result line per row, in input order.
     """
     if count is None and isinstance(rows, Sequence):
         count = len(rows)
@@ -347,6 +478,18 @@ def done_ids(path: Path, fmt: str) -> dict[str, str]:
 
     A SIGKILL can stop a run mid-line: everything after the last newline is truncated, so
     that row is planned again and no line is torn or duplicated.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The output file of an earlier run.
+    fmt : str
+        Its format, ``"jsonl"`` or ``"csv"``.
+
+    Returns
+    -------
+    dict of str to str
+        Row id to its status.
     """
     if not path.exists():
         return {}
@@ -384,7 +527,13 @@ class LineWriter:
             raise InputError(f"{path}: cannot be written ({error.strerror or error})") from None
 
     def write(self, text: str) -> None:
-        """Append ``text`` with one ``write(2)`` per chunk until all of it is written."""
+        """Append ``text`` with one ``write(2)`` per chunk until all of it is written.
+
+        Parameters
+        ----------
+        text : str
+            The text to append.
+        """
         data = text.encode("utf-8")
         while data:
             written = os.write(self._fd, data)

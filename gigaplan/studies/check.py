@@ -20,7 +20,20 @@ SCHEMA = "gigaplan.check/1"
 
 
 def field_value(plan: Mapping[str, Any], field: str) -> float | None:
-    """The value of ``field`` (a dotted JSON path, or ``racks.<sku-id>``) in a plan dict."""
+    """The value of ``field`` (a dotted JSON path, or ``racks.<sku-id>``) in a plan dict.
+
+    Parameters
+    ----------
+    plan : mapping
+        A ``gigaplan.plan/1`` document.
+    field : str
+        A requirement field, such as ``totals.gpus``.
+
+    Returns
+    -------
+    float or None
+        The value in the field's unit, or None when the plan has none.
+    """
     if field.startswith(RACK_FIELD_PREFIX):
         sku_id = field.removeprefix(RACK_FIELD_PREFIX)
         return float(sum(line["count"] for line in plan.get("racks", [])
@@ -40,14 +53,33 @@ class Outcome:
     passed: bool
 
     def to_dict(self) -> dict[str, Any]:
-        """The measured requirement as a row of the check document."""
+        """The measured requirement as a row of the check document.
+
+        Returns
+        -------
+        dict
+            The requirement, the measured value and whether it holds.
+        """
         return {"requirement": self.requirement.text, "field": self.requirement.field,
                 "op": self.requirement.op, "bound": self.requirement.value,
                 "value": self.value, "passed": self.passed}
 
 
 def evaluate(plan: Mapping[str, Any], requirements: Sequence[Requirement]) -> list[Outcome]:
-    """Measure each requirement on ``plan``; a field with no value (no GPUs) fails."""
+    """Measure each requirement on ``plan``; a field with no value (no GPUs) fails.
+
+    Parameters
+    ----------
+    plan : mapping
+        A ``gigaplan.plan/1`` document.
+    requirements : sequence of Requirement
+        The requirements to measure.
+
+    Returns
+    -------
+    list of Outcome
+        One outcome per requirement, in order.
+    """
     outcomes = []
     for requirement in requirements:
         value = field_value(plan, requirement.field)
@@ -69,14 +101,33 @@ class CheckReport:
         return all(outcome.passed for outcome in self.outcomes)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``gigaplan.check/1`` document."""
+        """The ``gigaplan.check/1`` document.
+
+        Returns
+        -------
+        dict
+            The document as plain values (docs/json.md, "gigaplan.check/1").
+        """
         return {"schema": SCHEMA, "passed": self.passed, "status": self.plan.status,
                 "requirements": [outcome.to_dict() for outcome in self.outcomes],
                 "plan": self.plan.to_dict()}
 
 
 def junit_xml(outcomes: Sequence[Outcome], source: str) -> str:
-    """JUnit XML: one test case per requirement, failures carrying the measured value."""
+    """JUnit XML: one test case per requirement, failures carrying the measured value.
+
+    Parameters
+    ----------
+    outcomes : sequence of Outcome
+        The measured requirements.
+    source : str
+        The site checked, the suite's name.
+
+    Returns
+    -------
+    str
+        The XML document.
+    """
     return junit_suites([(source, outcomes)])
 
 
@@ -86,7 +137,18 @@ ERROR_TYPES = {3: "InvalidInput", 4: "Infeasible", 5: "SolverLimit"}
 def junit_suites(suites: Sequence[tuple[Any, ...]]) -> str:
     """JUnit XML with one test suite per checked site: ``(source, outcomes)``, or
     ``(source, [], (exit_code, message))`` for a site that could not be checked (exit 3, 4
-    or 5): one test case with an ``<error>``, so the file is written whatever the exit."""
+    or 5): one test case with an ``<error>``, so the file is written whatever the exit.
+
+    Parameters
+    ----------
+    suites : sequence of tuple
+        Per site, ``(source, outcomes)`` or ``(source, [], (exit_code, message))``.
+
+    Returns
+    -------
+    str
+        The XML document.
+    """
     root = ElementTree.Element("testsuites")
     for source, outcomes, *problem in suites:
         failures = sum(not o.passed for o in outcomes)

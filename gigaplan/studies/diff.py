@@ -27,7 +27,20 @@ RESULT_SECTIONS = ("objective", "totals", "power_mw", "network", "storage", "cpu
 
 
 def load_side(path: Path, catalogs: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A plan dict from a saved plan JSON file, or by planning a site file."""
+    """A plan dict from a saved plan JSON file, or by planning a site file.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A plan JSON file or a site TOML file.
+    catalogs : tuple of str, default ()
+        User catalog files, for a site file.
+
+    Returns
+    -------
+    dict
+        A ``gigaplan.plan/1`` document.
+    """
     if path.suffix.lower() == ".json":
         text = decode(read_bytes(path, kind="plan JSON file"), str(path))  # bounded, regular
         try:
@@ -108,7 +121,13 @@ class Diff:
     everything: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``gigaplan.diff/1`` document."""
+        """The ``gigaplan.diff/1`` document.
+
+        Returns
+        -------
+        dict
+            The document as plain values.
+        """
         return {"schema": SCHEMA, "a": self.a, "b": self.b, "same": self.same,
                 "summary": self.summary, "inputs": self.inputs, "results": self.results}
 
@@ -117,7 +136,24 @@ def compare(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, str] 
             everything: bool = False) -> Diff:
     """Two plan dicts compared (absent keys count as None): the summary figures with signed
     deltas and relative changes, then the changed inputs and the other changed results.
-    Unchanged and negligible rows (``"negligible": true``) are kept only with ``everything``."""
+    Unchanged and negligible rows (``"negligible": true``) are kept only with ``everything``.
+
+    Parameters
+    ----------
+    a : mapping
+        The first plan document.
+    b : mapping
+        The second plan document.
+    labels : tuple of (str, str) or None, default None
+        Names of the two sides in the output.
+    everything : bool, default False
+        Keep unchanged and negligible rows too.
+
+    Returns
+    -------
+    Diff
+        The summary, the changed inputs and results, with absolute and relative deltas.
+    """
     flat = {"inputs": (dict(flatten(a["inputs"]["site"])), dict(flatten(b["inputs"]["site"]))),
             "results": (_results(a), _results(b))}
     left, right = flat["results"]

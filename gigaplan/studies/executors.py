@@ -48,7 +48,20 @@ def _apply(worker: Callable[[T], dict[str, Any]], chunk: Sequence[T]) -> list[di
 
 
 def chunk_size(count: int | None, workers: int) -> int:
-    """Items per chunk: about eight chunks per worker, at most :data:`MAX_CHUNK`."""
+    """Items per chunk: about eight chunks per worker, at most :data:`MAX_CHUNK`.
+
+    Parameters
+    ----------
+    count : int or None
+        Number of items [count]; None when unknown.
+    workers : int
+        Worker processes [count].
+
+    Returns
+    -------
+    int
+        Items per chunk [count].
+    """
     if count is None:
         return MAX_CHUNK
     return max(1, min(MAX_CHUNK, count // (max(1, workers) * 8)))
@@ -112,7 +125,13 @@ def _quiet_dask() -> None:
 
 
 def require_dask() -> Any:
-    """Import ``distributed`` or raise an input error that says how to install it."""
+    """Import ``distributed`` or raise an input error that says how to install it.
+
+    Returns
+    -------
+    module
+        The ``distributed`` module.
+    """
     try:
         import distributed  # lazily: Dask is optional and slow to import
     except ImportError:
@@ -128,6 +147,28 @@ def run(worker: Callable[[T], dict[str, Any]], items: Iterable[T], jobs: int = 1
     """``worker(item)`` for each item, in order, on the chosen executor.
 
     ``count`` is the number of items when ``items`` is an iterator (it sizes the chunks).
+
+    Parameters
+    ----------
+    worker : callable
+        The function applied to each item; it returns a result dict.
+    items : iterable
+        The items.
+    jobs : int, default 1
+        Parallel workers [count].
+    executor : str, default "local"
+        ``"local"`` (a process pool) or ``"dask"``.
+    scheduler : str or None, default None
+        Address of an existing Dask scheduler.
+    on_error : callable or None, default None
+        Turns an item and the exception its worker raised into a result dict.
+    count : int or None, default None
+        Number of items when ``items`` is an iterator [count].
+
+    Returns
+    -------
+    iterator of dict
+        One result per item, in order.
     """
     if executor not in EXECUTORS:
         raise InputError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")

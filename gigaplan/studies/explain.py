@@ -27,7 +27,18 @@ SCHEMA = "gigaplan.explain/1"
 
 
 def nice_step(value: float) -> float:
-    """About 1 % of ``value``, rounded to one significant digit (10 MW on 1 GW)."""
+    """About 1 % of ``value``, rounded to one significant digit (10 MW on 1 GW).
+
+    Parameters
+    ----------
+    value : float
+        The limit's value, in its unit.
+
+    Returns
+    -------
+    float
+        The step, in the same unit.
+    """
     raw = abs(value) * 0.01
     if raw <= 0:
         return 1.0
@@ -49,7 +60,18 @@ class Limit:
 
 
 def site_limits(bound: BoundSite) -> list[Limit]:
-    """Every limit the site sets, with the units its key takes."""
+    """Every limit the site sets, with the units its key takes.
+
+    Parameters
+    ----------
+    bound : BoundSite
+        The site, bound to its catalog.
+
+    Returns
+    -------
+    list of Limit
+        Each limit's key, label, value and dimension.
+    """
     site = bound.site
     limits = [Limit("power.budget", "power budget", site.power.budget_mw, Dimension.POWER,
                     "MW", "power.budget")]
@@ -107,7 +129,23 @@ def _sentence(limit: Limit, step: float, delta: dict[str, Any] | None, unit: str
 
 
 def marginals(scenario: Scenario, base: dict[str, Any], bound: BoundSite) -> list[dict[str, Any]]:
-    """Re-plan with each limit moved one step looser; report the change in physical terms."""
+    """Re-plan with each limit moved one step looser; report the change in physical terms.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario to re-plan.
+    base : dict
+        Its plan, a ``gigaplan.plan/1`` document.
+    bound : BoundSite
+        The site, bound to its catalog.
+
+    Returns
+    -------
+    list of dict
+        One row per limit: its key, value, step, unit, the plan's change (``delta``) and
+        whether it binds.
+    """
     unit = base["objective"]["unit"]
     rows = []
     for limit in site_limits(bound):
@@ -156,7 +194,18 @@ def _n(value: float, unit: str = "") -> str:
 
 
 def binding_sentences(plan: dict[str, Any]) -> list[str]:
-    """The binding limits of a plan, in plain language."""
+    """The binding limits of a plan, in plain language.
+
+    Parameters
+    ----------
+    plan : dict
+        A ``gigaplan.plan/1`` document.
+
+    Returns
+    -------
+    list of str
+        One sentence per binding limit.
+    """
     lines = []
     for row in plan["constraints"]:
         if not row["binding"]:
@@ -181,6 +230,19 @@ def elastic(model: Model, time_limit_s: float | None = None) -> list[dict[str, A
     Each row of a site limit (power budget, requirements, rack bounds, capex, space,
     cooling) gets a slack variable eᵣ ≥ 0 in its relaxing direction; the re-solve minimises
     Σ eᵣ ÷ max(1, |boundᵣ|), the total relative violation.
+
+    Parameters
+    ----------
+    model : Model
+        The infeasible model.
+    time_limit_s : float or None, default None
+        Time limit of the re-solve [s]; None for no limit.
+
+    Returns
+    -------
+    list of dict
+        One move per limit that must change: ``limit``, ``name``, ``bound``, ``move``, ``to``
+        and ``unit``; empty when the re-solve finds none.
     """
     layout = Layout(list(model.layout.names), list(model.layout.lower),
                     list(model.layout.upper), list(model.layout.integer),
@@ -219,7 +281,18 @@ def elastic(model: Model, time_limit_s: float | None = None) -> list[dict[str, A
 
 
 def elastic_sentences(moves: list[dict[str, Any]]) -> list[str]:
-    """Each elastic move as a sentence: which limit must rise or fall, by how much."""
+    """Each elastic move as a sentence: which limit must rise or fall, by how much.
+
+    Parameters
+    ----------
+    moves : list of dict
+        What :func:`elastic` returned.
+
+    Returns
+    -------
+    list of str
+        One sentence per move.
+    """
     lines = []
     for move in moves:
         verb = "rise" if move["move"] > 0 else "fall"
@@ -245,7 +318,13 @@ class Explanation:
     text: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``gigaplan.explain/1`` document."""
+        """The ``gigaplan.explain/1`` document.
+
+        Returns
+        -------
+        dict
+            The document as plain values.
+        """
         head = {"schema": SCHEMA, "status": self.status, "source": self.source}
         if self.conflicts is not None:
             return {**head, "message": self.message, "conflicts": self.conflicts,
@@ -255,7 +334,18 @@ class Explanation:
 
 
 def explain(scenario: Scenario) -> Explanation:
-    """The explanation of a site: binding limits and marginal values, or its conflicts."""
+    """The explanation of a site: binding limits and marginal values, or its conflicts.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The site and its overrides.
+
+    Returns
+    -------
+    Explanation
+        Binding limits and marginal values, or the conflicts of an infeasible site.
+    """
     bound = scenario.bind()
     base = plan(bound).to_dict()
     if "totals" not in base:

@@ -51,7 +51,22 @@ FIELDS = ("objective.value", "totals.gpus", "power_mw.facility", "power_mw.it",
 
 
 def draw(distributions: list[Distribution], samples: int, seed: int) -> list[dict[str, Any]]:
-    """Every sample's values, drawn key by key in sorted order from one seeded Generator."""
+    """Every sample's values, drawn key by key in sorted order from one seeded Generator.
+
+    Parameters
+    ----------
+    distributions : list of Distribution
+        The uncertain keys and their distributions.
+    samples : int
+        Number of samples [count].
+    seed : int
+        Seed of numpy's Generator.
+
+    Returns
+    -------
+    list of dict
+        Per sample, key to its drawn value.
+    """
     import numpy as np  # lazily: keeps numpy off the start-up path
 
     rng = np.random.default_rng(seed)
@@ -131,7 +146,18 @@ def _catalog_value(field: str, value: Any, parse: Any) -> Any:
 
 
 def run_sample(task: SampleTask) -> dict[str, Any]:
-    """(a) the nominal plan under this sample, and (b) this sample's own optimal plan."""
+    """(a) the nominal plan under this sample, and (b) this sample's own optimal plan.
+
+    Parameters
+    ----------
+    task : SampleTask
+        The sample's values, the scenario and the nominal plan's point.
+
+    Returns
+    -------
+    dict
+        The sample's result line.
+    """
     row: dict[str, Any] = {"sample": task.index}
     try:
         site_values = tuple((k, v) for k, v in task.values if not k.startswith(CATALOG_PREFIX))
@@ -172,7 +198,18 @@ def run_sample(task: SampleTask) -> dict[str, Any]:
 
 
 def percentiles(values: list[float]) -> dict[str, float] | None:
-    """P10, P50, P90 (linear interpolation, numpy's default), mean, min and max."""
+    """P10, P50, P90 (linear interpolation, numpy's default), mean, min and max.
+
+    Parameters
+    ----------
+    values : list of float
+        The sampled values; None entries are left out.
+
+    Returns
+    -------
+    dict of str to float or None
+        ``p10``, ``p50``, ``p90``, ``mean``, ``min`` and ``max``, or None without values.
+    """
     import numpy as np  # lazily: keeps numpy off the start-up path
 
     clean = [v for v in values if v is not None]
@@ -185,7 +222,20 @@ def percentiles(values: list[float]) -> dict[str, float] | None:
 
 
 def histogram(values: list[float], bins: int = 10) -> dict[str, list[float]]:
-    """Bin edges and counts of ``values`` (Nones left out), numpy's ten equal bins."""
+    """Bin edges and counts of ``values`` (Nones left out), numpy's ten equal bins.
+
+    Parameters
+    ----------
+    values : list of float
+        The sampled values.
+    bins : int, default 10
+        Number of equal bins [count].
+
+    Returns
+    -------
+    dict of str to list of float
+        ``edges`` and ``counts``.
+    """
     import numpy as np  # lazily: keeps numpy off the start-up path
 
     clean = [v for v in values if v is not None]
@@ -198,7 +248,18 @@ def histogram(values: list[float], bins: int = 10) -> dict[str, list[float]]:
 def estimate_ranges(bound: Any) -> dict[str, str]:
     """The default uncertainty: ``uniform(low, high)`` over every estimated field, with a
     sourced low-high range, of every SKU the site plans (racks, switches, optics); a range of
-    zero width is a fixed value and is left out (issue 14)."""
+    zero width is a fixed value and is left out (issue 14).
+
+    Parameters
+    ----------
+    bound : BoundSite
+        The site, bound to its catalog.
+
+    Returns
+    -------
+    dict of str to str
+        ``catalog.<sku-id>.<field>`` to its distribution text.
+    """
     parts = [*bound.compute, bound.cpu_rack, bound.storage_rack, bound.switch, bound.optic,
              bound.frontend_switch, bound.storage_switch, bound.management_switch]
     specs = {}
@@ -212,7 +273,36 @@ def estimate_ranges(bound: Any) -> dict[str, str]:
 def montecarlo(scenario: Any, uncertain: dict[str, str], samples: int, seed: int,
                jobs: int = 1, executor: str = "local", scheduler: str | None = None,
                progress: Any = None) -> MonteCarloResult:
-    """Run the study; ``progress`` wraps the result iterator (the CLI's progress bar)."""
+    """Run the study; ``progress`` wraps the result iterator (the CLI's progress bar).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The site and its overrides.
+    uncertain : dict of str to str
+        Key to distribution text, added to the site's ``[uncertainty]`` table.
+    samples : int
+        Number of samples [count].
+    seed : int
+        Seed of numpy's Generator.
+    jobs : int, default 1
+        Parallel workers [count].
+    executor : str, default "local"
+        ``"local"`` or ``"dask"``.
+    scheduler : str or None, default None
+        Address of an existing Dask scheduler.
+    progress : callable or None, default None
+        Wraps the result iterator.
+
+    Returns
+    -------
+    MonteCarloResult
+        The percentiles and histograms of the samples.
+
+    References
+    ----------
+    docs/json.md, "gigaplan.montecarlo/1".
+    """
     scenario = scenario.shipped()  # files read once, here; tasks carry their contents
     bound = scenario.bind()
     specs = dict(bound.site.uncertainty)
@@ -342,7 +432,13 @@ class MonteCarloResult:
     failures: dict[str, int] = dataclass_field(default_factory=dict)  # failed samples by class
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``gigaplan.montecarlo/1`` document."""
+        """The ``gigaplan.montecarlo/1`` document.
+
+        Returns
+        -------
+        dict
+            The document as plain values (docs/json.md, "gigaplan.montecarlo/1").
+        """
         return {"schema": SCHEMA, **asdict(self)}
 
 

@@ -40,7 +40,13 @@ class SweepResult:
                  **line} for combo, line in zip(self.combos, self.lines, strict=True)]
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``gigaplan.sweep/1`` document."""
+        """The ``gigaplan.sweep/1`` document.
+
+        Returns
+        -------
+        dict
+            The document as plain values.
+        """
         return {"schema": SCHEMA, "vary": self.keys, "rows": self.records}
 
 
@@ -62,7 +68,18 @@ def _split(text: str, spec: str) -> tuple[Decimal, str]:
 
 
 def parse_vary(spec: str) -> Vary:
-    """``KEY=START:STOP:STEP`` or ``KEY=A,B,C`` into the values to set ``KEY`` to."""
+    """``KEY=START:STOP:STEP`` or ``KEY=A,B,C`` into the values to set ``KEY`` to.
+
+    Parameters
+    ----------
+    spec : str
+        ``KEY=START:STOP:STEP`` or ``KEY=A,B,C``.
+
+    Returns
+    -------
+    Vary
+        The key and the values to set it to.
+    """
     key, sep, text = spec.partition("=")
     key = key.strip()
     spec = shorten(spec)
@@ -114,7 +131,24 @@ def _render(number: Decimal, currency: str, unit: str) -> Any:
 
 def rows(site: str | Path | None, varies: list[Vary], sets: list[tuple[str, Any]],
          catalogs: tuple[str, ...]) -> list[Row]:
-    """One batch row per combination, the first varied key changing slowest."""
+    """One batch row per combination, the first varied key changing slowest.
+
+    Parameters
+    ----------
+    site : str, pathlib.Path or None
+        The site file; the embedded default site when None.
+    varies : list of Vary
+        The varied keys.
+    sets : list of tuple of (str, Any)
+        Overrides applied to every row.
+    catalogs : tuple of str
+        User catalog files.
+
+    Returns
+    -------
+    list of Row
+        One batch row per combination.
+    """
     total = 1
     for vary in varies:
         total *= len(vary.values)
