@@ -17,6 +17,18 @@ def escaped(text: str, *, keep_newlines: bool = False) -> str:
 
     ``keep_newlines`` keeps ``\\n`` for text a renderer composed from several lines; escape
     each user string on its own before composing it.
+
+    Parameters
+    ----------
+    text : str
+        The string to show.
+    keep_newlines : bool, default False
+        Keep ``\\n`` as a line break instead of escaping it.
+
+    Returns
+    -------
+    str
+        ``text`` itself when every character is printable, else its escaped copy.
     """
     if text.isprintable():
         return text

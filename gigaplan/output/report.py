@@ -30,9 +30,23 @@ from gigaplan.studies.sweep import SweepResult
 
 
 def Text(text: str = "", **kwargs: Any) -> RichText:
-    """A rich Text of ``text`` with every control character escaped: user
-    strings (names, file names) never reach the terminal raw. Newlines a renderer composed
-    stay; user strings with newlines of their own go through :func:`_user` first."""
+    """A rich Text of ``text`` with every control character escaped.
+
+    User strings (names, file names) never reach the terminal raw. Newlines a renderer
+    composed stay; user strings with newlines of their own go through :func:`_user` first.
+
+    Parameters
+    ----------
+    text : str, default ""
+        The cell or line text.
+    **kwargs
+        Passed to :class:`rich.text.Text` (style, justify, ...).
+
+    Returns
+    -------
+    rich.text.Text
+        The escaped text.
+    """
     return RichText(escaped(str(text), keep_newlines=True), **kwargs)
 
 
