@@ -31,6 +31,7 @@ from gigaplan.errors import (
     GigaplanError,
     InputError,
 )
+from gigaplan.inputs.units import counted
 from gigaplan.kinds import Basis, Objective, OutputFormat
 from gigaplan.output.escape import escaped
 from gigaplan.version import __version__
@@ -491,17 +492,19 @@ def run_rows(rows: Iterable[Any], jobs: int, executor: Executor = Executor.LOCAL
                              total)
 
 
-def run_summary(command: str, noun: str, tally: Mapping[str, int], seconds: float) -> str:
+def run_summary(command: str, noun: tuple[str, str], tally: Mapping[str, int],
+                seconds: float) -> str:
     """One line for the end of a batch, sweep or Monte Carlo run (``tally``: rows by status):
-    how many were planned, infeasible, stopped by the time limit or in error, and the time."""
+    how many were planned, infeasible, stopped by the time limit or in error, and the time.
+    ``noun`` is what was counted, singular and plural (``("row", "rows")``)."""
     counts = {status: count for status, count in tally.items() if count}
     total = sum(counts.values())
     parts = [f"{counts.pop('optimal', 0):,} planned",
              f"{counts.pop('infeasible', 0):,} infeasible"]
     if counts.get("time_limit"):
         parts.append(f"{counts.pop('time_limit'):,} stopped at the time limit")
-    parts.append(f"{sum(counts.values()):,} errors")
-    return f"{command}: {total:,} {noun}: {', '.join(parts)}; {seconds:.1f} s"
+    parts.append(counted(sum(counts.values()), "error"))
+    return f"{command}: {counted(total, *noun)}: {', '.join(parts)}; {seconds:.1f} s"
 
 
 def main() -> None:

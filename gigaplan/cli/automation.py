@@ -278,7 +278,8 @@ def batch_command(
     if resume:
         stderr_console().print(f"{counts['rows'] - counts['todo']} rows already done, "
                                f"{counts['todo']} planned")
-    stderr_console().print(run_summary("batch", "rows", tally, time.perf_counter() - started))
+    stderr_console().print(run_summary("batch", ("row", "rows"), tally,
+                                       time.perf_counter() - started))
     if sum(tally.values()) - tally["optimal"]:
         raise typer.Exit(EXIT_REQUIREMENT_FAILED)
 
@@ -352,7 +353,8 @@ def sweep_command(
     else:
         write_output(serialize.render_data(result, format.value), output)
     tally = Counter(line["status"] for line in lines)
-    stderr_console().print(run_summary("sweep", "combinations", tally, seconds))
+    stderr_console().print(run_summary("sweep", ("combination", "combinations"), tally,
+                                       seconds))
     if len(lines) - tally["optimal"]:
         raise typer.Exit(EXIT_REQUIREMENT_FAILED)
 
@@ -416,7 +418,8 @@ def montecarlo_command(
     feasible = round((result.optimal_plans["feasible_probability"] or 0) * (samples - errors))
     tally = Counter({"optimal": feasible, "infeasible": samples - errors - feasible,
                      "error": errors})
-    stderr_console().print(run_summary("montecarlo", "samples re-planned", tally, seconds)
+    stderr_console().print(run_summary("montecarlo", ("sample re-planned", "samples re-planned"),
+                                       tally, seconds)
                            + ("; see 'errors' in --format json" if errors else ""))
     if errors:
         classes = ", ".join(f"{count} {name}" for name, count in result.failures.items())

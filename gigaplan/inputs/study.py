@@ -134,8 +134,10 @@ def load_study(path: Path, catalog: Catalog, overrides: tuple[tuple[str, Any], .
         raw: dict[str, Any] = {}
         if "file" in entry:
             raw = read_toml(path.parent / str(entry["file"]), SiteError)
-        raw = apply_overrides(raw, [*flatten(inline, keep=TABLE_VALUES), ("objective", objective),
-                                    *overrides])
+        # the site's own name: its file's, else the study's name for it
+        named = [] if "name" in raw else [("name", name)]
+        raw = apply_overrides(raw, [*named, *flatten(inline, keep=TABLE_VALUES),
+                                    ("objective", objective), *overrides])
         source = f"{path} [sites.{name}]"
         try:
             site = validate_site(raw, source)

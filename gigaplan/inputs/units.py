@@ -210,6 +210,29 @@ def _split(text: str) -> tuple[float, str, bool] | None:
 MAX_QUANTITY_CHARS = 400  # format_quantity writes at most ~340 (5e-324 W, no exponent)
 
 
+def counted(count: int, noun: str, plural: str | None = None, *, signed: bool = False) -> str:
+    """``count`` and its noun, singular for one: ``1 rack``, ``+52 racks``, ``-1 error``.
+
+    Parameters
+    ----------
+    count : int
+        The number [count].
+    noun : str
+        The singular noun, such as ``"gb300-nvl72 rack"``.
+    plural : str or None, default None
+        The plural when it is not ``noun + "s"``.
+    signed : bool, default False
+        Show a ``+`` before a positive count (a change).
+
+    Returns
+    -------
+    str
+        The count with thousands separators and the fitting noun.
+    """
+    word = noun if abs(count) == 1 else (plural if plural is not None else noun + "s")
+    return f"{count:+,} {word}" if signed else f"{count:,} {word}"
+
+
 def shorten(text: str, limit: int = 60) -> str:
     """``text`` cut to ``limit`` characters for a message, saying how long it was.
 

@@ -391,6 +391,32 @@ def _number(value: float) -> str:
 
 # --- check, sweep, explain, diff ------------------------------------------------------------
 
+_UNIT_DIMENSIONS = {"USD": Dimension.MONEY, "MW": Dimension.POWER, "kW": Dimension.POWER,
+                    "m2": Dimension.AREA, "PB": Dimension.DATA, "TB": Dimension.DATA}
+
+
+def with_unit(value: float, unit: str) -> str:
+    """A value with its unit, as people write it: ``$59.9966B``, ``1.2 GW``, ``7,141 racks``.
+
+    Parameters
+    ----------
+    value : float
+        The value, in ``unit``.
+    unit : str
+        Its unit as a plan's ``constraints`` give it (``USD``, ``MW``, ``racks``; ``""`` for
+        a bare count).
+
+    Returns
+    -------
+    str
+        The text: six significant digits with a fitting prefix, or the number and the unit.
+    """
+    dimension = _UNIT_DIMENSIONS.get(unit)
+    if dimension is not None:
+        return format_quantity(value, dimension, unit)
+    return f"{human(value)} {unit}".strip()
+
+
 
 def human(value: float) -> str:
     """A number for people: thousands separators from 1,000 up, six digits below.
@@ -623,8 +649,9 @@ def study_renderable(result: StudyResult | ReferenceResult) -> RenderableType:
         right=(2, 3, 4))]
     if result.constraints:
         parts.append(_table("Study limits", ("constraint", "used", "limit", "slack", "binds"), [
-            (row.name, human(row.used), f"{row.sense} {human(row.limit)}",
-             human(row.slack), "yes" if row.binding else "no")
+            (row.name, with_unit(row.used, row.unit),
+             f"{row.sense} {with_unit(row.limit, row.unit)}", with_unit(row.slack, row.unit),
+             "yes" if row.binding else "no")
             for row in result.constraints], right=(1, 2, 3)))
     return Group(*parts)
 

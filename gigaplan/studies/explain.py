@@ -18,7 +18,7 @@ from gigaplan.formulation.model import Expr, Layout, Model, Row
 from gigaplan.inputs.requirements import FIELDS, parse_requirement
 from gigaplan.inputs.scenario import Scenario
 from gigaplan.inputs.site import BoundSite
-from gigaplan.inputs.units import Dimension, format_quantity
+from gigaplan.inputs.units import Dimension, counted, format_quantity
 from gigaplan.kinds import TOLERANCE
 from gigaplan.planner import plan
 from gigaplan.solve import SolveStatus, run_milp
@@ -122,10 +122,16 @@ def _sentence(limit: Limit, step: float, delta: dict[str, Any] | None, unit: str
         return f"+{shown} of {limit.label}: the site becomes infeasible"
     if not delta["racks"] and abs(delta["objective"]) < 1e-9:
         return f"{limit.label} is not binding: +{shown} changes nothing"
-    parts = [f"{count:+,} {sku} racks" for sku, count in sorted(delta["racks"].items())]
-    parts.append(f"{delta['gpus']:+,} GPUs")
+    parts = _rack_changes(delta)
     parts.append(f"{'+' if delta['objective'] >= 0 else '-'}{_n(abs(delta['objective']))} {unit}")
     return f"+{shown} of {limit.label} -> " + ", ".join(parts)
+
+
+def _rack_changes(delta: dict[str, Any]) -> list[str]:
+    """``+52 gb300-nvl72 racks``, ``+1 grace-cpu-rack rack``, then the change in GPUs."""
+    return [*(counted(count, f"{sku} rack", signed=True)
+              for sku, count in sorted(delta["racks"].items())),
+            counted(delta["gpus"], "GPU", signed=True)]
 
 
 def marginals(scenario: Scenario, base: dict[str, Any], bound: BoundSite) -> list[dict[str, Any]]:
@@ -181,8 +187,7 @@ def _requirement_marginal(scenario: Scenario, base: dict[str, Any], bound: Bound
     sentence = (f"requirement '{text}' is not binding: {direction} its bound by {step:,.6g} "
                 "changes nothing") if not changed else (
         f"{direction} the bound of '{text}' by {step:,.6g} -> "
-        + ", ".join([*(f"{c:+,} {s} racks" for s, c in sorted(delta["racks"].items())),
-                     f"{delta['gpus']:+,} GPUs", f"{delta['objective']:+,.6g} {unit}"]))
+        + ", ".join([*_rack_changes(delta), f"{delta['objective']:+,.6g} {unit}"]))
     return {"limit": text, "label": "requirement", "value": requirement.value, "step": step,
             "unit": FIELDS.get(requirement.field, (None, ""))[1], "delta": delta,
             "binding": bool(changed), "text": sentence}
