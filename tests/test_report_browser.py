@@ -128,7 +128,7 @@ def test_default_site_report(browser: Any, tmp_path: Path) -> None:
     for key, (value, _) in values.items():
         assert json.loads(value) == lookup(plan, key), key
     assert values["totals.gpus"][1] == "377,424"
-    assert values["cost.capex_usd"][1] == "$32.60B"
+    assert values["cost.capex_usd"][1] == "$32.77B"
     assert page.locator("#marginals-table tbody tr").count() >= 1
     screenshot(page, path, "default")
     page.close()

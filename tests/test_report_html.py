@@ -41,7 +41,7 @@ def test_default_plan_has_every_section_and_chart() -> None:
     plan = doc("default")
     assert f'data-key="totals.gpus" data-value="{plan["totals"]["gpus"]}"' in page
     assert ">377,424<" in page
-    assert fmt_usd(plan["cost"]["capex_usd"]) == "$32.60B"
+    assert fmt_usd(plan["cost"]["capex_usd"]) == "$32.77B"
     # every estimate in the catalog table is marked
     assert page.count('title="estimate"') == sum(
         len([k for k in e["estimates"] if e.get(k) is not None and k in {
