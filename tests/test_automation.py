@@ -222,17 +222,16 @@ def test_explain_infeasible_site_says_how_far_limits_must_move(run):
                  "--format", "json")
     assert result.exit_code == 4
     data = parse_json(result)
-    (move,) = [m for m in data["conflicts"] if m["limit"] == "totals.gpus >= 10000"] or \
-        [m for m in data["conflicts"] if m["limit"] == "power.budget"]
-    assert move["move"] != 0
-    # the elastic answer is itself feasible: moving that limit by that much gives a plan
-    if move["limit"] == "power.budget":
-        fixed = run("plan", "--power", f"{move['to'] + 0.01}MW", "--require",
-                    "totals.gpus >= 10000")
-    else:
-        fixed = run("plan", "--power", "10MW", "--require",
-                    f"totals.gpus >= {int(move['to'])}")
-    assert fixed.exit_code == 0
+    alone = {entry["limit"]: entry for entry in data["alternatives"]
+             if entry["sufficient_alone"]}
+    assert set(alone) == {"power.budget", "totals.gpus >= 10000"}
+    assert data["combination"] is None
+    # each answer is itself feasible: moving that limit alone to its value gives a plan
+    power = alone["power.budget"]["proposed"]
+    assert run("plan", "--power", f"{power}MW", "--require", "totals.gpus >= 10000"
+               ).exit_code == 0
+    floor = alone["totals.gpus >= 10000"]["requirement"]
+    assert run("plan", "--power", "10MW", "--require", floor).exit_code == 0
 
 
 def test_diff_of_a_file_with_itself_shows_no_change(run, site):
