@@ -28,6 +28,7 @@ from typing import Any
 from gigaplan.errors import VerificationError
 from gigaplan.fdguard import solver_output_off
 from gigaplan.formulation.fabric import fabric_report
+from gigaplan.formulation.media import media_report
 from gigaplan.formulation.model import INF, Expr, Model, Row, collector_paused
 from gigaplan.inputs.site import BoundSite
 from gigaplan.kinds import TOLERANCE
@@ -689,6 +690,7 @@ def read_plan(model: Model, x: list[float], status: SolveStatus, info: SolverInf
         "planes": bound.site.network.planes,
         "endpoints_per_plane": _count(parts.fabric.endpoints_per_plane.value(x)),
         **fabric_report(model, x),
+        "media": media_report(model, x),
     })
     power = _section(values, "power_mw")
     power["redundancy_reserve"] = parts.power.redundancy_reserve_mw

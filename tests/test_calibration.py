@@ -85,7 +85,8 @@ def test_a_named_switch_gets_an_optic_that_matches_its_ports():
 
 def test_auxiliary_networks_are_sized_per_gpu():
     # 720 GPUs: front-end 3 x 720 x 200 / (64 x 800) = 8.4 -> 9 SN5600; storage
-    # 3 x 720 x 12.5 / 51,200 = 0.53 -> 1; management 720 / 36 = 20 SN2201.
+    # 3 x 720 x 12.5 / 51,200 = 0.53 -> 1; management: each GB300 NVL72 carries its own two
+    # SN2201 (20 in all), fed from the rack's busbar: counted and priced, not powered again.
     site = bound_site({"power": {"budget": 100}, "storage": {"enabled": False},
                        "cpu": {"enabled": False}}, overrides={
         "compute.skus": ["gb300-nvl72"], "compute.min_racks": {"gb300-nvl72": 10},
@@ -95,11 +96,44 @@ def test_auxiliary_networks_are_sized_per_gpu():
     assert (net["frontend_switches"], net["storage_switches"], net["management_switches"]) \
         == (math.ceil(3 * 720 * 200 / 51_200), 1, 20)
     catalog = load_catalog()
-    power_kw = (10 * catalog.get("spectrum-x-sn5600").power_max_w
-                + 20 * catalog.get("spectrum-sn2201").power_max_w) / 1000
+    sn5600, sn2201 = catalog.get("spectrum-x-sn5600"), catalog.get("spectrum-sn2201")
+    power_kw = 10 * sn5600.power_max_w / 1000
     assert net["auxiliary_power_kw"] == pytest.approx(power_kw)
     assert result.power_mw["auxiliary_networks"] == pytest.approx(power_kw / 1000)
+    # the in-rack switches take no network rack: 10 SN5600 x 2U = 20U, one rack
+    assert net["auxiliary_racks"] == 1
+    assert result.cost["capex_breakdown_usd"]["auxiliary_networks"] == pytest.approx(
+        10 * sn5600.price_usd + 20 * sn2201.price_usd)
     assert net["dpus"] == 10 * 18  # one BlueField-3 per GB300 compute tray
+
+
+def test_nvl72_racks_carry_their_management_switches_in_their_power():
+    catalog = load_catalog()
+    for sku_id in ("gb300-nvl72", "gb200-nvl72"):
+        assert catalog.get(sku_id).management_switch_count == 2
+    # before: 2 x 98 W per NVL72 rack counted again in the management line
+    one = plan(bound_site({"power": {"budget": 100}}, overrides={
+        "compute.skus": ["gb300-nvl72"], "compute.min_racks": {"gb300-nvl72": 1},
+        "compute.max_racks": {"gb300-nvl72": 1}, "network.frontend_gbps_per_gpu": 0,
+        "network.storage_gbps_per_gpu": 0}))
+    assert one.network["management_switches"] == 2
+    assert one.network["auxiliary_power_kw"] == 0
+    assert one.network["auxiliary_racks"] == 0
+
+
+def test_racks_without_in_rack_management_switches_power_the_line():
+    # 4 HGX H100 racks of 32 GPUs: 128 / 36 -> 4 SN2201, each at its 150 W maximum
+    catalog = load_catalog()
+    hgx = catalog.get("hgx-h100-rack")
+    assert hgx.management_switch_count == 0
+    result = plan(bound_site({"power": {"budget": 100}}, overrides={
+        "compute.skus": [hgx.id], "compute.min_racks": {hgx.id: 4},
+        "compute.max_racks": {hgx.id: 4}, "network.frontend_gbps_per_gpu": 0,
+        "network.storage_gbps_per_gpu": 0}))
+    count = math.ceil(4 * hgx.gpu_count / 36)
+    assert result.network["management_switches"] == count
+    assert result.network["auxiliary_power_kw"] == pytest.approx(
+        count * catalog.get("spectrum-sn2201").power_max_w / 1000)
 
 
 def test_auxiliary_networks_switch_off_with_a_zero_ratio():
@@ -153,17 +187,49 @@ def test_switches_keep_typical_and_maximum_power():
 
 def test_planes_grow_when_one_plane_cannot_connect_every_gpu():
     # A 64-port NDR QM9700 holds 64^3/4 = 65,536 400G GPUs in one 3-tier plane; 1.2 GW of
-    # GB200 feeds ~500,000 (the bound, budget / rack power, ~536,000), so the site gets more
-    # planes: 2 of 200G hold 524,288 per plane, 4 of 100G 4,194,304.
+    # GB200 feeds ~500,000, so the site gets more planes: 2 of 200G hold 524,288 per plane,
+    # 4 of 100G 4,194,304. Before issue 14's least-support bound the site got 4 (budget /
+    # rack power alone, ~536,000 GPUs).
     big = bound_site({"power": {"budget": "1.2 GW"}}, overrides={"compute.skus": ["gb200-nvl72"]})
-    assert big.site.network.planes == 4
+    assert big.site.network.planes == 2
     small = bound_site({"power": {"budget": "100 MW"}},
                        overrides={"compute.skus": ["gb200-nvl72"]})
     assert small.site.network.planes == 1
     pinned = bound_site({"power": {"budget": "1.2 GW"}},
                         overrides={"compute.skus": ["gb200-nvl72"], "network.planes": 1})
     assert pinned.site.network.planes == 1
-    assert plan(pinned).totals["gpus"] <= 65_536 < plan(big).totals["gpus"]
+    result = plan(big)
+    assert plan(pinned).totals["gpus"] <= 65_536 < result.totals["gpus"] < 524_288
+    four = plan(bound_site({"power": {"budget": "1.2 GW"}}, overrides={
+        "compute.skus": ["gb200-nvl72"], "network.planes": 4}))
+    assert result.objective["value"] >= four.objective["value"] * (1 - 1e-9)
+
+
+def test_the_least_support_bound_is_below_what_a_plan_draws():
+    # each GB200 rack's least share of switches, CPU pool, storage and auxiliary switches is
+    # at most what the 1.2 GW plan draws beside its racks, per rack
+    from gigaplan.inputs.site import least_support_kw
+
+    bound = bound_site({"power": {"budget": "1.2 GW"}},
+                       overrides={"compute.skus": ["gb200-nvl72"]})
+    sku = bound.compute[0]
+    floor = least_support_kw(bound.site, sku, bound.switch, bound.cpu_rack, bound.storage_rack,
+                             {"frontend_switch": bound.frontend_switch,
+                              "storage_switch": bound.storage_switch,
+                              "management_switch": bound.management_switch})
+    result = plan(bound)
+    racks = result.totals["compute_racks"]
+    drawn_kw = (result.power_mw["it"] - result.power_mw["compute"]) * 1000 / racks
+    assert 0 < floor <= drawn_kw
+    # fabric share alone: 72 x 400 x 3 / (64 x 400) QM9700 x 747 W = 2.52 kW
+    assert floor > 72 * 400 * 3 / (64 * 400) * 0.747
+
+
+def test_auto_planes_never_shrink_with_more_power():
+    planes = [bound_site({"power": {"budget": f"{gw} GW"}}, overrides={
+        "compute.skus": ["gb200-nvl72"]}).site.network.planes
+        for gw in (0.05, 0.1, 0.2, 0.4, 0.8, 1.2, 1.3, 2, 4, 8)]
+    assert planes == sorted(planes) and planes[0] == 1 and planes[-1] >= 4
 
 
 def test_a_split_module_serves_every_slower_port_end():

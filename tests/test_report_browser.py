@@ -127,8 +127,8 @@ def test_default_site_report(browser: Any, tmp_path: Path) -> None:
             "cost.usd_per_gpu_hour", "workload.tokens_per_second"} <= set(values)
     for key, (value, _) in values.items():
         assert json.loads(value) == lookup(plan, key), key
-    assert values["totals.gpus"][1] == "374,544"
-    assert values["cost.capex_usd"][1] == "$32.60B"
+    assert values["totals.gpus"][1] == "377,424"
+    assert values["cost.capex_usd"][1] == "$32.77B"
     assert page.locator("#marginals-table tbody tr").count() >= 1
     screenshot(page, path, "default")
     page.close()

@@ -40,8 +40,8 @@ def test_default_plan_has_every_section_and_chart() -> None:
     # the headline cards carry the JSON values they show
     plan = doc("default")
     assert f'data-key="totals.gpus" data-value="{plan["totals"]["gpus"]}"' in page
-    assert ">374,544<" in page
-    assert fmt_usd(plan["cost"]["capex_usd"]) == "$32.60B"
+    assert ">377,424<" in page
+    assert fmt_usd(plan["cost"]["capex_usd"]) == "$32.77B"
     # every estimate in the catalog table is marked
     assert page.count('title="estimate"') == sum(
         len([k for k in e["estimates"] if e.get(k) is not None and k in {

@@ -57,7 +57,7 @@ def test_plan_workbook_has_one_sheet_per_table_with_real_numbers(tmp_path: Path)
     assert [c["limit"] for c in limits] == [c["name"] for c in plan["constraints"]]
     assert [c["binding"] for c in limits] == [c["binding"] for c in plan["constraints"]]
     summary = {r["JSON key"]: r["value"] for r in table(book["Summary"])}
-    assert summary["totals.gpus"] == 374_544
+    assert summary["totals.gpus"] == 377_424
     assert summary["cost.usd_per_gpu_hour"] == plan["cost"]["usd_per_gpu_hour"]
     inputs = {r["site key (site-file units)"]: r["value"] for r in table(book["Inputs"])}
     assert inputs["power.budget"] == 1000 and inputs["power.pue"] == 1.22
@@ -119,7 +119,7 @@ def test_report_command_reads_json_from_a_file_and_stdin(tmp_path: Path) -> None
     assert from_file.exit_code == 0 and from_file.stdout.startswith("<!DOCTYPE html>")
     from_stdin = invoke("report", "-", input=json.dumps(doc("default")))
     assert from_stdin.stdout == from_file.stdout
-    assert 'data-value="374544"' in from_file.stdout
+    assert 'data-value="377424"' in from_file.stdout
 
 
 @pytest.mark.parametrize(("args", "stdin", "message"), [

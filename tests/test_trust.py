@@ -61,7 +61,8 @@ def fabric_groups(site, counts):
 
 
 def shapes(site, rate, endpoints):
-    """Every valid (tiers, leaf, spine, core, links) of one group's fat tree, least counts."""
+    """Every valid (tiers, leaf, spine, core, links, tier links) of one group's fat tree, least
+    counts; tier links are the nic-leaf, leaf-spine and spine-core links per plane."""
     sw = site.switch
     k = int(sw.port_count * sw.port_gbps / rate + 1e-9)
     k -= k % 2
@@ -72,30 +73,46 @@ def shapes(site, rate, endpoints):
     found = []
     if leaves <= k:
         spine = min(x for x in divisors(u) if k * x >= u * leaves)
-        found.append((2, leaves, spine, 0, endpoints + u * leaves))
+        found.append((2, leaves, spine, 0, endpoints + u * leaves,
+                      {"nic-leaf": endpoints, "leaf-spine": u * leaves, "spine-core": 0}))
     if leaves <= k * k // 2:
         agg = math.ceil(u * leaves / (k // 2))
         core = math.ceil((k // 2) * agg / k)
-        found.append((3, leaves, agg, core, endpoints + u * leaves + (k // 2) * agg))
+        found.append((3, leaves, agg, core, endpoints + u * leaves + (k // 2) * agg,
+                      {"nic-leaf": endpoints, "leaf-spine": u * leaves,
+                       "spine-core": (k // 2) * agg}))
     return found
 
 
 def network_options(site, counts):
-    """Every combination of group shapes: (switches, optics, network kW, racks, shapes)."""
+    """Every combination of group shapes: (switches, link-end units, network kW, racks,
+    shapes, link-end USD)."""
     groups = fabric_groups(site, counts)
     if site.switch is None or not groups:
-        return [(0, 0, 0.0, 0, ())]
-    sw, optic, planes = site.switch, site.optic, site.site.network.planes
+        return [(0, 0, 0.0, 0, (), 0.0)]
+    sw, planes = site.switch, site.site.network.planes
     options = []
     for combo in itertools.product(*(shapes(site, r, e) for r, e in sorted(groups.items()))):
-        switches = planes * sum(leaf + spine + core for _, leaf, spine, core, _ in combo)
-        # a split module serves every slower port-end (issue 14): 2 x 400G runs 4 x 200G
-        optics = math.ceil(sum(2 * planes * shape[4] / optic_ends(optic, rate)
-                               for (rate, _), shape in zip(sorted(groups.items()), combo,
-                                                           strict=True)) - 1e-9) if optic else 0
-        kw = sw.power_w / 1000 * switches + (optic.power_w / 1000 * optics if optic else 0)
+        switches = planes * sum(shape[1] + shape[2] + shape[3] for shape in combo)
+        units = kw = usd = 0.0
+        # per tier and end, the least units (issue 14, link media): a split unit serves every
+        # slower port-end; only the switch ends draw network power
+        for media in site.media:
+            for unit, per_link, powered in ((media.switch_end,
+                                             1 if media.tier == "nic-leaf" else 2, True),
+                                            (media.nic_end, 1, False)):
+                if unit is None:
+                    continue
+                need = math.ceil(sum(per_link * planes * shape[5][media.tier]
+                                     / optic_ends(unit, rate)
+                                     for (rate, _), shape in zip(sorted(groups.items()), combo,
+                                                                 strict=True)) - 1e-9)
+                units += need
+                usd += need * unit.price_usd
+                kw += need * unit.power_w / 1000 if powered else 0.0
+        kw += sw.power_w / 1000 * switches
         racks = math.ceil(sw.height_u * switches / site.site.network.rack_u)
-        options.append((switches, optics, kw, racks, combo))
+        options.append((switches, int(units), kw, racks, combo, usd))
     return options
 
 
@@ -103,24 +120,30 @@ def optic_ends(optic, rate):
     return optic.port_end_count * max(1, int(optic.gbps_per_end // rate + 1e-9))
 
 
-def auxiliary(site, gpus):
+def auxiliary(site, gpus, counts=None):
     """Least front-end, storage and management switches for ``gpus``, their kW, USD and racks
-    (docs/model.md, auxiliary networks)."""
-    net, counts, kw, usd, height = site.site.network, [], 0.0, 0.0, 0
+    (docs/model.md, auxiliary networks); racks in ``counts`` that carry their own management
+    switches bring them, inside their power and space."""
+    net, out, kw, usd, height = site.site.network, [], 0.0, 0.0, 0
+    counts = counts or {}
+    in_rack = sum(sku.management_switch_count * counts.get(sku.id, 0) for sku in site.compute)
+    outside = gpus - sum(sku.gpu_count * counts.get(sku.id, 0) for sku in site.compute
+                         if sku.management_switch_count)
     for sw, ratio, management in ((site.frontend_switch, net.frontend_gbps_per_gpu, False),
                                   (site.storage_switch, net.storage_gbps_per_gpu, False),
                                   (site.management_switch, net.gpus_per_management_switch,
                                    True)):
         if sw is None or ratio <= 0:
-            counts.append(0)
+            out.append(0)
             continue
-        need = gpus / ratio if management else 3 * ratio * gpus / (sw.port_count * sw.port_gbps)
+        need = outside / ratio if management else \
+            3 * ratio * gpus / (sw.port_count * sw.port_gbps)
         count = max(0, math.ceil(need - 1e-9))
-        counts.append(count)
+        out.append(count + (in_rack if management else 0))
         kw += count * (sw.power_max_w or sw.power_w) / 1000
-        usd += count * sw.price_usd
+        usd += (count + (in_rack if management else 0)) * sw.price_usd
         height += count * sw.height_u
-    return counts, kw, usd, math.ceil(height / net.rack_u - 1e-9)
+    return out, kw, usd, math.ceil(height / net.rack_u - 1e-9)
 
 
 def support_racks(site, gpus):
@@ -157,7 +180,7 @@ def assert_least_counts(site, result):
     assert not any(o[0] <= reported[0] and o[1] <= reported[1] and o[:2] != reported
                    for o in options)
     assert net.get("racks", 0) == matching[0][3]
-    aux_counts, _, _, aux_racks = auxiliary(site, gpus)
+    aux_counts, _, _, aux_racks = auxiliary(site, gpus, counts)
     assert [net.get(f"{name}_switches", 0) for name in ("frontend", "storage", "management")] \
         == aux_counts
     assert net.get("auxiliary_racks", 0) == aux_racks
@@ -175,7 +198,9 @@ def test_allowing_gb200_beside_gb300_does_not_lower_the_default_plan():
         "compute.skus": ["gb300-nvl72"]}))
     two = plan(bound_site({"power": {"budget": "1 GW"}}, overrides={
         "compute.skus": ["gb300-nvl72", "gb200-nvl72"]}))
-    assert one.totals["gpus"] == 374_544  # 359,352 before the network calibration (issue 14)
+    # 359,352 before the network calibration (issue 14), 374,544 before link media per tier
+    # and in-rack management switches
+    assert one.totals["gpus"] == 377_424
     assert two.objective["value"] >= one.objective["value"]
     if built(two).get("gb200-nvl72", 0) == 0:
         # no GB200 built: the fabric is GB300's, 800 Gb/s ports, radix 144
@@ -340,20 +365,20 @@ def enumerate_plans(site):
         kw += cpu * site.cpu_rack.power_kw + storage * site.storage_rack.power_kw
         equipment = sum(sku.price_usd * n for sku, n in zip(site.compute, vector, strict=True))
         equipment += cpu * site.cpu_rack.price_usd + storage * site.storage_rack.price_usd
-        _, aux_kw, aux_usd, aux_racks = auxiliary(site, gpus)
+        _, aux_kw, aux_usd, aux_racks = auxiliary(site, gpus, counts)
         kw += aux_kw
         equipment += aux_usd
         fp4 = sum(sku.dense_pflops("fp4") * n for sku, n in zip(site.compute, vector,
                                                                strict=True))
-        for switches, optics, net_kw, net_racks, _ in network_options(site, counts):
+        for switches, _, net_kw, net_racks, _, optics_usd in network_options(site, counts):
             it = kw + net_kw
             if pue * it > usable_kw * (1 + 1e-9):
                 continue
             racks = sum(vector) + cpu + storage + net_racks + aux_racks
             if s.space.rack_positions is not None and racks > s.space.rack_positions:
                 continue
-            capex = (equipment + switches * site.switch.price_usd
-                     + optics * site.optic.price_usd + facility_per_kw * it)
+            capex = (equipment + switches * site.switch.price_usd + optics_usd
+                     + facility_per_kw * it)
             if s.budget.capex_usd is not None and capex > s.budget.capex_usd * (1 + 1e-9):
                 continue
             key = (round(fp4, 6), -round(capex, 2))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from gigaplan.formulation.media import define_media
 from gigaplan.formulation.model import (
     Expr,
     FabricGroup,
@@ -19,7 +20,6 @@ from gigaplan.formulation.model import (
     Row,
     total,
 )
-from gigaplan.inputs.catalog import Optic
 
 
 def fabric_groups(model: Model) -> list[FabricGroup]:
@@ -65,28 +65,6 @@ def fabric_groups(model: Model) -> list[FabricGroup]:
         groups.append(FabricGroup(f"{rate:g}G", rate, radix, down, radix - down,
                                   tuple(members[rate])))
     return groups
-
-
-def optic_ends(optic: Optic, rate_gbps: float) -> int:
-    """Port-ends one module serves at ``rate_gbps``: a split module serves every slower end.
-
-    Parameters
-    ----------
-    optic : Optic
-        The optic module.
-    rate_gbps : float
-        The port rate it serves [Gb/s].
-
-    Returns
-    -------
-    int
-        Port-ends per module [count].
-
-    References
-    ----------
-    docs/model.md, "Compute fabric".
-    """
-    return optic.port_end_count * max(1, int(optic.gbps_per_end // rate_gbps + 1e-9))
 
 
 def divisors(number: int) -> list[int]:
@@ -194,14 +172,16 @@ NETWORK_FIELDS = ("network.tiers", "network.leaf_switches", "network.spine_switc
 def define_fabric(model: Model) -> FabricParts:
     """The compute fabric: one fat tree per group (:func:`define_tree`), its optics and racks.
 
-    - optics: ``ends·O ≥ 2·p·Σ_g (E_g + u_g·L_g + (k_g/2)·A_g)``: both ends of every link;
+    - link ends per tier (modules, cable ends, co-packaged optics):
+      :func:`~gigaplan.formulation.media.define_media`;
     - network racks: ``rack_u·R ≥ height_u·switches``; racks cost nothing, so after the solve
       ``R`` is set to exactly ``⌈height_u·switches ÷ rack_u⌉`` (:attr:`Model.least`; before,
       it floated). A band row ``rack_u·R − height_u·switches ≤ rack_u − 1`` would pin it in
       the MILP too, but doubled HiGHS's time on the default site;
     - tiers ``T``: ``T ≥ 2 + t3_g`` for each group and ``T ≤ 2 + Σ t3_g`` (the deepest tree).
 
-    Switches and optics draw ``power_w`` each; every count is multiplied by the planes ``p``.
+    Switches and switch-end modules draw ``power_w`` each; every count is multiplied by the
+    planes ``p``.
 
     Parameters
     ----------
@@ -233,24 +213,8 @@ def define_fabric(model: Model) -> FabricParts:
     core = total(tree.core for tree in trees)
     switches = planes * (leaf + spine + core)
     network_kw = switch.power_w / 1000 * switches
-    optic = bound.optic
-    if optic is not None:
-        # a module split to slower ports serves more of them: an 800G twin-port (2 x 400G)
-        # module runs 4 x 200G at the same 17 W (NVIDIA LinkX datasheet); so each tree's
-        # links need 2·p·links ÷ ends_g modules, ends_g = port-ends × ⌊gbps_per_end ÷ rate_g⌋
-        per_link = {id(tree): 2 * planes / optic_ends(optic, tree.group.rate_gbps)
-                    for tree in trees}
-        need = total(per_link[id(tree)] * tree.links for tree in trees)
-        upper = math.ceil(sum(per_link[id(tree)] * tree.links_max for tree in trees)) + 1
-        (optics,) = layout.add("optic-count", upper=upper)
-        model.add_row(Row("optics-port-ends", "optical modules for the port-ends",
-                          optics - need, lower=0.0, unit="modules", report=False))
-        network_kw = network_kw + optic.power_w / 1000 * optics
-        fields["cost.capex_breakdown_usd.optics"] = optic.price_usd * optics
-        fields["network.optics"] = optics
-    else:
-        fields["cost.capex_breakdown_usd.optics"] = Expr()
-        fields["network.optics"] = Expr()
+    media = define_media(model, trees)
+    network_kw = network_kw + total(line.power_kw for line in media)
     rack_u = bound.site.network.rack_u
     switches_max = planes * sum(tree.switches_max for tree in trees)
     (racks,) = layout.add("network-rack-count",
@@ -263,9 +227,6 @@ def define_fabric(model: Model) -> FabricParts:
             model.add_support(sku_id, tree.leaf, ports * tree.switches_per_endpoint)
             model.add_support(sku_id, racks, planes * ports * tree.switches_per_endpoint
                               * switch.height_u / rack_u)
-            if optic is not None:
-                model.add_support(sku_id, fields["network.optics"], per_link[id(tree)] * ports
-                                  * tree.links_per_endpoint)
     if trees:
         (tiers,) = layout.add("fabric-tiers", upper=3)
         for tree in trees:
@@ -288,7 +249,8 @@ def define_fabric(model: Model) -> FabricParts:
     })
     return FabricParts(endpoints_per_plane=total(tree.endpoints for tree in trees),
                        trees=tuple(trees),
-                       liquid_kw=switch.liquid_frac * switch.power_w / 1000 * switches)
+                       liquid_kw=switch.liquid_frac * switch.power_w / 1000 * switches,
+                       media=media)
 
 
 def fabric_report(model: Model, x: list[float]) -> dict:

@@ -268,10 +268,30 @@ class FabricTree:
 
 
 @dataclass(frozen=True)
+class MediaLine:
+    """The link ends of one fabric tier, summed over the groups and planes (formulation.media).
+
+    ``switch_units`` are the modules or cable ends at switch ports (their power is the
+    network's); ``nic_units`` those at the NICs (powered from the compute racks).
+    """
+
+    tier: str
+    switch_end: str | None  # SKU id of the unit at a switch end; None: co-packaged optics
+    nic_end: str | None  # SKU id at the NIC end (nic-leaf only)
+    links: Expr  # links of the tier, all planes
+    switch_units: Expr
+    nic_units: Expr
+    power_kw: Expr  # drawn by the switch-end units: part of the network's power
+    rack_power_kw: Expr  # drawn by the NIC-end units, inside the compute racks' power
+    capex_usd: Expr
+
+
+@dataclass(frozen=True)
 class FabricParts:
     endpoints_per_plane: Expr
     trees: tuple[FabricTree, ...]  # one fat tree per port-rate group (formulation.fabric)
     liquid_kw: Expr
+    media: tuple[MediaLine, ...] = ()  # link ends per tier (formulation.media)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,10 @@ Each is a line sized per GPU with a sourced ratio (docs/model.md, "Auxiliary net
   NVL72 Enterprise RA (2 × 400 Gb/s per 4-GPU compute tray);
 - storage: ``network.storage_gbps_per_gpu`` = 12.5 Gb/s, the same RA's storage sizing signal;
 - out-of-band management: one ``network.management_switch`` (SN2201, 48 × 1G) per
-  ``network.gpus_per_management_switch`` = 36 GPUs, the NVL72 RA's two per rack.
+  ``network.gpus_per_management_switch`` = 36 GPUs, the NVL72 RA's two per rack, for racks
+  that carry none; a rack with ``management_switch_count`` in-rack switches (NVL72: two,
+  fed from its busbar) brings its own, whose power is inside the rack's and which take no
+  network rack space: they are counted and priced, never powered twice.
 
 A front-end or storage network of ``E = GPUs·g ÷ r`` endpoint ports (``g`` Gb/s per GPU on
 ports of ``r`` Gb/s) is a non-blocking two-tier leaf/spine tree of radix ``k``: ``2E/k`` leaves
@@ -49,26 +52,33 @@ def define_auxiliary_networks(model: Model, compute: ComputeParts) -> AuxiliaryP
              ("storage", bound.storage_switch, network.storage_gbps_per_gpu, "Gb/s"),
              ("management", bound.management_switch, network.gpus_per_management_switch, "GPUs"))
     power_kw, capex, height_u = Expr(), Expr(), Expr()
+    powered: list = []  # (switch, count outside the compute racks): what draws network power
     height_max = 0.0
     for name, switch, ratio, _ in lines:
         key = f"network.{name}_switches"
         if switch is None or ratio <= 0:
             fields[key] = Expr()
             continue
+        in_rack = Expr()
         if name == "management":
-            per_switch = ratio  # GPUs one switch serves
-            need, need_max = gpus / per_switch, gpus_max / per_switch
+            per_switch = ratio  # GPUs one switch serves, in racks that carry none
+            in_rack = total(sku.management_switch_count * model.rack_vars[sku.id]
+                            for sku in bound.compute if sku.management_switch_count)
+            outside = total(sku.gpu_count * model.rack_vars[sku.id] for sku in bound.compute
+                            if not sku.management_switch_count)
+            need, need_max = outside / per_switch, gpus_max / per_switch
         else:
             radix = switch.port_count  # ports at the switch's own speed
             need = 3 * ratio / switch.port_gbps / radix * gpus
             need_max = 3 * ratio / switch.port_gbps / radix * gpus_max
         upper = math.ceil(need_max + 1e-9) + 1
         (count,) = layout.add(f"aux-{name}-switches", upper=upper)
+        powered.append((switch, count))
         model.add_row(Row(f"aux-{name}", f"{name} network switches", count - need, lower=0.0,
                           unit="switches", report=False))
-        fields[key] = count
+        fields[key] = count + in_rack
         power_kw = power_kw + switch.power_with_optics_w / 1000 * count
-        capex = capex + switch.price_usd * count
+        capex = capex + switch.price_usd * (count + in_rack)
         height_u = height_u + switch.height_u * count
         height_max += switch.height_u * upper
     rack_u = network.rack_u
@@ -86,5 +96,5 @@ def define_auxiliary_networks(model: Model, compute: ComputeParts) -> AuxiliaryP
     fields["power_mw.auxiliary_networks"] = power_kw / 1000
     fields["cost.capex_breakdown_usd.auxiliary_networks"] = capex
     return AuxiliaryParts(liquid_kw=total(
-        switch.liquid_frac * switch.power_with_optics_w * fields[f"network.{name}_switches"]
-        for name, switch, *_ in lines if switch is not None))
+        switch.liquid_frac * switch.power_with_optics_w / 1000 * count
+        for switch, count in powered))

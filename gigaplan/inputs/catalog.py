@@ -102,8 +102,10 @@ class ComputeRack(Sku):
     ``power_kw`` is the electrical design load (the maximum a planner signs off on);
     ``power_typical_kw`` the expected draw under training (None: the design load). NICs and
     DPUs (``nic``, ``dpu``, ``dpu_count``) are fed from the rack's shelves, so they are inside
-    ``power_kw``. ``fabric_switch`` and ``fabric_optic`` name the scale-out fabric NVIDIA's
-    reference architectures pair with the rack's generation (a site's default fabric).
+    ``power_kw``, and so are the ``management_switch_count`` out-of-band switches the rack
+    carries (an NVL72 rack holds two SN2201, fed from its busbar). ``fabric_switch`` and
+    ``fabric_optic`` name the scale-out fabric NVIDIA's reference architectures pair with the
+    rack's generation (a site's default fabric).
     """
 
     kind_label: ClassVar[str] = "compute_rack"
@@ -124,6 +126,7 @@ class ComputeRack(Sku):
     nic: SkuId | None = None
     dpu: SkuId | None = None
     dpu_count: Count = 0
+    management_switch_count: Count = 0
     fabric_switch: SkuId | None = None
     fabric_optic: SkuId | None = None
     liquid_frac: Fraction
@@ -212,7 +215,9 @@ class PoweredPart(Sku):
 
 class Switch(PoweredPart):
     """A fabric switch; ``power_w`` is the typical chassis draw without optics, ``power_max_w``
-    the maximum with optics in every cage (a nameplate)."""
+    the maximum with optics in every cage (a nameplate). A ``co_packaged_optics`` switch
+    (Quantum-X / Spectrum-X Photonics) carries its ports' optics on the package: its link ends
+    need no pluggable module and their power is inside ``power_w``."""
 
     kind_label: ClassVar[str] = "switch"
     kind: Literal["switch"]
@@ -220,6 +225,7 @@ class Switch(PoweredPart):
     port_gbps: Positive
     height_u: PositiveCount
     liquid_frac: Fraction
+    co_packaged_optics: bool = False
 
     @property
     def power_with_optics_w(self) -> float:
@@ -239,6 +245,22 @@ class Optic(Sku):
     power_max_w: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     media: Literal["optical", "copper", "aec", "cpo"] = "optical"
     reach_m: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+
+    def ends_at(self, rate_gbps: float) -> int:
+        """Port-ends one unit serves at ``rate_gbps``: a split module or cable serves every
+        slower end (an 800G twin-port module runs 4 x 200G at the same 17 W, LinkX datasheet).
+
+        Parameters
+        ----------
+        rate_gbps : float
+            The port rate it serves [Gb/s].
+
+        Returns
+        -------
+        int
+            Port-ends per unit [count].
+        """
+        return self.port_end_count * max(1, int(self.gbps_per_end // rate_gbps + 1e-9))
 
 
 class Nic(PoweredPart):

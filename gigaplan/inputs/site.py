@@ -117,6 +117,12 @@ class CoolingSection(_Section):
     air_mw: Annotated[PowerMW, Field(ge=0, le=1e6)] | None = Field(None, alias="air")
 
 
+# a cable run from a compute rack to its leaf: up and down the two racks (2 x 1.5 m, an
+# estimate) plus 0.6 m per rack position crossed (ORv3 / EIA racks are 600 mm wide)
+RUN_SLACK_M = 3.0
+RACK_PITCH_M = 0.6
+
+
 class NetworkSection(_Section):
     enabled: bool = True
     switch: str | None = None  # None: the fabric of the compute racks' generation
@@ -125,6 +131,15 @@ class NetworkSection(_Section):
     oversubscription: Annotated[float, Field(ge=1.0, le=16.0)] = 1.0
     planes: Annotated[Count, Field(ge=1, le=16)] = 1
     rack_u: Annotated[Count, Field(ge=1, le=100)] = 42
+    # link media per fabric tier (docs/model.md, "Link media"): NIC-to-leaf links are copper or
+    # AEC where the run from the rack to its leaf allows, else optical; leaf-spine and
+    # spine-core links are optical. Leaves sit at the end of the row in NVIDIA's AI-factory
+    # layout [P, NVIDIA CPO blog]; a row holds one 8-rack scalable unit [P, DGX SuperPOD RA].
+    leaf_placement: Literal["in-rack", "middle-of-row", "end-of-row"] = "end-of-row"
+    row_racks: Annotated[Count, Field(ge=1, le=1000)] = 8
+    access_media: Literal["auto", "optical", "copper", "aec"] = "auto"
+    spine_media: Literal["optical", "copper", "aec"] = "optical"
+    core_media: Literal["optical", "copper", "aec"] = "optical"
     # auxiliary networks, sized per GPU as two-tier leaf/spine trees of their switch:
     # front-end (north-south, CPU-converged): 2 x 400 Gb/s per 4-GPU node [P] NVL72 Enterprise RA
     frontend_gbps_per_gpu: Annotated[float, Field(ge=0, le=100_000)] = 200.0
@@ -132,9 +147,19 @@ class NetworkSection(_Section):
     # storage: 12.5 Gb/s per GPU, the Enterprise RA's storage sizing signal [P]
     storage_gbps_per_gpu: Annotated[float, Field(ge=0, le=100_000)] = 12.5
     storage_switch: str = "spectrum-x-sn5600"
-    # out-of-band management: 2 x SN2201 per 72-GPU NVL72 rack [P] NVL72 Enterprise RA
+    # out-of-band management: 2 x SN2201 per 72-GPU NVL72 rack [P] NVL72 Enterprise RA, for
+    # racks that do not carry their own (management_switch_count in the catalog)
     gpus_per_management_switch: Annotated[float, Field(ge=0, le=100_000)] = 36.0
     management_switch: str = "spectrum-sn2201"
+
+    @property
+    def access_run_m(self) -> float:
+        """The longest NIC-to-leaf cable run [m] for ``leaf_placement`` (docs/model.md, "Link
+        media"): ``RUN_SLACK_M`` of vertical runs plus ``RACK_PITCH_M`` per rack position
+        crossed: one (the leaf in the same or the next rack), half the row, or the whole row."""
+        crossed = {"in-rack": 1, "middle-of-row": math.ceil(self.row_racks / 2),
+                   "end-of-row": self.row_racks}[self.leaf_placement]
+        return RUN_SLACK_M + RACK_PITCH_M * crossed
 
 
 class StorageSection(_Section):
@@ -584,6 +609,16 @@ def validate_site(raw: dict[str, Any], source: str) -> Site:
 
 
 @dataclass(frozen=True)
+class TierMedia:
+    """The link ends of one fabric tier: the unit at each switch end (None: the switch's
+    co-packaged optics, no module) and at the NIC end (``nic-leaf`` only; else None)."""
+
+    tier: str  # nic-leaf, leaf-spine or spine-core
+    switch_end: Optic | None
+    nic_end: Optic | None = None
+
+
+@dataclass(frozen=True)
 class BoundSite:
     """A site with every SKU reference resolved against a catalog."""
 
@@ -599,6 +634,15 @@ class BoundSite:
     frontend_switch: Switch | None = None
     storage_switch: Switch | None = None
     management_switch: Switch | None = None
+    media: tuple[TierMedia, ...] = ()  # link ends per fabric tier (empty: none counted)
+
+    @property
+    def parts(self) -> list[Any]:
+        """Every SKU the site may plan: racks, switches, optics and cables."""
+        ends = [sku for tier in self.media for sku in (tier.switch_end, tier.nic_end)]
+        chosen = [*self.compute, self.cpu_rack, self.storage_rack, self.switch, self.optic,
+                  *ends, self.frontend_switch, self.storage_switch, self.management_switch]
+        return list({sku.id: sku for sku in chosen if sku is not None}.values())
 
     @property
     def rack_ids(self) -> tuple[str, ...]:
@@ -614,9 +658,7 @@ class BoundSite:
         list of str
             The SKU ids.
         """
-        chosen = [*self.compute, self.cpu_rack, self.storage_rack, self.switch, self.optic,
-                  self.frontend_switch, self.storage_switch, self.management_switch]
-        return sorted({sku.id for sku in chosen if sku is not None})
+        return sorted(sku.id for sku in self.parts)
 
 
 def _repriced(catalog: Catalog, prices: dict[str, float]) -> Catalog:
@@ -693,10 +735,169 @@ def fabric_ids(switch_id: str | None, optic_id: str | None, compute: list[Comput
     return switch_id, optic_id
 
 
-def fabric_planes(site: Site, switch: Switch, compute: list[ComputeRack]) -> int:
+MEDIA_KEYS = (("nic-leaf", "access_media"), ("leaf-spine", "spine_media"),
+              ("spine-core", "core_media"))
+
+
+def cable_for(catalog: Catalog, kinds: tuple[str, ...], rate_gbps: float,
+              run_m: float | None) -> Optic | None:
+    """The catalog cable of media ``kinds`` that serves ``rate_gbps`` ports over ``run_m``
+    metres (None: any reach) with the least power per port-end, then price, then id.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        The catalog to choose from.
+    kinds : tuple of str
+        Media accepted (``copper``, ``aec``).
+    rate_gbps : float
+        The switch port rate [Gb/s].
+    run_m : float or None
+        The cable run to reach [m], or None.
+
+    Returns
+    -------
+    Optic or None
+        The cable, or None when none fits.
+    """
+    fits = [sku for sku in catalog.of_kind("optic")
+            if isinstance(sku, Optic) and sku.media in kinds
+            and sku.gbps_per_end >= rate_gbps - 1e-9
+            and (run_m is None or (sku.reach_m is not None and sku.reach_m >= run_m - 1e-9))]
+    return min(fits, key=lambda sku: (sku.power_w / sku.ends_at(rate_gbps),
+                                      sku.price_usd / sku.ends_at(rate_gbps), sku.id),
+               default=None)
+
+
+def link_media(network: NetworkSection, switch: Switch, optic: Optic | None,
+               catalog: Catalog, source: str) -> tuple[tuple[TierMedia, ...], list[str]]:
+    """The link ends of each fabric tier (docs/model.md, "Link media"), and any problems.
+
+    ``nic-leaf`` follows ``access_media``: ``auto`` takes the least-power copper or AEC cable
+    of the catalog whose reach covers :attr:`NetworkSection.access_run_m`, else optics;
+    ``leaf-spine`` and ``spine-core`` follow ``spine_media`` and ``core_media`` (optical by
+    default). An optical end is ``network.optic``; the switch end of an optical link to a
+    co-packaged-optics switch has no module. Copper and AEC cannot plug into co-packaged
+    (fibre) ports.
+
+    Parameters
+    ----------
+    network : NetworkSection
+        The site's network section.
+    switch : Switch
+        The fabric switch.
+    optic : Optic or None
+        The optical module (``network.optic``), None when no optics are counted.
+    catalog : Catalog
+        The catalog cables come from.
+    source : str
+        The site's name in messages.
+
+    Returns
+    -------
+    tuple of (tuple of TierMedia, list of str)
+        One entry per tier, and the problems found.
+
+    References
+    ----------
+    docs/model.md, "Link media"; NVIDIA LinkX 100G-PAM4 overview (reach and power per end).
+    """
+    if optic is None:
+        return (), []
+    problems: list[str] = []
+    media = []
+    cpo = switch.co_packaged_optics
+    for tier, key in MEDIA_KEYS:
+        choice = getattr(network, key)
+        run_m = network.access_run_m if tier == "nic-leaf" else None
+        cable = None
+        if choice in ("copper", "aec"):
+            if cpo:
+                problems.append(f"{source}: network.{key}: {choice!r} cannot plug into the "
+                                f"co-packaged optical ports of {switch.id!r}; use \"optical\"")
+                continue
+            cable = cable_for(catalog, (choice,), switch.port_gbps, run_m)
+            if cable is None:
+                reach = f" over the {run_m:g} m run of leaf_placement = " \
+                        f"{network.leaf_placement!r}" if run_m is not None else ""
+                problems.append(f"{source}: network.{key}: no {choice} cable in the catalog "
+                                f"serves {switch.port_gbps:g} Gb/s ports{reach}; use "
+                                "\"optical\" or add one")
+                continue
+        elif choice == "auto" and not cpo:
+            cable = cable_for(catalog, ("copper", "aec"), switch.port_gbps, run_m)
+        if cable is not None:
+            media.append(TierMedia(tier, cable, cable if tier == "nic-leaf" else None))
+        else:
+            media.append(TierMedia(tier, None if cpo else optic,
+                                   optic if tier == "nic-leaf" else None))
+    return tuple(media), problems
+
+
+def least_support_kw(site: Site, sku: ComputeRack, switch: Switch, cpu_rack: CpuRack | None,
+                     storage_rack: StorageRack | None, auxiliary: dict[str, Switch | None]
+                     ) -> float:
+    """The least IT power [kW] one rack of ``sku`` brings beside its own, whatever the plan:
+    its share of fabric switches, CPU pool, storage and auxiliary switches before rounding up.
+
+    Non-blocking at oversubscription ``o``, a NIC of ``g`` Gb/s takes at least ``g·(1 + 1/o)``
+    of leaf capacity and ``g/o`` of spine capacity in any plane count and shape, so at least
+    ``g·(2 + o) ÷ (o·port_count·port_gbps)`` switches; the CPU pool, storage and auxiliary
+    networks are linear per GPU (docs/model.md). Link ends are left out (a lower bound).
+
+    Parameters
+    ----------
+    site : Site
+        The validated site.
+    sku : ComputeRack
+        The compute rack.
+    switch : Switch
+        The fabric switch.
+    cpu_rack : CpuRack or None
+        The CPU pool's rack, None when disabled.
+    storage_rack : StorageRack or None
+        The storage rack, None when disabled.
+    auxiliary : dict of str to Switch or None
+        ``frontend_switch``, ``storage_switch`` and ``management_switch``.
+
+    Returns
+    -------
+    float
+        Power [kW], a lower bound.
+
+    References
+    ----------
+    docs/model.md, "Compute fabric" (planes).
+    """
+    network, gpus = site.network, sku.gpu_count
+    ratio = network.oversubscription
+    capacity = switch.port_count * switch.port_gbps
+    kw = sku.nic_count * sku.nic_gbps * (2 + ratio) / (ratio * capacity) * switch.power_w / 1000
+    if cpu_rack is not None:
+        kw += site.cpu.cores_per_gpu * gpus / cpu_rack.cpu_core_count * cpu_rack.power_kw
+    if storage_rack is not None:
+        kw += max(site.storage.pb_per_1000_gpus / 1000 * gpus / storage_rack.capacity_pb,
+                  site.storage.read_gb_per_s_per_gpu * gpus / storage_rack.read_gb_per_s
+                  ) * storage_rack.power_kw
+    for key, share in (("frontend_switch", network.frontend_gbps_per_gpu),
+                       ("storage_switch", network.storage_gbps_per_gpu)):
+        aux = auxiliary.get(key)
+        if aux is not None and share > 0:
+            kw += 3 * share * gpus / (aux.port_count * aux.port_gbps) \
+                * aux.power_with_optics_w / 1000
+    aux = auxiliary.get("management_switch")
+    if aux is not None and network.gpus_per_management_switch > 0 \
+            and not sku.management_switch_count:
+        kw += gpus / network.gpus_per_management_switch * aux.power_with_optics_w / 1000
+    return kw
+
+
+def fabric_planes(site: Site, switch: Switch, compute: list[ComputeRack],
+                  support_kw: dict[str, float] | None = None) -> int:
     """The fewest fabric planes (1, 2, 4, ...) whose non-blocking 3-tier fat trees connect every
     GPU the budget (and ``compute.max_racks``) could feed, when the site sets neither
-    ``network.planes`` nor ``network.switch`` (a named switch is the user's design).
+    ``network.planes`` nor ``network.switch`` (a named switch is the user's design). A rack
+    takes at least its own power plus ``support_kw`` (:func:`least_support_kw`).
 
     A plane of radix k holds k³/4 endpoints (Al-Fares et al., SIGCOMM 2008); splitting each NIC
     across p planes runs the switch ports at 1/p of the NIC speed, so the radix grows p-fold
@@ -711,6 +912,8 @@ def fabric_planes(site: Site, switch: Switch, compute: list[ComputeRack]) -> int
         The fabric switch.
     compute : list of ComputeRack
         The compute racks the site allows.
+    support_kw : dict of str to float or None, default None
+        Per compute SKU id, the least power its rack brings beside its own [kW].
 
     Returns
     -------
@@ -730,8 +933,10 @@ def fabric_planes(site: Site, switch: Switch, compute: list[ComputeRack]) -> int
     if not racks:
         return 1
     limits = site.compute.max_racks
-    endpoints = sum(sku.nic_count * min(cap_kw / sku.sizing_kw(power.sizing),
-                                        limits.get(sku.id, math.inf)) for sku in racks)
+    support_kw = support_kw or {}
+    endpoints = sum(sku.nic_count * min(
+        cap_kw / (sku.sizing_kw(power.sizing) + support_kw.get(sku.id, 0.0)),
+        limits.get(sku.id, math.inf)) for sku in racks)
     slowest = min(sku.nic_gbps for sku in racks)
     planes = 1
     while planes < 16:
@@ -821,22 +1026,28 @@ def bind(site: Site, catalog: Catalog, source: str = "site.toml") -> BoundSite:
     network = site.network
     switch_id, optic_id = fabric_ids(network.switch, network.optic, compute, catalog)
     switch = resolve("network.switch", switch_id, Switch) if network.enabled else None
-    if switch is not None and network.switch is None and "planes" not in network.model_fields_set:
-        planes = fabric_planes(site, switch, compute)
-        if planes != network.planes:
-            network = network.model_copy(update={"planes": planes})
-            site = site.model_copy(update={"network": network})
     optic = (resolve("network.optic", optic_id, Optic)
              if network.enabled and network.optics and optic_id is not None else None)
     if network.enabled and network.optics and optic_id is None and switch is not None:
         problems.append(f"{source}: network.optic: no optic in the catalog serves "
                         f"{switch.port_gbps:g} Gb/s ports of {switch.id!r}; name one")
+    media: tuple[TierMedia, ...] = ()
+    if switch is not None and network.enabled and network.optics:
+        media, found = link_media(network, switch, optic, catalog, source)
+        problems.extend(found)
     auxiliary = {}
     for key, share in (("frontend_switch", network.frontend_gbps_per_gpu),
                        ("storage_switch", network.storage_gbps_per_gpu),
                        ("management_switch", network.gpus_per_management_switch)):
         auxiliary[key] = (resolve(f"network.{key}", getattr(network, key), Switch)
                           if network.enabled and share > 0 else None)
+    if switch is not None and network.switch is None and "planes" not in network.model_fields_set:
+        support = {sku.id: least_support_kw(site, sku, switch, cpu_rack, storage_rack, auxiliary)
+                   for sku in compute}
+        planes = fabric_planes(site, switch, compute, support)
+        if planes != network.planes:
+            network = network.model_copy(update={"planes": planes})
+            site = site.model_copy(update={"network": network})
 
     rack_ids = tuple(sorted(ids | {sku.id for sku in (cpu_rack, storage_rack) if sku}))
     requirements: list[Requirement] = []
@@ -868,4 +1079,4 @@ def bind(site: Site, catalog: Catalog, source: str = "site.toml") -> BoundSite:
         raise SiteError.listing(problems)
     return BoundSite(site=site, source=source, compute=tuple(compute), cpu_rack=cpu_rack,
                      storage_rack=storage_rack, switch=switch, optic=optic,
-                     requirements=tuple(requirements), **auxiliary)
+                     requirements=tuple(requirements), media=media, **auxiliary)

@@ -260,10 +260,8 @@ def estimate_ranges(bound: Any) -> dict[str, str]:
     dict of str to str
         ``catalog.<sku-id>.<field>`` to its distribution text.
     """
-    parts = [*bound.compute, bound.cpu_rack, bound.storage_rack, bound.switch, bound.optic,
-             bound.frontend_switch, bound.storage_switch, bound.management_switch]
     specs = {}
-    for sku in {part.id: part for part in parts if part is not None}.values():
+    for sku in bound.parts:
         for field, (low, high) in sku.estimate_ranges().items():
             if high > low:
                 specs[f"{CATALOG_PREFIX}{sku.id}.{field}"] = f"uniform({low!r}, {high!r})"
