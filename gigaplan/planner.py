@@ -67,9 +67,11 @@ def plan(bound: BoundSite, *, time_limit_s: float | None = None,
     imported = time.perf_counter()
     phased = build_phased(bound) if bound.site.phases else None
     model = phased.model if phased is not None else build(bound)
+    build_s = time.perf_counter() - imported
     split = {"import_s": round(imported - started, 6),
-             "build_s": round(time.perf_counter() - imported, 6)} if timings else None
-    result, x = solve(model, time_limit_s=time_limit_s, deadline=deadline, timings=split)
+             "build_s": round(build_s, 6)} if timings else None
+    result, x = solve(model, time_limit_s=time_limit_s, deadline=deadline, timings=split,
+                      build_s=build_s)
     if phased is not None and x is not None:
         phases, schedule = timeline(phased, x)
         result = replace(result, phases=phases, schedule=schedule)
@@ -86,16 +88,19 @@ def plan_study(study: Study, time_limit_s: float | None = None) -> StudyResult:
     study
         The sites and the study's own capex cap and requirements (:mod:`gigaplan.inputs.study`).
     time_limit_s
-        Seconds for the joint solve; None waits for the optimum.
+        Seconds for the whole study, model building and reading the plans included; None
+        waits for the optimum.
 
     Returns
     -------
     StudyResult
         Each site's plan, the sums over sites and the study's limits, or the conflicts.
     """
-    deadline = None if time_limit_s is None else time.perf_counter() + time_limit_s
+    started = time.perf_counter()
+    deadline = None if time_limit_s is None else started + time_limit_s  # the build counts
     built = build_study(study)
-    outcome, stages = optimize(built.model, time_limit_s, deadline=deadline)
+    outcome, stages = optimize(built.model, time_limit_s, deadline=deadline,
+                               build_s=time.perf_counter() - started)
     total = outcome.stages_total if stages < outcome.stages_total else None
     info = SolverInfo(SOLVER_NAME, outcome.status.value, outcome.mip_gap, stages,
                       stages_total=total)

@@ -153,7 +153,7 @@ def constraint_matrix(rows: Sequence[Row], size: int) -> Matrix:
 
 def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
              time_limit_s: float | None, matrix: Matrix | None = None,
-             cutoff: float | None = None) -> StageResult:
+             cutoff: float | None = None, presolve: bool = True) -> StageResult:
     """One HiGHS solve of ``objective`` subject to ``rows`` and the variable bounds.
 
     ``matrix``, when given, is :func:`constraint_matrix` of the first ``matrix.rows`` of
@@ -178,6 +178,8 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
         The CSR matrix of the leading rows, built once for all stages.
     cutoff : float or None, default None
         HiGHS ``objective_bound`` in the minimised sense, in the objective's unit.
+    presolve : bool, default True
+        Run HiGHS's presolve (it never changes the optimum, only how soon it is found).
 
     Returns
     -------
@@ -195,7 +197,7 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
         matrix = constraint_matrix(rows, layout.size)
     elif len(rows) > matrix.rows:
         matrix = matrix.extended(constraint_matrix(rows[matrix.rows:], layout.size))
-    options: dict[str, float | bool] = {"mip_rel_gap": 0.0, "presolve": True}
+    options: dict[str, float | bool] = {"mip_rel_gap": 0.0, "presolve": presolve}
     if time_limit_s is not None:
         options["time_limit"] = max(time_limit_s, 0.01)
     if cutoff is not None:
@@ -265,13 +267,20 @@ def _fix(expr: Expr, value: float, *, at_least: bool) -> Row:
 
 
 MIN_STAGE_S = 0.02  # a stage that would get less time than this is not started
+# What a time limit keeps back, in units of the model's build time (the clock that scales with
+# the model and the machine): reading and re-checking the point takes up to about 0.6 build
+# times (a 500-site study: 1.3 s build; verify, least counts, 500 plans read 0.7 s), and one
+# HiGHS presolve pass, which no time limit interrupts, up to about 3 (2-4.5 s on that study).
+READ_PER_BUILD = 1.0
+PRESOLVE_PER_BUILD = 4.0
 
 
 CUTOFF_SLACK = 1e-9  # relative: the cut-off sits this far beyond the previous stage's point
 
 
 def optimize(model: Model, time_limit_s: float | None = None, *,
-             deadline: float | None = None, cutoffs: bool = True) -> tuple[StageResult, int]:
+             deadline: float | None = None, cutoffs: bool = True,
+             build_s: float = 0.0) -> tuple[StageResult, int]:
     """The objective, then each tie-break in turn (default: least capex, then least IT
     power); return the last point and the number of stages that finished.
 
@@ -280,7 +289,11 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
     best point found so far (which is exact for the stages that finished), the gap of the
     stage that stopped, and ``stages_total`` > the stages finished. ``deadline`` is a
     :func:`time.perf_counter` reading (the caller's clock started before building the
-    model); without it the clock starts here.
+    model); without it the clock starts here. ``build_s``, the seconds the model took to
+    build, sizes what the limit keeps back: the stages end :data:`READ_PER_BUILD` build
+    times before the deadline (the time to read and re-check the point), and a stage with
+    less than :data:`PRESOLVE_PER_BUILD` build times left runs without HiGHS's presolve,
+    whose passes the time limit does not interrupt.
 
     Each tie-break stage starts with a cut-off (HiGHS's ``objective_bound``) at the value
     the previous stage's point reaches: that point satisfies every row of the stage, so the
@@ -298,6 +311,8 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
         :func:`time.perf_counter` reading that ends the solve [s].
     cutoffs : bool, default True
         Start each tie-break stage with the previous stage's cut-off.
+    build_s : float, default 0.0
+        Seconds the model took to build [s]; 0 keeps nothing back.
 
     Returns
     -------
@@ -310,9 +325,10 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
     """
     if deadline is None and time_limit_s is not None:
         deadline = time.perf_counter() + time_limit_s
+    if deadline is not None:  # keep back the time to read the point, never more than half
+        deadline -= min(READ_PER_BUILD * build_s, (deadline - time.perf_counter()) / 2)
     rows = list(model.rows)
-    with collector_paused():
-        base = constraint_matrix(rows, model.layout.size)  # once: stages add one row each
+    base: Matrix | None = None  # built once, when the first stage starts: stages add a row each
     capex = model.fields["cost.capex_usd"]
     ties = model.tie_breaks or [(capex, False), (model.fields["power_mw.it"], False)]
     stages = [(model.objective, model.maximize),
@@ -326,21 +342,27 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
                 return StageResult(SolveStatus.TIME_LIMIT, None, None, 0, len(stages)), 0
             best = replace(best, status=SolveStatus.TIME_LIMIT, stages_total=len(stages))
             break
+        if base is None:
+            with collector_paused():
+                base = constraint_matrix(rows, model.layout.size)
         cutoff = None
         if best is not None and cutoffs:
             # the previous stage's point is feasible here: nothing worse than it can be optimal
             value = sum((-coef if maximize else coef) * best.x[index]
                         for index, coef in objective.coefs.items())  # type: ignore[index]
             cutoff = value + CUTOFF_SLACK * max(1.0, abs(value))
+        presolve = remaining is None or remaining >= PRESOLVE_PER_BUILD * build_s
         outcome = run_milp(model, objective, maximize=maximize, rows=rows,
-                           time_limit_s=remaining, matrix=base, cutoff=cutoff)
+                           time_limit_s=remaining, matrix=base, cutoff=cutoff,
+                           presolve=presolve)
         if outcome.x is None and cutoff is not None and \
                 outcome.status is not SolveStatus.TIME_LIMIT:
             # HiGHS found nothing within the cut-off the previous point reaches: only its
             # tolerances can do that; solve the stage again without it
             outcome = run_milp(model, objective, maximize=maximize, rows=rows,
                                time_limit_s=None if deadline is None
-                               else deadline - time.perf_counter(), matrix=base)
+                               else deadline - time.perf_counter(), matrix=base,
+                               presolve=presolve)
         if outcome.x is None:
             if best is None:
                 return replace(outcome, stages_total=len(stages)), 0
@@ -387,6 +409,11 @@ def least_counts(model: Model, x: list[float], rows: list[Row]) -> list[float]:
         ``x`` with each uncosted count at its least feasible value.
     """
     fixed = list(x)
+    counts = {next(iter(var.coefs)) for var, _, _ in model.least}
+    touching: dict[int, list[Row]] = {index: [] for index in counts}
+    for row in rows:  # once: each bisection step checks only the rows of its count
+        for index in counts.intersection(row.expr.coefs):
+            touching[index].append(row)
     for var, need, unit in model.least:
         (index,) = var.coefs
         low, high = max(0, math.ceil(need.value(fixed) / unit - 1e-9)), round(fixed[index])
@@ -395,7 +422,7 @@ def least_counts(model: Model, x: list[float], rows: list[Row]) -> list[float]:
         while low < high:
             middle = (low + high) // 2
             fixed[index] = float(middle)
-            if all(row.holds(fixed) for row in rows if index in row.expr.coefs):
+            if all(row.holds(fixed) for row in touching[index]):
                 high = middle
             else:
                 low = middle + 1
@@ -441,6 +468,66 @@ def diagnose(model: Model, time_limit_s: float | None = None, *,
         if outcome.x is not None:
             freeing.append(group)
     return freeing
+
+
+def conflict_set(model: Model, time_limit_s: float | None = None, *,
+                 deadline: float | None = None) -> list[str]:
+    """The site limits in conflict when no limit alone frees the site: deletion filters.
+
+    Used when :func:`diagnose` finds no single limit to relax. A deletion filter starts from
+    every limit group but the power budget (whose rows bound the rack counts and always
+    hold), drops each group in turn and keeps it out when the rest still leaves no plan; the
+    groups that remain are an irreducible conflict (J. W. Chinneck, Feasibility and
+    Infeasibility in Optimization, Springer 2008, ch. 6). While the site stays infeasible
+    with those groups dropped, a further filter finds the next conflict; the result is
+    their union, so that every independent conflict is named.
+
+    Parameters
+    ----------
+    model : Model
+        The infeasible model.
+    time_limit_s : float or None, default None
+        Time for all solves together [s]; None for no limit.
+    deadline : float or None, default None
+        :func:`time.perf_counter` reading that ends the search [s].
+
+    Returns
+    -------
+    list of str
+        The groups in conflict, in the order found; empty when the time runs out first or
+        the power budget and the design rules conflict on their own.
+    """
+    if deadline is None and time_limit_s is not None:
+        deadline = time.perf_counter() + time_limit_s
+    groups = sorted({row.group for row in model.rows
+                     if row.group and row.group != "power.budget"})
+
+    def infeasible(kept: list[str]) -> bool | None:
+        remaining = None if deadline is None else deadline - time.perf_counter()
+        if remaining is not None and remaining < MIN_STAGE_S:
+            return None
+        rows = [row for row in model.rows if not row.group or row.group == "power.budget"
+                or row.group in kept]
+        outcome = run_milp(model, Expr(), maximize=False, rows=rows, time_limit_s=remaining)
+        if outcome.status is SolveStatus.TIME_LIMIT:
+            return None
+        return outcome.status is SolveStatus.INFEASIBLE
+
+    found: list[str] = []
+    while True:
+        kept = [group for group in groups if group not in found]
+        if not kept or not infeasible(kept):
+            return found
+        for group in list(kept):
+            trial = [g for g in kept if g != group]
+            verdict = infeasible(trial)
+            if verdict is None:
+                return []
+            if verdict:
+                kept = trial
+        if not kept:
+            return found  # the power budget and the design rules alone leave no plan
+        found.extend(kept)
 
 
 # --- reading the plan -------------------------------------------------------------------------
@@ -707,7 +794,8 @@ def plan_inputs(bound: BoundSite) -> dict:
 
 
 def solve(model: Model, *, time_limit_s: float | None = None, deadline: float | None = None,
-          timings: dict[str, float] | None = None) -> tuple[PlanResult, list[float] | None]:
+          timings: dict[str, float] | None = None,
+          build_s: float = 0.0) -> tuple[PlanResult, list[float] | None]:
     """The provably best point of ``model`` (or the best found within the time limit), read
     as a plan, and the point itself (None when no plan was found).
 
@@ -724,6 +812,8 @@ def solve(model: Model, *, time_limit_s: float | None = None, deadline: float | 
         The time limit, as seconds from now or as an absolute ``perf_counter`` reading.
     timings
         The planner's split of seconds so far, or None.
+    build_s
+        Seconds the model took to build: what the time limit keeps back (:func:`optimize`).
 
     Returns
     -------
@@ -738,7 +828,7 @@ def solve(model: Model, *, time_limit_s: float | None = None, deadline: float | 
     started = time.perf_counter()
     if deadline is None and time_limit_s is not None:
         deadline = started + time_limit_s
-    outcome, stages = optimize(model, time_limit_s, deadline=deadline)
+    outcome, stages = optimize(model, time_limit_s, deadline=deadline, build_s=build_s)
     total = outcome.stages_total if stages < outcome.stages_total else None
 
     def info() -> SolverInfo:
@@ -751,14 +841,18 @@ def solve(model: Model, *, time_limit_s: float | None = None, deadline: float | 
 
     if outcome.x is None:
         conflicts: list[str] = []
+        together: list[str] = []
         if outcome.status is SolveStatus.INFEASIBLE:
             conflicts = diagnose(model, time_limit_s, deadline=deadline)
+            if not conflicts:
+                together = conflict_set(model, time_limit_s, deadline=deadline)
         return PlanResult(status=outcome.status.value,
                           objective={"name": model.objective_name or bound.site.objective,
                                      "value": None,
                                      "unit": model.objective_unit},
                           inputs=plan_inputs(bound), solver=info(),
-                          message=_infeasible_message(bound, outcome.status, conflicts),
+                          message=_infeasible_message(bound, outcome.status, conflicts,
+                                                      together),
                           conflicts=conflicts), None
     return read_plan(model, outcome.x, outcome.status, info()), outcome.x
 
@@ -789,7 +883,8 @@ def limit_message(stages: int, total: int | None, gap: float | None) -> str:
             f"{stages} are not (gap {shown})")
 
 
-def _infeasible_message(bound: BoundSite, status: SolveStatus, conflicts: list[str]) -> str:
+def _infeasible_message(bound: BoundSite, status: SolveStatus, conflicts: list[str],
+                        together: list[str] = ()) -> str:
     if status is SolveStatus.TIME_LIMIT:
         return "the time limit was reached before any build-out was found; raise --time-limit"
     if status is not SolveStatus.INFEASIBLE:
@@ -801,6 +896,10 @@ def _infeasible_message(bound: BoundSite, status: SolveStatus, conflicts: list[s
         return (f"no build-out satisfies {bound.source}: these limits conflict with the power "
                 f"budget and each other: {', '.join(conflicts)}; relaxing any one of them "
                 "makes the site feasible")
+    if together:
+        return (f"no build-out satisfies {bound.source}: no single limit is to blame; with the "
+                f"power budget, these limits leave no feasible plan: {', '.join(together)}; "
+                "several must be relaxed together")
     return (f"no build-out satisfies {bound.source}: no single limit is to blame; the power "
             "budget, requirements and rack limits together leave no feasible plan")
 

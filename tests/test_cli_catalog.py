@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
+import pytest
 from conftest import parse_json
 
 
@@ -126,3 +128,29 @@ def test_root_help_has_an_example_per_command(run):
         assert f"gigaplan {command.name} " in text
     for command in catalog_app.registered_commands:
         assert f"gigaplan catalog {command.name} " in text
+
+
+@pytest.mark.parametrize("args", [["catalog", "list"], ["--debug", "catalog", "list"],
+                                  ["catalog", "list", "--kind", "compute_rack", "-f", "json"],
+                                  ["catalog"], ["catalog", "lst"], ["plan", "--help"],
+                                  ["--help"]])
+def test_the_entry_point_answers_as_the_whole_app(args):
+    """``main`` runs ``catalog ...`` on an app without the other commands (start-up): the
+    output, the exit code and the errors are those of the whole app."""
+    env = {**os.environ, "COLUMNS": "100"}
+    done = subprocess.run([sys.executable, "-m", "gigaplan", *args], capture_output=True,
+                          text=True, env=env)
+    whole = subprocess.run([sys.executable, "-c", "import sys\nfrom gigaplan.cli import app\n"
+                            "app(sys.argv[1:], prog_name='python -m gigaplan')", *args],
+                           capture_output=True, text=True, env=env)
+    assert done.returncode == whole.returncode
+    assert done.stdout == whole.stdout
+    assert done.stderr == whole.stderr
+
+
+def test_the_command_a_line_names():
+    from gigaplan.cli.app import _command_name
+
+    assert _command_name(["--debug", "catalog", "list"]) == "catalog"
+    assert _command_name(["plan", "catalog"]) == "plan"
+    assert _command_name(["--version"]) is None

@@ -508,5 +508,21 @@ def run_summary(command: str, noun: tuple[str, str], tally: Mapping[str, int],
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    ``gigaplan catalog ...`` runs on an app holding the catalog group alone: Typer builds a
+    click command for every registered command before dispatching (about 17 ms for the whole
+    app), and ``catalog list`` is a start-up path (docs/benchmarks.md: at most 1.5x a bare
+    Typer app). Any other command line, completion included, runs on the whole app.
+    """
+    if _command_name(sys.argv[1:]) == "catalog" and "_GIGAPLAN_COMPLETE" not in os.environ:
+        # this process runs one command line: the app can drop what it will not dispatch to
+        app.registered_commands = []
+        app.registered_groups = [group for group in app.registered_groups
+                                 if group.typer_instance is catalog_app]
     app()
+
+
+def _command_name(args: list[str]) -> str | None:
+    """The command a command line names: its first word that is not a top-level option."""
+    return next((arg for arg in args if not arg.startswith("-")), None)

@@ -539,10 +539,9 @@ def explain_renderable(result: Explanation) -> RenderableType:
     rich.console.RenderableType
         The sentences and table.
     """
-    if result.conflicts is not None:
+    if result.alternatives is not None:
         lines = [f"gigaplan explain: {result.source} is {result.status}", result.message, "",
-                 "To make it feasible (least total relative change):",
-                 *(f"  - {text}" for text in result.text or ["no elastic solution found"])]
+                 *result.text]
         return Text("\n".join(lines))
     objective = result.objective or {}
     lines = [f"gigaplan explain: {result.source}",

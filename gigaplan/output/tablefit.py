@@ -26,17 +26,26 @@ def _plain(cell: Any) -> str:
     return cell.plain if isinstance(cell, Text) else str(cell)
 
 
-def _cut(console: Console, options: ConsoleOptions, table: Table) -> bool:
-    """Whether ``table`` rendered at the available width is wider than the line (rich lets a
-    column keep its longest word) or adds an ``…`` that is not in the data."""
+def _render(console: Console, options: ConsoleOptions, table: Table) -> list[list[Segment]] | None:
+    """``table`` rendered at the available width as lines, or None when it is cut: wider than
+    the line (rich lets a column keep its longest word) or with an ``…`` not in the data.
+
+    The lines are what printing the table yields, so a table that fits is rendered once."""
     expected = sum(_plain(cell).count(ELLIPSIS) for column in table.columns
                    for cell in column.cells)
     expected += _plain(table.title or "").count(ELLIPSIS)
     lines = list(Segment.split_lines(console.render(table, options)))
     if any(Segment.get_line_length(line) > options.max_width for line in lines):
-        return True
+        return None
     text = "\n".join("".join(segment.text for segment in line) for line in lines)
-    return text.count(ELLIPSIS) > expected
+    return None if text.count(ELLIPSIS) > expected else lines
+
+
+def _yield_lines(lines: list[list[Segment]]) -> RenderResult:
+    newline = Segment.line()
+    for line in lines:
+        yield from line
+        yield newline
 
 
 def hold_words(table: Table) -> Table:
@@ -135,16 +144,16 @@ class Fit:
     drop: Sequence[int] = field(default_factory=tuple)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        candidate = hold_words(self.table)
-        if not _cut(console, options, candidate):
-            yield candidate
+        lines = _render(console, options, hold_words(self.table))
+        if lines is not None:  # the lines already rendered: rendering a table is the slow part
+            yield from _yield_lines(lines)
             return
         dropped: list[int] = []
         for index in self.drop:
             dropped.append(index)
-            candidate = without(self.table, dropped)
-            if not _cut(console, options, candidate):
-                yield candidate
+            lines = _render(console, options, without(self.table, dropped))
+            if lines is not None:
+                yield from _yield_lines(lines)
                 hidden = ", ".join(_plain(self.table.columns[i].header) for i in dropped)
                 yield Text(f"({hidden} not shown at this width)")
                 return
