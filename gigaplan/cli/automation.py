@@ -238,6 +238,7 @@ def batch_command(
     written = {"now": 0}
     resume_command = _resume_command(input, output, jobs, format, catalog, executor, scheduler)
     main_process = os.getpid()
+    stopping = {"now": False}  # set by the first Ctrl-C
 
     def interrupted(signum: int, frame: Any) -> None:
         """Ctrl-C: say at once what was written and how to finish, then stop."""
@@ -250,7 +251,9 @@ def batch_command(
             "rerun with --output FILE to be able to --resume"
         stderr_console().print(f"interrupted: {done:,}{of} rows written {where}; {hint}")
         # the workers and the cluster shut down in order; a second Ctrl-C must not cut that
-        # short (it would leave a cluster to close at exit, with tracebacks)
+        # short (it would leave a cluster to close at exit, with tracebacks), nor break into
+        # the exit that follows: SIGINT stays ignored until the process ends
+        stopping["now"] = True
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise KeyboardInterrupt
 
@@ -270,7 +273,8 @@ def batch_command(
     except KeyboardInterrupt:
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if not stopping["now"]:
+            signal.signal(signal.SIGINT, previous)
         if writer is not None:
             writer.close()
         if stream is not sys.stdin.buffer:

@@ -134,18 +134,34 @@ def _document(source: Path | None, sets: tuple[str, ...], catalogs: tuple[Path, 
 
 
 def _read_json(source: Path) -> Any:
+    """A gigaplan JSON document or batch JSON Lines, from a regular file or stdin.
+
+    Read like every other input (:mod:`gigaplan.inputs.files`): a regular file only, never
+    blocking on a FIFO, at most ``MAX_FILE_BYTES``; every failure is one line and exit 3.
+    """
+    # lazily: keeps pydantic off --help (files imports only the error classes)
+    from gigaplan.inputs import files
+
     name = "stdin" if str(source) == "-" else str(source)
+    if str(source) == "-":
+        try:
+            data = files.read_stream(sys.stdin.buffer, name)
+        except OSError as error:
+            raise InputError(f"{name}: cannot be read ({error.strerror or error})") from None
+    else:
+        data = files.read_bytes(source, kind="JSON document")
+    text = files.decode(data, name, kind="JSON document")
     try:
-        text = sys.stdin.read() if str(source) == "-" else source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{name}: cannot read: {error}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        try:  # batch output: one JSON object per line
-            data = [json.loads(line) for line in text.splitlines() if line.strip()]
-        except json.JSONDecodeError as error:
-            raise InputError(f"{name}: not JSON or JSON Lines: {error}") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            try:  # batch output: one JSON object per line
+                data = [json.loads(line) for line in text.splitlines() if line.strip()]
+            except json.JSONDecodeError as error:
+                raise InputError(f"{name}: not JSON or JSON Lines: {error}") from None
+    except (RecursionError, ValueError):  # nesting too deep, an integer over 4,300 digits
+        raise InputError(f"{name}: not a gigaplan document (nested too deeply or a number "
+                         "too long)") from None
     if isinstance(data, dict) and "schema" in data:
         return data
     rows = data if isinstance(data, list) else [data]

@@ -54,6 +54,8 @@ def open_regular(path: Path, error: type[InputError] = InputError, kind: str = "
         raise error(f"{path}: no such file") from None
     except OSError as exc:
         raise error(f"{path}: cannot be read ({exc.strerror})") from None
+    except ValueError:  # a NUL character, from a batch row or a study's file = "..."
+        raise error(f"{path}: not a file name (it contains a NUL character)") from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):

@@ -15,6 +15,7 @@ import copy
 import difflib
 import math
 import tomllib
+import types
 import typing
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -502,7 +503,100 @@ def parse_uncertainty(key: str, text: str) -> Distribution:
     """
     if not key.startswith(CATALOG_PREFIX):
         check_key(key, "uncertainty")
-    return parse_distribution(key, text)
+    distribution = parse_distribution(key, text)
+    if not key.startswith(CATALOG_PREFIX):
+        _check_sampleable(key, distribution.kind)
+    return distribution
+
+
+def is_numeric(annotation: Any) -> bool:
+    """Whether a field of this annotation holds one number: ``float`` or ``int`` (never
+    ``bool``), optional or constrained (``Annotated``) as it may be; a list, a table or a
+    string of numbers is not one.
+
+    Parameters
+    ----------
+    annotation : Any
+        A pydantic field annotation.
+
+    Returns
+    -------
+    bool
+        True for a single number.
+    """
+    if annotation in (float, int):
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return is_numeric(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        options = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return bool(options) and all(map(is_numeric, options))
+    return False
+
+
+def is_count_key(dotted: str) -> bool:
+    """Whether the checked site key ``dotted`` holds a whole number (``space.rack_positions``,
+    ``compute.max_racks.<id>``), so a number drawn for it is rounded, as a catalog count is.
+
+    Parameters
+    ----------
+    dotted : str
+        A site key that :func:`check_key` accepts.
+
+    Returns
+    -------
+    bool
+        True for an integer key.
+    """
+    annotation = _key_annotation(dotted)
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            options = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+            if len(options) != 1:
+                return False
+            annotation = options[0]
+        else:
+            return annotation is int
+
+
+def _key_annotation(dotted: str) -> Any:
+    """The annotation of the checked site key ``dotted``; for one entry of a per-SKU table
+    (``compute.max_racks.<id>``), the table's value type."""
+    parts = dotted.split(".")
+    section = _section_model(parts[0])
+    model = section if section is not None and len(parts) > 1 else Site
+    names = parts[1:] if model is not Site else parts
+    annotation = _known_keys(model)[names[0]].annotation
+    if len(names) > 1:  # a per-SKU table's entry
+        annotation = typing.get_args(annotation)[-1]
+    return annotation
+
+
+def _check_sampleable(key: str, kind: str) -> None:
+    """A distribution that draws numbers needs a numeric key; nothing samples the
+    ``uncertainty`` table itself or ``phases``."""
+    if key.split(".")[0] in ("uncertainty", "phases"):
+        raise SiteError(f"uncertainty {key}: cannot itself be uncertain; give a site key "
+                        "such as power.pue or catalog.<sku-id>.<field>")
+    annotation = _key_annotation(key)
+    if kind == "choice" or is_numeric(annotation):
+        return
+    options = typing.get_args(annotation) if typing.get_origin(annotation) is Literal else ()
+    if options:
+        hint = f"it is one of {', '.join(map(repr, options))}: pick with choice(...)"
+    else:
+        section = key.split(".")[0] if "." in key else None
+        model = _section_model(section) if section else Site
+        numbers = sorted(name for name, info in _known_keys(model).items()
+                         if is_numeric(info.annotation)) if model is not None else []
+        hint = (f"numeric keys of [{section}]: {', '.join(numbers)}" if section and numbers
+                else "sample a numeric key such as power.pue, or pick values with choice(...)")
+    raise SiteError(f"uncertainty {key}: {kind}(...) draws numbers and {key} is not a "
+                    f"number; {hint}")
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[tuple[str, Any]]) -> dict[str, Any]:

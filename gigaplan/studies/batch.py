@@ -22,7 +22,7 @@ from typing import Any
 
 from gigaplan.errors import EXIT_INTERNAL, GigaplanError, InputError, SiteError
 from gigaplan.inputs.catalog import read_toml, ship_catalogs
-from gigaplan.inputs.files import MIB, LongLine, open_regular
+from gigaplan.inputs.files import MAX_LINE_BYTES, MIB, LongLine, open_regular
 from gigaplan.inputs.scenario import Scenario
 from gigaplan.inputs.site import site_keys
 from gigaplan.inputs.units import shorten
@@ -477,7 +477,10 @@ def done_ids(path: Path, fmt: str) -> dict[str, str]:
     """Ids (and statuses) already in an output file; a torn last line is cut off first.
 
     A SIGKILL can stop a run mid-line: everything after the last newline is truncated, so
-    that row is planned again and no line is torn or duplicated.
+    that row is planned again and no line is torn or duplicated. Only a regular file is read
+    (a FIFO or a device has nothing to resume from, and reading one would block or never
+    end); it is streamed line by line, so an output of any length fits in memory, and a line
+    longer than ``MAX_LINE_BYTES`` (not one gigaplan wrote) is skipped unread.
 
     Parameters
     ----------
@@ -493,27 +496,64 @@ def done_ids(path: Path, fmt: str) -> dict[str, str]:
     """
     if not path.exists():
         return {}
-    data = path.read_bytes()
-    end = data.rfind(b"\n") + 1
-    if end < len(data):
-        with path.open("r+b") as stream:
-            stream.truncate(end)
-        data = data[:end]
-    text = data.decode("utf-8", errors="replace")
-    found: dict[str, str] = {}
-    if fmt == "csv":
-        for record in csv.DictReader(io.StringIO(text)):
-            if record.get("id"):
-                found[record["id"]] = record.get("status", "")
-        return found
-    for line in text.splitlines():
+    with open_regular(path, kind="batch output file to resume"
+                      ) as stream:
         try:
-            item = json.loads(line)
-        except json.JSONDecodeError:
+            end = _end_of_last_line(stream)
+            if end < os.fstat(stream.fileno()).st_size:
+                os.truncate(path, end)
+            stream.seek(0)
+            text = _complete_lines(stream, end)
+            found: dict[str, str] = {}
+            if fmt == "csv":
+                for record in csv.DictReader(text):
+                    if record.get("id"):
+                        found[record["id"]] = record.get("status") or ""
+                return found
+            for line in text:
+                try:
+                    item = json.loads(line)
+                except (json.JSONDecodeError, RecursionError, ValueError):
+                    continue  # not a row gigaplan wrote
+                if isinstance(item, dict) and "id" in item:
+                    found[str(item["id"])] = str(item.get("status", ""))
+            return found
+        except OSError as error:
+            raise InputError(f"{path}: cannot be resumed ({error.strerror or error})") from None
+        except csv.Error as error:
+            raise InputError(f"{path}: not a batch CSV output ({error})") from None
+
+
+def _end_of_last_line(stream: Any) -> int:
+    """The offset just past the last newline of ``stream`` (0 if it has none), read backwards
+    in blocks so a long torn tail costs no memory."""
+    position = os.fstat(stream.fileno()).st_size
+    while position > 0:
+        step = min(1 << 16, position)
+        position -= step
+        stream.seek(position)
+        found = stream.read(step).rfind(b"\n")
+        if found >= 0:
+            return position + found + 1
+    return 0
+
+
+def _complete_lines(stream: Any, end: int) -> Iterator[str]:
+    """The lines of ``stream`` before offset ``end`` (which follows a newline), decoded with
+    replacement; a line over ``MAX_LINE_BYTES`` is skipped without holding it."""
+    offset = 0
+    while offset < end:
+        line = stream.readline(min(MAX_LINE_BYTES + 1, end - offset))
+        if not line:
+            return
+        offset += len(line)
+        if not line.endswith(b"\n"):
+            while offset < end and (rest := stream.readline(min(1 << 20, end - offset))):
+                offset += len(rest)
+                if rest.endswith(b"\n"):
+                    break
             continue
-        if isinstance(item, dict) and "id" in item:
-            found[str(item["id"])] = str(item.get("status", ""))
-    return found
+        yield line.decode("utf-8", errors="replace")
 
 
 class LineWriter:

@@ -82,15 +82,20 @@ def _windowed(submit: Callable[[list[T]], Any], result: Callable[[Any, list[T]],
         yield from lines
 
 
-def _die_with_parent() -> None:
-    """In a pool worker: exit as soon as the process that started it is gone.
+def _die_with_parent(parent: int) -> None:
+    """In a pool worker: exit as soon as ``parent``, the process that started it, is gone.
 
     A SIGKILL gives the parent no chance to stop its pool, and the workers, blocked on a
     queue whose other end their siblings still hold, would live on (reparented to init). A
-    daemon thread polls the parent's pid and ends the worker when it changes.
-    """
-    parent = os.getppid()
+    daemon thread polls the worker's parent pid and ends the worker when it is no longer
+    ``parent``. The pid is passed in, not read here: a parent killed before this worker ran
+    its initializer would otherwise be recorded as init, and never missed.
 
+    Parameters
+    ----------
+    parent : int
+        The pid of the process that owns the pool.
+    """
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(PARENT_POLL_S)
@@ -183,7 +188,8 @@ def run(worker: Callable[[T], dict[str, Any]], items: Iterable[T], jobs: int = 1
         yield from map(worker, items)
         return
     chunks = _chunks(items, chunk_size(count, jobs))
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         yield from _windowed(lambda chunk: pool.submit(_apply, worker, chunk),
                              lambda future, chunk: future.result(), chunks,
                              jobs * WINDOW_PER_WORKER)
@@ -200,14 +206,19 @@ def _run_dask(worker: Callable[[T], dict[str, Any]], items: Iterable[T], count: 
     if first is None:
         return
     cluster = client = None
+    closed = False
     try:
         if scheduler is None:
             with _sigint_ignored(), warnings.catch_warnings():
                 # the scheduler's HTTP server moves off a busy port 8787 with a UserWarning
                 warnings.filterwarnings("ignore", message="Port .* is already in use")
+                # silence_logs: the level of the workers' own log handlers, in their own
+                # processes. CRITICAL: a worker that outlives the scheduler during a shutdown
+                # (Ctrl-C on a loaded machine) logs heartbeat failures with tracebacks at
+                # ERROR; a failed task still comes back as an error row
                 cluster = distributed.LocalCluster(
                     n_workers=max(1, jobs), threads_per_worker=1, processes=True,
-                    dashboard_address=None, silence_logs=logging.ERROR)
+                    dashboard_address=None, silence_logs=logging.CRITICAL)
                 client = distributed.Client(cluster)
         else:
             try:
@@ -230,9 +241,20 @@ def _run_dask(worker: Callable[[T], dict[str, Any]], items: Iterable[T], count: 
                              result, sized, workers * WINDOW_PER_WORKER)
     except KeyboardInterrupt:  # Ctrl-C: shut the cluster down without a word from it
         _quiet_dask()
+        # a second Ctrl-C while the cluster closes would leave it half closed, to be torn
+        # down at exit with tracebacks: ignored until it is closed
+        with _sigint_ignored():
+            _close(client, cluster)
+        closed = True
         raise
     finally:
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
+        if not closed:
+            _close(client, cluster)
+
+
+def _close(client: Any, cluster: Any) -> None:
+    """Close the client, then the cluster this run started (either may be None)."""
+    if client is not None:
+        client.close()
+    if cluster is not None:
+        cluster.close()

@@ -18,8 +18,8 @@ Two questions, both answered:
 
 from __future__ import annotations
 
+import difflib
 import math
-import typing
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from dataclasses import field as dataclass_field
@@ -37,8 +37,8 @@ from gigaplan.errors import (
 from gigaplan.formulation.build import build
 from gigaplan.inputs.catalog import SKU_CLASSES, Catalog, load_catalog, shipped_catalog
 from gigaplan.inputs.distributions import CATALOG_PREFIX, Distribution
-from gigaplan.inputs.site import parse_uncertainty
-from gigaplan.inputs.units import Dimension, parse
+from gigaplan.inputs.site import is_count_key, is_numeric, parse_uncertainty
+from gigaplan.inputs.units import Dimension, parse, shorten
 from gigaplan.planner import plan
 from gigaplan.solve import TOKEN_FIELDS, optimize, solve, token_value
 from gigaplan.studies import executors
@@ -160,7 +160,8 @@ def run_sample(task: SampleTask) -> dict[str, Any]:
     """
     row: dict[str, Any] = {"sample": task.index}
     try:
-        site_values = tuple((k, v) for k, v in task.values if not k.startswith(CATALOG_PREFIX))
+        site_values = tuple((k, round(v) if isinstance(v, float) and is_count_key(k) else v)
+                            for k, v in task.values if not k.startswith(CATALOG_PREFIX))
         scenario = replace(task.scenario, overrides=(*task.scenario.overrides, *site_values))
         bound = scenario.bind(_catalog(task))
         model = build(bound)
@@ -377,13 +378,6 @@ class StructureChanged(SiteError):
     """A drawn value changes the model's structure, so the fixed plan cannot be evaluated."""
 
 
-def _numeric(annotation: Any) -> bool:
-    """A float or int field, optional or constrained (``Annotated``) as it may be."""
-    if annotation in (float, int):
-        return True
-    return any(_numeric(arg) for arg in typing.get_args(annotation) if arg is not type(None))
-
-
 def _check_catalog_keys(keys: list[str], scenario: Any) -> None:
     """Every ``catalog.<sku-id>.<field>`` names a SKU and one of its numeric fields, before a
     single sample is drawn; one error lists every problem."""
@@ -400,10 +394,14 @@ def _check_catalog_keys(keys: list[str], scenario: Any) -> None:
                             f"{catalog.suggest(sku_id)}")
             continue
         fields = type(catalog.get(sku_id)).model_fields
-        numeric = sorted(name for name, info in fields.items() if _numeric(info.annotation))
+        numeric = sorted(name for name, info in fields.items() if is_numeric(info.annotation))
         if field not in numeric:
-            problems.append(f"uncertainty {key}: {field!r} is not a numeric field of a "
-                            f"{catalog.get(sku_id).kind}; fields: {', '.join(numeric)}")
+            close = difflib.get_close_matches(field[:100], numeric, n=1)
+            what = "is not a numeric field" if field in fields else "is not a field"
+            hint = f"did you mean {close[0]}? " if close else ""
+            problems.append(f"uncertainty {shorten(key)}: {shorten(field)!r} {what} of a "
+                            f"{catalog.get(sku_id).kind}; {hint}numeric fields, which can "
+                            f"be sampled: {', '.join(numeric)}")
     if problems:
         raise SiteError.listing(problems)
 
