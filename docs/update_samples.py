@@ -1,4 +1,5 @@
-"""Regenerate the sample output in README.md and docs/examples/README.md from the real CLI.
+"""Regenerate the sample output in README.md, docs/examples/README.md and docs/cli.md from the
+real CLI.
 
 A sample is a fenced block between two HTML comments that say which command it shows::
 
@@ -32,7 +33,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES = (ROOT / "README.md", ROOT / "docs" / "examples" / "README.md")
+FILES = (ROOT / "README.md", ROOT / "docs" / "examples" / "README.md", ROOT / "docs" / "cli.md")
 DEFAULT_WIDTH = 100
 BLOCK = re.compile(r"(?P<open><!-- sample: (?P<spec>.+?) -->\n)(?P<body>.*?)"
                    r"(?P<close><!-- /sample -->)", re.DOTALL)

@@ -473,6 +473,66 @@ def diagnose(model: Model, time_limit_s: float | None = None, *,
     return freeing
 
 
+def conflict_set(model: Model, time_limit_s: float | None = None, *,
+                 deadline: float | None = None) -> list[str]:
+    """The site limits in conflict when no limit alone frees the site: deletion filters.
+
+    Used when :func:`diagnose` finds no single limit to relax. A deletion filter starts from
+    every limit group but the power budget (whose rows bound the rack counts and always
+    hold), drops each group in turn and keeps it out when the rest still leaves no plan; the
+    groups that remain are an irreducible conflict (J. W. Chinneck, Feasibility and
+    Infeasibility in Optimization, Springer 2008, ch. 6). While the site stays infeasible
+    with those groups dropped, a further filter finds the next conflict; the result is
+    their union, so that every independent conflict is named.
+
+    Parameters
+    ----------
+    model : Model
+        The infeasible model.
+    time_limit_s : float or None, default None
+        Time for all solves together [s]; None for no limit.
+    deadline : float or None, default None
+        :func:`time.perf_counter` reading that ends the search [s].
+
+    Returns
+    -------
+    list of str
+        The groups in conflict, in the order found; empty when the time runs out first or
+        the power budget and the design rules conflict on their own.
+    """
+    if deadline is None and time_limit_s is not None:
+        deadline = time.perf_counter() + time_limit_s
+    groups = sorted({row.group for row in model.rows
+                     if row.group and row.group != "power.budget"})
+
+    def infeasible(kept: list[str]) -> bool | None:
+        remaining = None if deadline is None else deadline - time.perf_counter()
+        if remaining is not None and remaining < MIN_STAGE_S:
+            return None
+        rows = [row for row in model.rows if not row.group or row.group == "power.budget"
+                or row.group in kept]
+        outcome = run_milp(model, Expr(), maximize=False, rows=rows, time_limit_s=remaining)
+        if outcome.status is SolveStatus.TIME_LIMIT:
+            return None
+        return outcome.status is SolveStatus.INFEASIBLE
+
+    found: list[str] = []
+    while True:
+        kept = [group for group in groups if group not in found]
+        if not kept or not infeasible(kept):
+            return found
+        for group in list(kept):
+            trial = [g for g in kept if g != group]
+            verdict = infeasible(trial)
+            if verdict is None:
+                return []
+            if verdict:
+                kept = trial
+        if not kept:
+            return found  # the power budget and the design rules alone leave no plan
+        found.extend(kept)
+
+
 # --- reading the plan -------------------------------------------------------------------------
 
 
@@ -784,14 +844,18 @@ def solve(model: Model, *, time_limit_s: float | None = None, deadline: float | 
 
     if outcome.x is None:
         conflicts: list[str] = []
+        together: list[str] = []
         if outcome.status is SolveStatus.INFEASIBLE:
             conflicts = diagnose(model, time_limit_s, deadline=deadline)
+            if not conflicts:
+                together = conflict_set(model, time_limit_s, deadline=deadline)
         return PlanResult(status=outcome.status.value,
                           objective={"name": model.objective_name or bound.site.objective,
                                      "value": None,
                                      "unit": model.objective_unit},
                           inputs=plan_inputs(bound), solver=info(),
-                          message=_infeasible_message(bound, outcome.status, conflicts),
+                          message=_infeasible_message(bound, outcome.status, conflicts,
+                                                      together),
                           conflicts=conflicts), None
     return read_plan(model, outcome.x, outcome.status, info()), outcome.x
 
@@ -822,7 +886,8 @@ def limit_message(stages: int, total: int | None, gap: float | None) -> str:
             f"{stages} are not (gap {shown})")
 
 
-def _infeasible_message(bound: BoundSite, status: SolveStatus, conflicts: list[str]) -> str:
+def _infeasible_message(bound: BoundSite, status: SolveStatus, conflicts: list[str],
+                        together: list[str] = ()) -> str:
     if status is SolveStatus.TIME_LIMIT:
         return "the time limit was reached before any build-out was found; raise --time-limit"
     if status is not SolveStatus.INFEASIBLE:
@@ -834,6 +899,10 @@ def _infeasible_message(bound: BoundSite, status: SolveStatus, conflicts: list[s
         return (f"no build-out satisfies {bound.source}: these limits conflict with the power "
                 f"budget and each other: {', '.join(conflicts)}; relaxing any one of them "
                 "makes the site feasible")
+    if together:
+        return (f"no build-out satisfies {bound.source}: no single limit is to blame; with the "
+                f"power budget, these limits leave no feasible plan: {', '.join(together)}; "
+                "several must be relaxed together")
     return (f"no build-out satisfies {bound.source}: no single limit is to blame; the power "
             "budget, requirements and rack limits together leave no feasible plan")
 

@@ -222,16 +222,16 @@ def test_explain_infeasible_site_says_how_far_limits_must_move(run):
                  "--format", "json")
     assert result.exit_code == 4
     data = parse_json(result)
-    moves = {m["limit"]: m for m in data["conflicts"]}
-    assert moves and set(moves) <= {"totals.gpus >= 10000", "power.budget"}
-    assert all(m["move"] != 0 for m in moves.values())
-    # the elastic answer is itself feasible: moving every limit it names by that much (the
-    # least total relative move may combine several) gives a plan
-    power = moves["power.budget"]["to"] + 0.01 if "power.budget" in moves else 10
-    gpus = int(moves["totals.gpus >= 10000"]["to"]) if "totals.gpus >= 10000" in moves \
-        else 10000
-    fixed = run("plan", "--power", f"{power}MW", "--require", f"totals.gpus >= {gpus}")
-    assert fixed.exit_code == 0
+    alone = {entry["limit"]: entry for entry in data["alternatives"]
+             if entry["sufficient_alone"]}
+    assert set(alone) == {"power.budget", "totals.gpus >= 10000"}
+    assert data["combination"] is None
+    # each answer is itself feasible: moving that limit alone to its value gives a plan
+    power = alone["power.budget"]["proposed"]
+    assert run("plan", "--power", f"{power}MW", "--require", "totals.gpus >= 10000"
+               ).exit_code == 0
+    floor = alone["totals.gpus >= 10000"]["requirement"]
+    assert run("plan", "--power", "10MW", "--require", floor).exit_code == 0
 
 
 def test_diff_of_a_file_with_itself_shows_no_change(run, site):

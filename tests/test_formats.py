@@ -118,10 +118,10 @@ def test_explanation_of_a_failing_site_lists_the_moves():
     from gigaplan.studies.explain import Explanation
 
     failing = Explanation(status="infeasible", source="s.toml", message="no build-out",
-                          conflicts=[], text=["power.budget must rise by 5 MW"])
+                          alternatives=[], text=["  - raise the power budget to 15 MW"])
     assert set(json.loads(render_data(failing, "json"))) == {
-        "schema", "status", "source", "message", "conflicts", "text"}
-    assert "power.budget must rise by 5 MW" in text(report.render(failing, "table"))
+        "schema", "status", "source", "message", "alternatives", "combination", "text"}
+    assert "raise the power budget to 15 MW" in text(report.render(failing, "table"))
     feasible = Explanation(status="optimal", source="s.toml",
                            objective={"unit": "GPUs", "value": 72}, binding=["power binds"],
                            marginals=[{"text": "+1 MW -> +7 racks"}])

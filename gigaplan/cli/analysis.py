@@ -36,7 +36,8 @@ def explain_command(
     """Binding limits in plain language, measured marginal values, or why a site fails.
 
     Each limit is moved about 1 % looser and the site re-planned. For an infeasible site,
-    an elastic re-solve says how far each conflicting limit must move (exit 4).
+    the alternatives, each enough alone: the least value of each limit that makes it feasible,
+    rounded and checked by planning again; else the smallest combination (exit 4).
     """
     # lazily: keeps pydantic, numpy and scipy off --help and `catalog list`
     from gigaplan.output import report, serialize
@@ -47,7 +48,7 @@ def explain_command(
         write_output(serialize.to_json(result), None)
     else:
         render_table(report.render(result, "table"), None)
-    if result.conflicts is not None:
+    if result.alternatives is not None:
         raise typer.Exit(EXIT_INFEASIBLE)
 
 

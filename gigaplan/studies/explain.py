@@ -2,26 +2,32 @@
 
 Marginal values are measured, not read from duals (a MILP has none): each
 site limit is moved by a step in the direction that relaxes it (about 1 % of its value,
-rounded to one significant digit) and the site is planned again. An infeasible site gets an
-elastic re-solve: every named limit may be violated at a cost, and the least total relative
-violation says which limits conflict and by how much each would have to move.
+rounded to one significant digit) and the site is planned again.
+
+An infeasible site gets alternatives, one per relaxable limit (power budget, rack positions,
+white space, cooling, capex cap, rack caps and minimums, requirements): the exact least value
+of that limit that makes the site feasible with every other limit held (one MILP that
+optimises the limit's field with its own rows dropped), rounded outward to a value people
+write and checked by planning the site again with only that change. When no limit alone is
+enough, an elastic re-solve gives the combination of least total relative change.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from gigaplan.formulation.build import build
 from gigaplan.formulation.model import Expr, Layout, Model, Row
-from gigaplan.inputs.requirements import FIELDS, parse_requirement
+from gigaplan.inputs.requirements import FIELDS, Requirement, parse_requirement
 from gigaplan.inputs.scenario import Scenario
 from gigaplan.inputs.site import BoundSite
 from gigaplan.inputs.units import Dimension, counted, format_quantity
 from gigaplan.kinds import TOLERANCE
 from gigaplan.planner import plan
-from gigaplan.solve import SolveStatus, run_milp
+from gigaplan.solve import run_milp
 
 SCHEMA = "gigaplan.explain/1"
 
@@ -226,92 +232,467 @@ def binding_sentences(plan: dict[str, Any]) -> list[str]:
     return lines or ["no limit binds"]
 
 
-# --- infeasible sites: elastic re-solve ------------------------------------------------------
+# --- infeasible sites: what to change ---------------------------------------------------------
+
+SIGNIFICANT = 3  # digits a proposed continuous value keeps ($8.71B, 1.21 GW): rounded outward
+LOOSE_POWER_MW = 1e6  # the most power.budget takes (1 TW): the budget when power is the question
+PROPOSAL_TRIES = 4  # proposals tried, each one unit further, before a limit counts as not enough
+RATIO_ITERATIONS = 30  # Dinkelbach steps for a ratio requirement (it converges in a few)
+
+_SITE_LIMITS = (  # key, label, section, attribute, plan field, dimension, unit, noun
+    ("space.rack_positions", "rack positions", "space", "rack_positions", "space.racks",
+     Dimension.COUNT, "racks", "rack"),
+    ("space.white_space", "white space", "space", "white_space_m2", "space.white_space_m2",
+     Dimension.AREA, "m2", ""),
+    ("cooling.liquid", "liquid cooling", "cooling", "liquid_mw", "cooling.liquid_mw",
+     Dimension.POWER, "MW", ""),
+    ("cooling.air", "air cooling", "cooling", "air_mw", "cooling.air_mw", Dimension.POWER, "MW",
+     ""),
+    ("budget.capex", "capex cap", "budget", "capex_usd", "cost.capex_usd", Dimension.MONEY,
+     "USD", ""),
+)
+_NOUNS = {"totals.gpus": "GPU", "totals.cpus": "CPU", "totals.cpu_cores": "core",
+          "cpu.cores": "core", "totals.racks": "rack", "totals.compute_racks": "rack",
+          "space.racks": "rack", "cpu.racks": "rack", "storage.racks": "rack",
+          "network.racks": "rack"}
 
 
-def elastic(model: Model, time_limit_s: float | None = None) -> list[dict[str, Any]]:
-    """How far each named limit must move for the site to become feasible.
+@dataclass(frozen=True)
+class Relaxable:
+    """A limit an infeasible site may relax: a site key or one requirement.
 
-    Each row of a site limit (power budget, requirements, rack bounds, capex, space,
-    cooling) gets a slack variable eᵣ ≥ 0 in its relaxing direction; the re-solve minimises
-    Σ eᵣ ÷ max(1, |boundᵣ|), the total relative violation.
+    ``field`` is the plan field the limit bounds; its value is ``per_unit`` × the limit's
+    (the power budget bounds the drawn power at budget × usable share; every other limit
+    bounds its field one to one).
+    """
+
+    key: str  # the site key (budget.capex) or the requirement's text
+    label: str
+    sense: str  # "<=": raising it relaxes; ">=": lowering it relaxes; "==": changing it
+    current: float  # in ``unit``
+    field: str
+    dimension: Dimension
+    unit: str
+    noun: str = ""  # a count's noun, singular: "rack", "GPU"
+    per_unit: float = 1.0
+    requirement: Requirement | None = None
+
+    @property
+    def kind(self) -> str:
+        """``requirement`` or ``site`` (a site key)."""
+        return "site" if self.requirement is None else "requirement"
+
+
+def relaxable_limits(bound: BoundSite) -> list[Relaxable]:
+    """Every limit of ``bound`` that an infeasible site may relax, in a fixed order.
+
+    The power budget, rack positions, white space, cooling, the capex cap, per-SKU rack
+    caps and minimums, then each requirement. Design rules (CPU cores and storage per GPU,
+    the fabric's radix) are not limits a planner negotiates and are kept.
 
     Parameters
     ----------
-    model : Model
-        The infeasible model.
-    time_limit_s : float or None, default None
-        Time limit of the re-solve [s]; None for no limit.
+    bound : BoundSite
+        The site, bound to its catalog.
+
+    Returns
+    -------
+    list of Relaxable
+        The limits the site sets.
+    """
+    site = bound.site
+    power = site.power
+    drawn = {"grid": "power_mw.grid", "facility": "power_mw.facility", "it": "power_mw.it"}
+    limits = [Relaxable("power.budget", "power budget", "<=", power.budget_mw, drawn[power.basis],
+                        Dimension.POWER, "MW",
+                        per_unit=power.usable_frac * (1.0 - power.headroom_frac))]
+    for key, label, section, attribute, field_name, dimension, unit, noun in _SITE_LIMITS:
+        value = getattr(getattr(site, section), attribute)
+        if value is not None:
+            limits.append(Relaxable(key, label, "<=", float(value), field_name, dimension, unit,
+                                    noun))
+    for sku_id in (sku.id for sku in bound.compute):
+        high, low = site.compute.max_racks.get(sku_id), site.compute.min_racks.get(sku_id)
+        if high is not None:
+            limits.append(Relaxable(f"compute.max_racks.{sku_id}", f"{sku_id} rack cap", "<=",
+                                    float(high), f"racks.{sku_id}", Dimension.COUNT, "racks",
+                                    "rack"))
+        if low:
+            limits.append(Relaxable(f"compute.min_racks.{sku_id}", f"{sku_id} rack minimum",
+                                    ">=", float(low), f"racks.{sku_id}", Dimension.COUNT, "racks",
+                                    "rack"))
+    for requirement in bound.requirements:
+        dimension, unit = FIELDS.get(requirement.field, (Dimension.COUNT, "racks"))
+        noun = _NOUNS.get(requirement.field, "rack" if requirement.field.startswith("racks.")
+                          else "")
+        limits.append(Relaxable(requirement.text, "requirement", requirement.op,
+                                requirement.value, requirement.field, dimension, unit, noun,
+                                requirement=requirement))
+    return limits
+
+
+def round_significant(value: float, digits: int, *, up: bool) -> float:
+    """``value`` rounded up (or down) to ``digits`` significant digits: 8,702,394,333 -> 8.71e9.
+
+    Parameters
+    ----------
+    value : float
+        The value.
+    digits : int
+        Significant digits kept.
+    up : bool
+        Round towards +infinity when True, else towards -infinity.
+
+    Returns
+    -------
+    float
+        The rounded value.
+    """
+    if value == 0 or not math.isfinite(value):
+        return value
+    exact = Decimal(repr(value))
+    quantum = Decimal(1).scaleb(exact.adjusted() - digits + 1)
+    return float(exact.quantize(quantum, rounding=ROUND_CEILING if up else ROUND_FLOOR))
+
+
+def _point(model: Model, x: list[float] | None) -> list[float] | None:
+    """``x`` with each integer variable at its whole value (HiGHS returns 12.999999999999998)."""
+    if x is None:
+        return None
+    return [float(round(v)) if model.layout.integer[i] else v for i, v in enumerate(x)]
+
+
+def _integral(model: Model, expr: Expr) -> bool:
+    """Whether ``expr`` takes only whole values: integer coefficients on integer variables."""
+    return float(expr.const).is_integer() and all(
+        model.layout.integer[index] and float(coef).is_integer()
+        for index, coef in expr.coefs.items())
+
+
+def _ratio_extreme(model: Model, rows: list[Row], numerator: Expr, denominator: Expr,
+                   maximize: bool) -> float | None:
+    """The least (or greatest) ``numerator ÷ denominator`` over the points of ``rows`` with a
+    positive denominator: Dinkelbach's method, one MILP per step, exact at convergence.
+
+    Each step optimises ``N − λ·D`` at the last ratio λ; a step that cannot beat zero proves
+    λ optimal (W. Dinkelbach, "On nonlinear fractional programming", Management Science
+    13(7), 1967).
+    """
+    start = _point(model, run_milp(model, denominator, maximize=True, rows=rows,
+                                   time_limit_s=None).x)
+    if start is None or denominator.value(start) <= 1e-9:
+        return None
+    ratio = numerator.value(start) / denominator.value(start)
+    for _ in range(RATIO_ITERATIONS):
+        x = _point(model, run_milp(model, numerator - ratio * denominator, maximize=maximize,
+                                   rows=rows, time_limit_s=None).x)
+        if x is None:
+            return None
+        below = denominator.value(x)
+        gain = (numerator - ratio * denominator).value(x)
+        scale = max(1.0, abs(numerator.value(x)))
+        if below <= 1e-9 or (gain <= 1e-9 * scale if maximize else gain >= -1e-9 * scale):
+            break
+        ratio = numerator.value(x) / below
+    return ratio
+
+
+def _nearest(model: Model, rows: list[Row], expr: Expr, target: float) -> float | None:
+    """The value of ``expr`` nearest ``target`` over the points of ``rows`` (an ``==``)."""
+    layout = Layout(list(model.layout.names), list(model.layout.lower),
+                    list(model.layout.upper), list(model.layout.integer),
+                    dict(model.layout.blocks))
+    (above,) = layout.add("nearest[above]", integer=False)
+    (below,) = layout.add("nearest[below]", integer=False)
+    equal = Row("nearest", "distance to the target", expr - above + below, lower=target,
+                upper=target, report=False)
+    carrier = Model(bound=model.bound, layout=layout)
+    outcome = run_milp(carrier, above + below, maximize=False, rows=[*rows, equal],
+                       time_limit_s=None)
+    x = _point(carrier, outcome.x)
+    return None if x is None else expr.value(x)
+
+
+def _extreme(model: Model, rows: list[Row], limit: Relaxable) -> float | None:
+    """The value of the limit's field nearest its current value over ``rows`` (every other
+    limit held): the least for a cap, the greatest for a floor; None when none exists."""
+    if limit.field in model.ratios:
+        if limit.sense == "==":
+            return None  # an exact ratio: no nearest value by one MILP
+        numerator, denominator = model.ratios[limit.field]
+        return _ratio_extreme(model, rows, numerator, denominator, maximize=limit.sense == ">=")
+    expr = model.fields[limit.field]
+    if limit.sense == "==":
+        return _nearest(model, rows, expr, limit.current)
+    outcome = run_milp(model, expr, maximize=limit.sense == ">=", rows=rows, time_limit_s=None)
+    x = _point(model, outcome.x)
+    return None if x is None else expr.value(x)
+
+
+def _proposals(limit: Relaxable, exact: float, integral: bool) -> list[float]:
+    """The rounded values to try for ``limit``, nearest first: whole for a count field, else
+    :data:`SIGNIFICANT` digits; each next one a unit further in the relaxing direction."""
+    value = exact / limit.per_unit
+    up = limit.sense == "<=" or (limit.sense == "==" and value > limit.current)
+    sign = 1.0 if up else -1.0
+    tolerance = 1e-9 * max(1.0, abs(value))  # a whole value's rounding error, no more
+    if limit.sense == "==" and integral:
+        return [float(round(value))]
+    if limit.sense == "==":
+        return [value]
+    if integral:
+        first = math.ceil(value - tolerance) if up else math.floor(value + tolerance)
+        return [float(first + sign * step) for step in range(PROPOSAL_TRIES)]
+    first = round_significant(value, SIGNIFICANT, up=up)
+    unit = 10.0 ** (math.floor(math.log10(abs(first))) - SIGNIFICANT + 1) if first else 1.0
+    return [round_significant(first + sign * step * unit, SIGNIFICANT + 1, up=up)
+            for step in range(PROPOSAL_TRIES)]
+
+
+def _number_text(value: float) -> str:
+    """A number a requirement reads back exactly: ``99936``, ``8710000000``, ``2.35``."""
+    return str(int(value)) if float(value).is_integer() else repr(value)
+
+
+def relaxed(bound: BoundSite, changes: list[tuple[Relaxable, float]]) -> BoundSite:
+    """``bound`` with each limit of ``changes`` set to its value, every other input as it was.
+
+    Parameters
+    ----------
+    bound : BoundSite
+        The site, bound to its catalog.
+    changes : list of tuple of (Relaxable, float)
+        Each limit and its new value, in the limit's unit.
+
+    Returns
+    -------
+    BoundSite
+        The changed site.
+    """
+    site = bound.site
+    texts = list(site.requirements)
+    requirements = list(bound.requirements)
+    for limit, value in changes:
+        if limit.requirement is not None:
+            text = f"{limit.requirement.field} {limit.sense} {_number_text(value)}"
+            index = requirements.index(limit.requirement)
+            requirements[index] = replace(limit.requirement, text=text, value=value)
+            texts[texts.index(limit.requirement.text)] = text
+            continue
+        if limit.key == "power.budget":
+            section, update = "power", {"budget_mw": value}
+        elif limit.key.startswith("compute."):
+            table, sku_id = limit.key.split(".")[1], limit.key.split(".", 2)[2]
+            section = "compute"
+            update = {table: {**getattr(site.compute, table), sku_id: int(value)}}
+        else:
+            _, _, section, attribute, *_ = next(row for row in _SITE_LIMITS
+                                                if row[0] == limit.key)
+            update = {attribute: int(value) if limit.noun else value}
+        site = site.model_copy(update={section: getattr(site, section).model_copy(
+            update=update)})
+    site = site.model_copy(update={"requirements": texts})
+    return replace(bound, site=site, requirements=tuple(requirements))
+
+
+def _feasible(bound: BoundSite) -> bool:
+    return plan(bound).found
+
+
+def _show_value(limit: Relaxable, value: float) -> str:
+    if limit.dimension is Dimension.COUNT:
+        if limit.noun and float(value).is_integer():
+            return counted(int(value), limit.noun)
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.6g}"
+    return format_quantity(value, limit.dimension, limit.unit or None)
+
+
+def _change_sentence(limit: Relaxable, proposed: float) -> str:
+    verb = "change" if limit.sense == "==" else "raise" if limit.sense == "<=" else "lower"
+    if limit.requirement is not None:
+        return f"{verb} the requirement {limit.key} to {_show_value(limit, proposed)}"
+    return (f"{verb} the {limit.label} ({limit.key}) from {_show_value(limit, limit.current)} "
+            f"to {_show_value(limit, proposed)}")
+
+
+def _entry(limit: Relaxable, exact: float | None, proposed: float | None,
+           sufficient: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "limit": limit.key, "kind": limit.kind, "label": limit.label, "sense": limit.sense,
+        "current": limit.current,
+        "least": None if exact is None else exact / limit.per_unit,
+        "proposed": proposed, "unit": limit.unit or (f"{limit.noun}s" if limit.noun else ""),
+        "sufficient_alone": sufficient,
+        "text": "" if proposed is None else _change_sentence(limit, proposed)}
+    if limit.requirement is not None:
+        entry["requirement"] = None if proposed is None else \
+            f"{limit.requirement.field} {limit.sense} {_number_text(proposed)}"
+    return entry
+
+
+def _models(bound: BoundSite) -> tuple[Model, Model]:
+    """The site's model, and the same with the power budget at :data:`LOOSE_POWER_MW` (rack
+    counts are bounded by what the budget feeds, so a larger budget needs a model built with
+    it); the loose model's power row keeps the site's own usable power."""
+    model = build(bound)
+    power = bound.site.power
+    loose = build(replace(bound, site=bound.site.model_copy(update={
+        "power": power.model_copy(update={"budget_mw": max(LOOSE_POWER_MW,
+                                                           power.budget_mw)})})))
+    (usable,) = [row.upper for row in model.rows if row.group == "power.budget"]
+    loose.rows = [replace(row, upper=usable) if row.group == "power.budget" else row
+                  for row in loose.rows]
+    return model, loose
+
+
+def alternatives(bound: BoundSite) -> list[dict[str, Any]]:
+    """For each limit, the value that alone makes the site feasible, or that none does.
+
+    The exact value is the optimum of the limit's field with that limit dropped and every
+    other held: the least for a cap, the greatest for a floor (a ratio requirement by
+    Dinkelbach's method, an ``==`` requirement the nearest value). It is then rounded
+    outward, whole for a count and to :data:`SIGNIFICANT` digits otherwise, and the site is
+    planned again with only that change: ``sufficient_alone`` says the plan was found.
+
+    Parameters
+    ----------
+    bound : BoundSite
+        An infeasible single-period site.
 
     Returns
     -------
     list of dict
-        One move per limit that must change: ``limit``, ``name``, ``bound``, ``move``, ``to``
-        and ``unit``; empty when the re-solve finds none.
+        One entry per limit (:func:`relaxable_limits` order): ``limit``, ``kind``, ``label``,
+        ``sense``, ``current``, ``least`` (exact, None when relaxing it alone cannot help),
+        ``proposed``, ``unit``, ``sufficient_alone``, ``text`` and, for a requirement, the
+        ``requirement`` text that replaces it.
     """
-    layout = Layout(list(model.layout.names), list(model.layout.lower),
-                    list(model.layout.upper), list(model.layout.integer),
-                    dict(model.layout.blocks))
-    rows: list[Row] = []
-    slacks: list[tuple[Row, Expr, float, str]] = []
-    objective = Expr()
-    for row in model.rows:
-        if not row.group:
-            rows.append(row)
-            continue
-        expr = row.expr
-        for side, bound in (("upper", row.upper), ("lower", row.lower)):
-            if math.isinf(bound):
-                continue
-            (slack,) = layout.add(f"elastic[{row.name}:{side}]", integer=False)
-            expr = expr - slack if side == "upper" else expr + slack
-            scale = max(1.0, abs(bound - row.expr.const))
-            objective = objective + slack * (1.0 / scale)
-            slacks.append((row, slack, bound, side))
-        rows.append(replace(row, expr=expr))
-    carrier = Model(bound=model.bound, layout=layout)
-    outcome = run_milp(carrier, objective, maximize=False, rows=rows, time_limit_s=time_limit_s)
-    if outcome.x is None or outcome.status is SolveStatus.INFEASIBLE:
-        return []
-    moves = []
-    for row, slack, bound, side in slacks:
-        amount = slack.value(outcome.x)
-        if amount <= TOLERANCE * max(1.0, abs(bound)):
-            continue
-        target = bound + amount if side == "upper" else bound - amount
-        moves.append({"limit": row.group, "name": row.name, "bound": bound,
-                      "move": amount if side == "upper" else -amount, "to": target,
-                      "unit": row.unit})
-    return moves
+    model, loose = _models(bound)
+    entries = []
+    for limit in relaxable_limits(bound):
+        carrier = loose if limit.key == "power.budget" else model
+        rows = [row for row in carrier.rows if row.group != limit.key]
+        exact = _extreme(carrier, rows, limit)
+        proposed = None
+        if exact is not None:
+            expr = carrier.fields.get(limit.field)
+            integral = limit.per_unit == 1.0 and expr is not None and _integral(carrier, expr)
+            for value in _proposals(limit, exact, integral):
+                if _feasible(relaxed(bound, [(limit, value)])):
+                    proposed = value
+                    break
+        entries.append(_entry(limit, exact, proposed, proposed is not None))
+    return entries
 
 
-def elastic_sentences(moves: list[dict[str, Any]]) -> list[str]:
-    """Each elastic move as a sentence: which limit must rise or fall, by how much.
+def combination(bound: BoundSite) -> list[dict[str, Any]]:
+    """The smallest joint change when no limit alone suffices: an elastic re-solve.
+
+    Each row of a relaxable limit, divided by max(1, |boundᵣ|), gets a slack eᵣ ≥ 0 in its
+    relaxing direction and the re-solve minimises Σ eᵣ, the total relative change. Each limit that
+    moved is proposed at its field's value at that point, rounded outward as in
+    :func:`alternatives`, and the site is planned again with all of them; ``sufficient_alone``
+    is False for each.
 
     Parameters
     ----------
-    moves : list of dict
-        What :func:`elastic` returned.
+    bound : BoundSite
+        An infeasible single-period site.
+
+    Returns
+    -------
+    list of dict
+        One entry per limit that must move (as :func:`alternatives`); empty when the
+        re-solve finds none or the rounded values together leave no plan.
+    """
+    _, loose = _models(bound)
+    limits = {limit.key: limit for limit in relaxable_limits(bound)}
+    layout = Layout(list(loose.layout.names), list(loose.layout.lower),
+                    list(loose.layout.upper), list(loose.layout.integer),
+                    dict(loose.layout.blocks))
+    rows: list[Row] = []
+    slacks: list[tuple[str, Expr, float]] = []  # group, relative slack, bound
+    objective = Expr()
+    for row in loose.rows:
+        if row.group not in limits:
+            rows.append(row)
+            continue
+        # the row divided by its bound, so each slack is a relative change with cost 1 (HiGHS
+        # 1.16's presolve returned a wrong optimum for costs of 1e-7 on rows of 1e6)
+        scale = max(1.0, *(abs(value - row.expr.const) for value in (row.upper, row.lower)
+                           if not math.isinf(value)))
+        expr = row.expr * (1.0 / scale)
+        for side, bound_value in (("upper", row.upper), ("lower", row.lower)):
+            if math.isinf(bound_value):
+                continue
+            (slack,) = layout.add(f"elastic[{row.name}:{side}]", integer=False)
+            expr = expr - slack if side == "upper" else expr + slack
+            objective = objective + slack
+            slacks.append((row.group, slack, bound_value))
+        rows.append(replace(row, expr=expr, lower=row.lower / scale, upper=row.upper / scale))
+    carrier = Model(bound=loose.bound, layout=layout)
+    outcome = run_milp(carrier, objective, maximize=False, rows=rows, time_limit_s=None)
+    if outcome.x is None:
+        return []
+    x = outcome.x
+    whole = _point(carrier, x)
+    assert whole is not None
+    moved = sorted({group for group, slack, _ in slacks if slack.value(x) > TOLERANCE},
+                   key=list(limits).index)
+    changes = []
+    for key in moved:
+        limit = limits[key]
+        if limit.field in loose.ratios:
+            numerator, denominator = loose.ratios[limit.field]
+            exact = numerator.value(whole) / max(denominator.value(whole), 1e-12)
+        else:
+            exact = loose.fields[limit.field].value(whole)
+        expr = loose.fields.get(limit.field)
+        integral = limit.per_unit == 1.0 and expr is not None and _integral(loose, expr)
+        changes.append((limit, exact, _proposals(limit, exact, integral)))
+    for step in range(PROPOSAL_TRIES):  # planned again with all of them: a unit further if not
+        chosen = [(limit, values[min(step, len(values) - 1)]) for limit, _, values in changes]
+        if _feasible(relaxed(bound, chosen)):
+            return [_entry(limit, exact, value, False)
+                    for (limit, value), (_, exact, _) in zip(chosen, changes, strict=True)]
+    return []
+
+
+def infeasible_sentences(entries: list[dict[str, Any]], joint: list[dict[str, Any]] | None
+                         ) -> list[str]:
+    """What to change, in words: each alternative enough alone, else the combination.
+
+    Parameters
+    ----------
+    entries : list of dict
+        What :func:`alternatives` returned.
+    joint : list of dict or None
+        What :func:`combination` returned, or None when a limit alone suffices.
 
     Returns
     -------
     list of str
-        One sentence per move.
+        A heading line, then one line per change.
     """
-    lines = []
-    for move in moves:
-        verb = "rise" if move["move"] > 0 else "fall"
-        name = move["name"] if move["name"] == move["limit"] else \
-            f"{move['name']} ({move['limit']})"
-        lines.append(f"{name} must {verb} by {_n(abs(move['move']), move['unit'])}, from "
-                     f"{_n(move['bound'], move['unit'])} to {_n(move['to'], move['unit'])}")
-    return lines
+    alone = [entry for entry in entries if entry["sufficient_alone"]]
+    if alone:
+        lines = ["Any one of these changes alone makes the site feasible:",
+                 *(f"  - {entry['text']}" for entry in alone)]
+        rest = [entry["limit"] for entry in entries if not entry["sufficient_alone"]]
+        if rest:
+            lines.append(f"Not enough alone: {', '.join(rest)}.")
+        return lines
+    if not joint:
+        return ["No change of the site's limits makes it feasible."]
+    return ["No single limit is enough alone; the smallest combination (least total relative "
+            "change), all together:", *(f"  - {entry['text']}" for entry in joint)]
 
 
 @dataclass(frozen=True)
 class Explanation:
-    """Why a plan is what it is (binding limits, marginal values), or why a site fails
-    (``conflicts``: how far each limit must move, None for a feasible site)."""
+    """Why a plan is what it is (binding limits, marginal values), or why a site fails and
+    what to change (``alternatives``, each enough alone, or the ``combination``; None for a
+    feasible site)."""
 
     status: str
     source: str
@@ -319,7 +700,8 @@ class Explanation:
     binding: list[str] = field(default_factory=list)
     marginals: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""
-    conflicts: list[dict[str, Any]] | None = None
+    alternatives: list[dict[str, Any]] | None = None
+    combination: list[dict[str, Any]] | None = None
     text: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -331,15 +713,15 @@ class Explanation:
             The document as plain values.
         """
         head = {"schema": SCHEMA, "status": self.status, "source": self.source}
-        if self.conflicts is not None:
-            return {**head, "message": self.message, "conflicts": self.conflicts,
-                    "text": self.text}
+        if self.alternatives is not None:
+            return {**head, "message": self.message, "alternatives": self.alternatives,
+                    "combination": self.combination, "text": self.text}
         return {**head, "objective": self.objective, "binding": self.binding,
                 "marginals": self.marginals}
 
 
 def explain(scenario: Scenario) -> Explanation:
-    """The explanation of a site: binding limits and marginal values, or its conflicts.
+    """The explanation of a site: binding limits and marginal values, or what to change.
 
     Parameters
     ----------
@@ -349,16 +731,22 @@ def explain(scenario: Scenario) -> Explanation:
     Returns
     -------
     Explanation
-        Binding limits and marginal values, or the conflicts of an infeasible site.
+        Binding limits and marginal values, or the alternatives of an infeasible site.
     """
     bound = scenario.bind()
     base = plan(bound).to_dict()
     if "totals" not in base:
-        moves = elastic(build(bound))
+        if bound.site.phases:  # phase limits are not relaxed one by one (yet)
+            return Explanation(status=base["status"], source=bound.source,
+                               message=base.get("message", ""), alternatives=[],
+                               text=["A phased site's limits are not relaxed one by one; the "
+                                     "message names the limits in conflict."])
+        entries = alternatives(bound)
+        joint = None if any(entry["sufficient_alone"] for entry in entries) else \
+            combination(bound)
         return Explanation(status=base["status"], source=bound.source,
-                           message=base.get("message", ""), conflicts=moves,
-                           text=elastic_sentences(moves))
+                           message=base.get("message", ""), alternatives=entries,
+                           combination=joint, text=infeasible_sentences(entries, joint))
     return Explanation(status=base["status"], source=bound.source,
                        objective=base["objective"], binding=binding_sentences(base),
                        marginals=marginals(scenario, base, bound))
-

@@ -1,0 +1,293 @@
+"""An infeasible site says what to change (issue 16, point 2): each limit's least value that
+makes the site feasible on its own, exact on hand-solvable sites, rounded outward to a value
+people write, checked by planning again; else the smallest combination."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+
+import pytest
+from conftest import parse_json
+from helpers import BARE, bound_site, catalog_with, rack
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from gigaplan.cli import app
+from gigaplan.planner import plan
+from gigaplan.studies.explain import (
+    alternatives,
+    combination,
+    relaxable_limits,
+    relaxed,
+    round_significant,
+)
+
+# one compute rack: 100 kW, $1M, 72 GPUs of 100 GB HBM (7.2 TB a rack); no network, storage,
+# CPU pool or facility capex, IT basis: r racks use r x 0.1 MW, r positions and $r M
+CATALOG = catalog_with(rack("r", power_kw=100, price_usd=1e6))
+
+
+def site(**overrides):
+    return bound_site(BARE, CATALOG, {"compute.skus": ["r"],
+                                      "economics.facility_capex_per_mw": 0, **overrides})
+
+
+def by_limit(entries):
+    return {entry["limit"]: entry for entry in entries}
+
+
+def test_round_significant_rounds_outward():
+    assert round_significant(8_702_394_333.2, 3, up=True) == 8.71e9
+    assert round_significant(1204.6, 3, up=True) == 1210.0
+    assert round_significant(1210.0, 3, up=True) == 1210.0
+    assert round_significant(62_208.0, 3, up=False) == 62_200.0
+    assert round_significant(0.0123456, 3, up=False) == 0.0123
+
+
+def test_capex_fits_ten_racks_and_the_floor_needs_thirteen():
+    # $10M buys 10 racks, 20 positions and 10 MW hold more: a floor of 13 racks' GPUs fails
+    bound = site(**{"budget.capex": 10e6, "space.rack_positions": 20,
+                    "requirements": ["totals.gpus >= 936"]})
+    assert plan(bound).status == "infeasible"
+    entries = by_limit(alternatives(bound))
+    assert set(entries) == {"power.budget", "space.rack_positions", "budget.capex",
+                            "totals.gpus >= 936"}
+    capex = entries["budget.capex"]
+    assert capex["sufficient_alone"] and capex["least"] == pytest.approx(13e6)
+    assert capex["proposed"] == 13e6 and capex["unit"] == "USD"
+    assert capex["text"] == "raise the capex cap (budget.capex) from $10M to $13M"
+    floor = entries["totals.gpus >= 936"]
+    assert floor["sufficient_alone"] and floor["proposed"] == 720  # the 10 racks $10M buys
+    assert floor["requirement"] == "totals.gpus >= 720"
+    assert floor["text"] == "lower the requirement totals.gpus >= 936 to 720 GPUs"
+    for key in ("power.budget", "space.rack_positions"):  # capex still allows 10 racks only
+        assert not entries[key]["sufficient_alone"] and entries[key]["proposed"] is None
+
+
+def test_power_fits_ten_racks_and_the_floor_needs_thirteen():
+    bound = site(**{"power.budget": 1, "space.rack_positions": 20, "budget.capex": 20e6,
+                    "requirements": ["totals.gpus >= 936"]})
+    entries = by_limit(alternatives(bound))
+    assert entries["power.budget"]["proposed"] == pytest.approx(1.3)  # 13 x 100 kW
+    assert entries["power.budget"]["text"] == \
+        "raise the power budget (power.budget) from 1 MW to 1.3 MW"
+    assert entries["totals.gpus >= 936"]["proposed"] == 720
+    assert not entries["budget.capex"]["sufficient_alone"]
+    assert not entries["space.rack_positions"]["sufficient_alone"]
+    power = next(limit for limit in relaxable_limits(bound) if limit.key == "power.budget")
+    assert not plan(relaxed(bound, [(power, 1.299)])).found  # the least: 1 kW less fails
+
+
+def test_positions_fit_ten_racks_and_the_floor_needs_thirteen():
+    bound = site(**{"space.rack_positions": 10, "requirements": ["totals.gpus >= 936"]})
+    entries = by_limit(alternatives(bound))
+    assert entries["space.rack_positions"]["proposed"] == 13
+    assert entries["space.rack_positions"]["text"] == \
+        "raise the rack positions (space.rack_positions) from 10 racks to 13 racks"
+    assert entries["totals.gpus >= 936"]["proposed"] == 720
+    positions = next(limit for limit in relaxable_limits(bound)
+                     if limit.key == "space.rack_positions")
+    assert not plan(relaxed(bound, [(positions, 12)])).found
+
+
+def test_rack_cap_and_minimum_are_relaxable():
+    bound = site(**{"compute.max_racks": {"r": 5}, "requirements": ["totals.gpus >= 700"]})
+    entries = by_limit(alternatives(bound))
+    assert entries["compute.max_racks.r"]["proposed"] == 10  # ceil(700 / 72)
+    assert entries["totals.gpus >= 700"]["proposed"] == 360
+    bound = site(**{"compute.min_racks": {"r": 12}, "budget.capex": 10e6})
+    entries = by_limit(alternatives(bound))
+    assert entries["compute.min_racks.r"]["proposed"] == 10
+    assert entries["compute.min_racks.r"]["text"].startswith("lower the r rack minimum")
+    assert entries["budget.capex"]["proposed"] == 12e6
+
+
+def test_a_ratio_requirement_gets_its_least_value():
+    # $/GPU-h falls with more racks (the fixed share of opex is spread): the least is exact
+    bound = site(**{"requirements": ["cost.usd_per_gpu_hour <= 0.01", "totals.gpus >= 72"]})
+    entries = by_limit(alternatives(bound))
+    ratio = entries["cost.usd_per_gpu_hour <= 0.01"]
+    assert ratio["sufficient_alone"]
+    best = min(plan(site(**{"requirements": [f"totals.gpus >= {72 * n}",
+                                             f"totals.gpus <= {72 * n}"]})
+                    ).cost["usd_per_gpu_hour"] for n in (1, 50, 100))
+    assert ratio["least"] == pytest.approx(best, rel=1e-6)
+    assert ratio["least"] <= ratio["proposed"] <= ratio["least"] * 1.01
+
+
+def test_when_no_limit_alone_is_enough_the_smallest_combination():
+    # a cap of 10 racks and $10M, a floor of 13 racks' GPUs and one of 14 racks' HBM: relaxing
+    # either cap leaves the other, either floor leaves the other; lowering both floors is the
+    # least relative change (216/936 + 28.8/100 < 2 x 4/10)
+    bound = site(**{"budget.capex": 10e6, "compute.max_racks": {"r": 10},
+                    "requirements": ["totals.gpus >= 936", "totals.hbm_tb >= 100"]})
+    entries = alternatives(bound)
+    assert not any(entry["sufficient_alone"] for entry in entries)
+    joint = by_limit(combination(bound))
+    assert set(joint) == {"totals.gpus >= 936", "totals.hbm_tb >= 100"}
+    assert joint["totals.gpus >= 936"]["proposed"] == 720
+    assert joint["totals.hbm_tb >= 100"]["proposed"] == 72.0
+    limits = {limit.key: limit for limit in relaxable_limits(bound)}
+    assert plan(relaxed(bound, [(limits[key], entry["proposed"])
+                                for key, entry in joint.items()])).found
+
+
+def test_a_capex_in_whole_racks_is_proposed_exactly():
+    # found by the property below: $40M (20 racks at $2M) was rounded to $39,999,996 and failed
+    catalog = catalog_with(rack("q", power_kw=50, price_usd=2e6))
+    bound = bound_site(BARE, catalog, {"compute.skus": ["q"], "economics.facility_capex_per_mw": 0,
+                                       "power.budget": 1, "space.rack_positions": 20,
+                                       "budget.capex": 2e6,
+                                       "requirements": ["totals.gpus >= 1440"]})
+    capex = by_limit(alternatives(bound))["budget.capex"]
+    assert capex["sufficient_alone"] and capex["proposed"] == capex["least"] == 40e6
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(power_kw=st.sampled_from([50, 100, 140]), price_musd=st.integers(1, 3),
+       budget_mw=st.integers(1, 20), positions=st.integers(1, 150),
+       capex_musd=st.integers(1, 300), cap=st.none() | st.integers(1, 150),
+       extra=st.integers(1, 60))
+def test_each_alternative_alone_makes_the_site_feasible_and_is_the_least(
+        power_kw, price_musd, budget_mw, positions, capex_musd, cap, extra):
+    # the floor asks for `extra` racks more than the tightest limit allows: always infeasible
+    most = min(budget_mw * 1000 // power_kw, positions, capex_musd // price_musd,
+               150 if cap is None else cap)
+    overrides = {"compute.skus": ["q"], "economics.facility_capex_per_mw": 0,
+                 "power.budget": budget_mw, "space.rack_positions": positions,
+                 "budget.capex": capex_musd * 1e6,
+                 "requirements": [f"totals.gpus >= {72 * (most + extra)}"]}
+    if cap is not None:
+        overrides["compute.max_racks"] = {"q": cap}
+    catalog = catalog_with(rack("q", power_kw=power_kw, price_usd=price_musd * 1e6))
+    bound = bound_site(BARE, catalog, overrides)
+    assert not plan(bound).found
+    limits = {limit.key: limit for limit in relaxable_limits(bound)}
+    entries = by_limit(alternatives(bound))
+    floor = entries[f"totals.gpus >= {72 * (most + extra)}"]
+    assert floor["sufficient_alone"] and floor["proposed"] == 72 * most  # exact
+    for entry in entries.values():
+        limit = limits[entry["limit"]]
+        if not entry["sufficient_alone"]:
+            loose = 0.0 if limit.sense == ">=" else limit.current * 1000
+            assert not plan(relaxed(bound, [(limit, loose)])).found, entry
+            continue
+        assert plan(relaxed(bound, [(limit, entry["proposed"])])).found, entry
+        # the least: a rack's worth short of it (1 % of power) leaves the site infeasible
+        worse = {"power.budget": entry["least"] * 0.99, "budget.capex": entry["least"] - 1,
+                 "space.rack_positions": entry["proposed"] - 1,
+                 "compute.max_racks.q": entry["proposed"] - 1}.get(entry["limit"],
+                                                                   entry["proposed"] + 72)
+        assert not plan(relaxed(bound, [(limit, worse)])).found, entry
+        if limit.key in ("budget.capex", "space.rack_positions", "compute.max_racks.q"):
+            assert entry["proposed"] == entry["least"]  # whole racks: exact, not rounded
+
+
+# --- the command line -----------------------------------------------------------------------
+
+ISSUE = ("--require", "totals.gpus >= 150000", "--set", "budget.capex=$8B")
+
+
+def explain_json(*args):
+    result = CliRunner().invoke(app, ["explain", *args, "--format", "json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 4, result.stderr
+    return json.loads(result.stdout)
+
+
+def applied(args: tuple[str, ...], entry: dict) -> list[str]:
+    """``args`` with the one change of ``entry``: its --set, or its requirement in place."""
+    if entry["kind"] == "requirement":
+        swapped = [entry["requirement"] if word == entry["limit"] else word for word in args]
+        assert swapped != list(args)
+        return swapped
+    if entry["limit"] == "power.budget" and "--power" in args:  # a flag wins over --set
+        at = args.index("--power") + 1
+        return [*args[:at], f"{entry['proposed']}MW", *args[at + 1:]]
+    return [*args, "--set", f"{entry['limit']}={entry['proposed']}"]
+
+
+@pytest.mark.parametrize("args", [
+    ISSUE,
+    (*ISSUE, "--set", "space.rack_positions=1000"),
+    ("--require", "totals.gpus >= 150000", "--set", "space.rack_positions=1000"),
+    ("--power", "10MW", "--require", "totals.gpus >= 100000"),
+], ids=["capex", "capex-and-positions", "positions", "power"])
+def test_each_alternative_of_explain_json_alone_makes_plan_feasible(args):
+    data = explain_json(*args)
+    assert data["schema"] == "gigaplan.explain/1" and data["status"] == "infeasible"
+    alone = [entry for entry in data["alternatives"] if entry["sufficient_alone"]]
+    assert alone and data["combination"] is None
+    for entry in data["alternatives"]:
+        assert set(entry) >= {"limit", "kind", "current", "proposed", "unit",
+                              "sufficient_alone", "least"}
+    for entry in alone:
+        result = CliRunner().invoke(app, ["plan", *applied(args, entry), "--format", "json"],
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, (entry, result.stderr)
+
+
+def test_the_issue_case_offers_capex_or_the_gpu_floor_in_rounded_units():
+    entries = by_limit(explain_json(*ISSUE)["alternatives"])
+    capex = entries["budget.capex"]
+    assert capex["sufficient_alone"] and capex["current"] == 8e9
+    assert capex["least"] <= capex["proposed"] == round_significant(capex["least"], 3, up=True)
+    assert re.fullmatch(r"raise the capex cap \(budget.capex\) from \$8B to \$\d+(\.\d+)?B",
+                        capex["text"])
+    floor = entries["totals.gpus >= 150000"]
+    assert floor["proposed"] == floor["least"] and floor["proposed"] % 72 == 0
+    assert not entries["power.budget"]["sufficient_alone"]  # capex binds whatever the power
+
+
+def test_rack_positions_are_offered_when_they_alone_are_enough():
+    args = ("--require", "totals.gpus >= 150000", "--set", "space.rack_positions=1000")
+    entries = by_limit(explain_json(*args)["alternatives"])
+    positions = entries["space.rack_positions"]
+    assert positions["sufficient_alone"] and positions["unit"] == "racks"
+    assert positions["proposed"] == positions["least"] > 1000
+    fewer = CliRunner().invoke(app, ["plan", *args[:2], "--set",
+                                     f"space.rack_positions={positions['proposed'] - 1}"])
+    assert fewer.exit_code == 4  # one position fewer is not enough: the least
+
+
+def test_explain_table_lists_the_alternatives_at_80_columns():
+    result = CliRunner().invoke(app, ["explain", *ISSUE], env={"COLUMNS": "80"},
+                                catch_exceptions=False)
+    assert result.exit_code == 4
+    text = result.stdout
+    assert "Any one of these changes alone makes the site feasible:" in text
+    assert "raise the capex cap (budget.capex) from $8B to $" in text.replace("\n", " ")
+    assert "lower the requirement totals.gpus >= 150000 to" in text
+    assert "USD" not in text and "must" not in text  # no raw dollars, no combined "must"s
+    assert all(len(line) <= 80 for line in text.splitlines())
+
+
+def test_plan_names_the_limits_and_points_to_explain_with_the_same_args(run):
+    result = run("plan", *ISSUE)
+    assert result.exit_code == 4 and result.stdout == ""
+    assert "budget.capex, totals.gpus >= 150000" in result.stderr
+    command = result.stderr.split("what to change: ", 1)[1].strip()
+    assert shlex.split(command) == ["gigaplan", "explain", *ISSUE[:2], "--set",
+                                    "budget.capex=$8B"]
+
+
+def test_plan_names_every_limit_when_none_alone_is_to_blame(run):
+    args = ("--sku", "gb300-nvl72", "--require", "totals.gpus >= 500000", "--require",
+            "totals.hbm_tb >= 200000", "--set", "compute.max_racks.gb300-nvl72=3000")
+    result = run("plan", *args)
+    assert result.exit_code == 4
+    message = " ".join(result.stderr.split())
+    assert "no single limit is to blame" in message
+    assert "totals.hbm_tb >= 200000" in message and "totals.gpus >= 500000" in message
+    data = parse_json(run("explain", *args, "--format", "json"))
+    assert not any(entry["sufficient_alone"] for entry in data["alternatives"])
+    changes = data["combination"]
+    assert {entry["limit"] for entry in changes} == {"totals.gpus >= 500000",
+                                                    "totals.hbm_tb >= 200000"}
+    fixed = list(args)
+    for entry in changes:
+        fixed = [entry["requirement"] if word == entry["limit"] else word for word in fixed]
+    assert run("plan", *fixed).exit_code == 0
