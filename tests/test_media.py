@@ -127,3 +127,17 @@ def test_three_tier_fabric_reports_spine_core_links():
     assert media["spine-core"]["switch_units"] == 72 * tree["spine_switches"]  # 2 ends / twin
     assert result.network["optics"] == sum(
         line["switch_units"] + line["nic_units"] for line in media.values())
+
+
+def test_the_table_and_json_show_each_tier(run):
+    import json
+
+    result = run("plan", "--power", "50MW", "--set", "network.leaf_placement=in-rack",
+                 "-f", "json")
+    assert result.exit_code == 0
+    media = {line["tier"]: line for line in json.loads(result.stdout)["network"]["media"]}
+    assert media["nic-leaf"]["switch_end"] == "lacc-800g-copper"
+    table = run("plan", "--power", "50MW", "--set", "network.leaf_placement=in-rack")
+    assert table.exit_code == 0
+    assert "lacc-800g-copper, both ends" in table.stdout
+    assert "osfp-1.6t-2x800g, switch ends" in table.stdout

@@ -225,6 +225,7 @@ def test_the_phased_example_with_more_skus_never_gives_fewer_pflops_years():
 # random small catalogs with the whole model: fabric, optics, CPU pool, storage, PUE, capex
 
 SMALL_SWITCH = switch("sw-16", ports=16, gbps=800, power_w=2000, price_usd=40_000)
+PLACEMENTS = ("in-rack", "middle-of-row", "end-of-row")
 
 
 def random_catalog(rng, count, power_kw=(10, 120)):
@@ -285,6 +286,8 @@ def test_every_count_is_the_least_the_built_racks_need(seed, objective):
     extra = {}
     if objective in ("capex", "tco"):
         extra["requirements"] = [f"totals.gpus >= {rng.randint(1, 60)}"]
+    # link media per tier (issue 14): in-rack leaves take LACC copper, middle-of-row AEC
+    extra["network.leaf_placement"] = random.Random(seed + 1).choice(PLACEMENTS)
     site = small_site(skus, budget_kw=rng.randint(100, 2000), objective=objective,
                       positions=rng.choice([None, rng.randint(10, 60)]), extra=extra)
     result = plan(site)
@@ -389,6 +392,7 @@ def enumerate_plans(site):
 
 def test_milp_equals_exhaustive_enumeration_with_the_whole_model():
     rng = random.Random(20261130)
+    media = random.Random(14)  # link media per tier (issue 14), drawn apart from the sites
     checked = 0
     for _ in range(40):
         # keep enumeration small: at most ~12 racks of each
@@ -396,7 +400,8 @@ def test_milp_equals_exhaustive_enumeration_with_the_whole_model():
         budget = rng.randint(150, 900)
         site = small_site(skus, budget_kw=budget,
                           positions=rng.choice([None, rng.randint(3, 15)]),
-                          capex=rng.choice([None, rng.randint(10, 200) * 1e5]))
+                          capex=rng.choice([None, rng.randint(10, 200) * 1e5]),
+                          extra={"network.leaf_placement": media.choice(PLACEMENTS)})
         best = enumerate_plans(site)
         result = plan(site)
         if best is None:
@@ -670,3 +675,37 @@ def test_diff_on_an_unreadable_plan_json_exits_3(run, tmp_path):
     result = run("diff", str(plan_json), str(plan_json))
     assert result.exit_code == 3
     assert "p.json" in result.stderr
+
+
+# default fabrics: the rack names its fabric, the site names no switch and no planes, so the
+# planes are chosen at bind time from the budget (issue 14, docs/model.md "Planes")
+
+TINY_SWITCH = switch("sw-8", ports=8, gbps=800, power_w=500, price_usd=10_000)
+
+
+def default_fabric_catalog(rng, count):
+    skus = []
+    for sku in random_catalog(rng, count, power_kw=(5, 40)):
+        skus.append(sku.model_copy(update={"fabric_switch": "sw-8",
+                                           "fabric_optic": "osfp-1.6t-2x800g"}))
+    return skus
+
+
+def default_fabric_site(skus, budget_kw):
+    return bound_site({"power": {"budget": 1}}, catalog_with(*skus, TINY_SWITCH), {
+        "compute.skus": [s.id for s in skus], "power.budget": f"{budget_kw} kW",
+        "objective": "gpus"})
+
+
+@quick
+@given(seed=seeds)
+def test_more_power_never_lowers_the_objective_with_default_fabrics_and_auto_planes(seed):
+    # radix 8: one plane holds 8^3/4 = 128 endpoints, so budgets of 0.1-4 MW cross from 1 to
+    # 16 planes; more power never gives fewer planes or a lower objective
+    rng = random.Random(seed)
+    skus = default_fabric_catalog(rng, rng.randint(1, 3))
+    budget = rng.randint(100, 4000)
+    base = default_fabric_site(skus, budget)
+    more = default_fabric_site(skus, budget + rng.randint(1, 2000))
+    assert more.site.network.planes >= base.site.network.planes
+    assert value(plan(more)) >= value(plan(base)) - 1e-6 * max(1.0, value(plan(base))), seed

@@ -270,7 +270,10 @@ def plan_renderable(result: PlanResult) -> RenderableType:
         ("leaf switches", _int(net["leaf_switches"]), ""),
         ("spine switches", _int(net["spine_switches"]), ""),
         ("core switches", _int(net["core_switches"]), ""),
-        ("optics", _int(net["optics"]), str(net["optic"] or "no optics counted")),
+        ("link ends (optics, cables)", _int(net["optics"]),
+         "per tier below" if net.get("media") else str(net["optic"] or "none counted")),
+        *((f"  {line['tier']}", _int(line["switch_units"] + line["nic_units"]),
+           _media_note(line)) for line in net.get("media", [])),
         ("network racks", _int(net["racks"]), ""),
         ("power", format_quantity(net["power_kw"], Dimension.POWER, "kW"), ""),
         ("front-end switches", _int(net["frontend_switches"]), str(net["frontend_switch"] or "-")),
@@ -334,6 +337,15 @@ def _token_gap(work: dict[str, Any]) -> str:
     if not covered:
         return "n/a: no built rack has a reference token rate"
     return f"n/a: only {covered:.0%} of the GPUs have a reference token rate"
+
+
+def _media_note(line: dict) -> str:
+    """Which unit ends one fabric tier's links: at the switches and at the NICs."""
+    if line["nic_end"] is None:
+        return f"{line['switch_end']}, switch ends"
+    if line["nic_end"] == line["switch_end"]:
+        return f"{line['switch_end']}, both ends (NIC end in rack power)"
+    return f"{line['switch_end']} at switches, {line['nic_end']} at NICs (rack power)"
 
 
 def _economics_tables(result: PlanResult, money: Any) -> list[Fit]:

@@ -147,6 +147,9 @@ def _plan_sheets(book: _Book | _Tables, plan: dict[str, Any], catalog: list[dict
             [*prefix, "core switches (per plane)", network["core_switches"], network["switch"]],
             [*prefix, "switches, all planes", network["switches"], network["switch"]],
             [*prefix, "optics", network["optics"], network["optic"]],
+            *([*prefix, f"{line['tier']} link ends", line["switch_units"] + line["nic_units"],
+               line["switch_end"] + (f" / {line['nic_end']}" if line["nic_end"] else "")]
+              for line in network.get("media", [])),
             [*prefix, "switch racks", network["racks"], ""],
             [*prefix, "planes", network["planes"], ""],
             [*prefix, "tiers", network["tiers"], ""],
