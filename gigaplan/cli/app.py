@@ -31,6 +31,7 @@ from gigaplan.errors import (
     GigaplanError,
     InputError,
 )
+from gigaplan.inputs.files import forget_reads, is_input
 from gigaplan.inputs.units import counted
 from gigaplan.kinds import Basis, Objective, OutputFormat
 from gigaplan.output.escape import escaped
@@ -84,12 +85,39 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def stderr_console() -> Console:
-    return Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
+    return Console(stderr=True, markup=False, highlight=False, soft_wrap=True,
+                   **_size(sys.stderr, 80))
 
 
 def stdout_console() -> Console:
-    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "120"))
-    return Console(markup=False, highlight=False, width=width)
+    return Console(markup=False, highlight=False,
+                   **_size(sys.stdout, 80 if sys.stdout.isatty() else 120))
+
+
+def _size(stream: Any, default_width: int) -> dict[str, int]:
+    """The width and height to render ``stream`` at: ``COLUMNS`` and ``LINES`` when each is a
+    whole number, else the terminal's, else ``default_width`` by 25 lines.
+
+    Given to rich explicitly, so that it never reads the variables itself: ``COLUMNS=abc``
+    is fine, but ``COLUMNS=0`` rendered nothing at all (errors included), and a non-ASCII
+    digit or a 5,000-digit value made rich's ``int()`` raise (exit 70).
+    """
+    width, height = _env_count("COLUMNS"), _env_count("LINES")
+    try:
+        if stream.isatty():
+            size = os.get_terminal_size(stream.fileno())
+            width, height = width or size.columns, height or size.lines
+    except (AttributeError, ValueError, OSError):  # a stream with no descriptor (a test's)
+        pass
+    return {"width": width or default_width, "height": height or 25}
+
+
+def _env_count(name: str) -> int | None:
+    """The environment variable ``name`` as a positive whole number (at most 99,999), or None."""
+    text = os.environ.get(name, "").strip()
+    if text.isascii() and text.isdigit() and len(text) <= 5 and int(text) > 0:
+        return int(text)
+    return None
 
 
 def handles_errors(command: F) -> F:
@@ -98,6 +126,7 @@ def handles_errors(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         err = stderr_console()
+        forget_reads()  # the inputs of this command only (tests run many in one process)
         try:
             return command(*args, **kwargs)
         except (typer.Exit, typer.Abort):
@@ -156,10 +185,19 @@ def write_output(text: str | bytes, output: Path | None) -> None:
             sys.stdout.write(text)
         sys.stdout.flush()
         return
+    refuse_input_as_output(output)
     try:
         _write_file(text if isinstance(text, bytes) else text.encode("utf-8"), output)
     except OSError as error:
         raise InputError(f"{output}: cannot be written ({error.strerror or error})") from None
+
+
+def refuse_input_as_output(output: Path) -> None:
+    """An input error when ``output`` is a file this command read: writing it would destroy
+    the input (a batch truncates its rows before reading them)."""
+    if is_input(output):
+        raise InputError(f"{output}: is an input of this command; write the output to "
+                         "another file")
 
 
 def _write_file(data: bytes, output: Path) -> None:
@@ -203,7 +241,9 @@ def render_table(renderable: Any, output: Path | None) -> None:
         stdout_console().print(renderable, crop=False)
         return
     buffer = io.StringIO()
-    Console(file=buffer, width=120, markup=False, highlight=False, color_system=None).print(
+    # height given: rich would otherwise read LINES, and a bad value raises
+    Console(file=buffer, width=120, height=25, markup=False, highlight=False,
+            color_system=None).print(
         renderable, crop=False
     )
     write_output(buffer.getvalue(), output)

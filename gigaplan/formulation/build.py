@@ -12,7 +12,8 @@ from gigaplan.formulation.model import Layout, Model, SiteParts
 from gigaplan.inputs.site import BoundSite
 
 
-def build(bound: BoundSite, layout: Layout | None = None) -> Model:
+def build(bound: BoundSite, layout: Layout | None = None, *,
+          fabric_cuts: bool = True) -> Model:
     """The whole MILP of ``bound``: variables, every constraint family, result fields.
 
     Parameters
@@ -21,6 +22,8 @@ def build(bound: BoundSite, layout: Layout | None = None) -> Model:
         The site bound to its catalog.
     layout
         An existing vector the variables join (one phase or site of many); None starts one.
+    fabric_cuts
+        Add the fabric's valid inequalities (:func:`gigaplan.formulation.fabric.define_tree`).
 
     Returns
     -------
@@ -32,7 +35,8 @@ def build(bound: BoundSite, layout: Layout | None = None) -> Model:
     ----------
     docs/model.md, one section per ``define_*`` block.
     """
-    model = Model(bound=bound, layout=layout if layout is not None else Layout())
+    model = Model(bound=bound, layout=layout if layout is not None else Layout(),
+                  fabric_cuts=fabric_cuts)
     compute = constraints.define_compute(model)
     cpu = constraints.define_cpu_pool(model, compute)
     storage = constraints.define_storage(model, compute)

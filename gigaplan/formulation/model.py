@@ -328,6 +328,8 @@ class Model:
     ratios: dict[str, tuple[Expr, Expr]] = field(default_factory=dict)
     objective: Expr = field(default_factory=Expr)
     objective_unit: str = ""
+    # the fabric's valid inequalities (fabric.define_tree); a study leaves them out (sites.py)
+    fabric_cuts: bool = True
     objective_name: str = ""  # the objective planned (after a precision fallback)
     maximize: bool = True
     # (expr, maximise?) after the objective; empty means least capex, then least IT power

@@ -256,6 +256,12 @@ def _raw_rows(lines: Iterable[str], source: str, base_dir: str, fmt: str | None
               ) -> Iterator[Row]:
     """Rows as written: an unreadable row has an empty id and its problem."""
     stream = iter(lines)
+    start = next(stream, None)
+    if start is None:
+        return
+    if not isinstance(start, LongLine):
+        start = start.removeprefix("\ufeff")  # the byte-order mark a spreadsheet may write
+    stream = itertools.chain([start], stream)
     buffered: list[str] = []
     if fmt is None:
         for line in stream:
@@ -283,17 +289,31 @@ def _jsonl_rows(stream: Iterable[str], source: str, base_dir: str) -> Iterator[R
 
 
 def _csv_rows(stream: Iterable[str], source: str, base_dir: str) -> Iterator[Row]:
+    read = {"lines": 0}
+
     def checked() -> Iterator[str]:
         for line in stream:
             if isinstance(line, LongLine):
                 raise InputError(f"{source}: a CSV line of more than {line.limit // MIB} MiB")
+            read["lines"] += 1
             yield line
 
-    reader = csv.DictReader(checked())
-    if not reader.fieldnames or "id" not in reader.fieldnames:
-        raise InputError(f"{source}: a CSV batch needs an 'id' column")
-    for record in reader:
-        yield _csv_row(record, f"{source}:{reader.line_num}", base_dir)
+    # strict: an unclosed quote is an error, not a cell that swallows every line after it
+    # (rows silently lost); a cell over csv's field limit (131,072 characters) is one too
+    reader = csv.DictReader(checked(), strict=True)
+    try:
+        names = reader.fieldnames
+        if not names or "id" not in names:
+            raise InputError(f"{source}: a CSV batch needs an 'id' column")
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise InputError(f"{source}:1: columns {', '.join(map(repr, twice))} appear more "
+                             "than once; each key may have one column")
+        for record in reader:
+            yield _csv_row(record, f"{source}:{reader.line_num}", base_dir)
+    except csv.Error as error:
+        hint = "; a quote opened and never closed?" if "end of data" in str(error) else ""
+        raise InputError(f"{source}:{read['lines']}: not valid CSV ({error}){hint}") from None
 
 
 def count_lines(path: Path) -> int:
