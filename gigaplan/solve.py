@@ -217,7 +217,10 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
     status = _MILP_STATUS.get(result.status, SolveStatus.ERROR)
     x = None if result.x is None else [float(value) for value in result.x]
     gap = getattr(result, "mip_gap", None)
-    return StageResult(status, x, None if gap is None else float(gap))
+    # a time limit before any plan was found leaves the gap infinite: unknown, not a number
+    # (JSON has no inf; the plan JSON would fail to serialise)
+    finite = gap is not None and math.isfinite(float(gap))
+    return StageResult(status, x, float(gap) if finite else None)
 
 
 def verify(model: Model, x: list[float], rows: list[Row]) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 
 from conftest import ROOT, parse_json
+from typer.testing import CliRunner
 
+from gigaplan.cli import app
 from gigaplan.cli.app import run_summary
 from gigaplan.inputs.units import counted
 
@@ -68,3 +70,46 @@ def test_study_sites_keep_their_own_names(run, tmp_path):
     data = parse_json(run("plan", str(study), "--format", "json"))
     assert {site["name"]: site["inputs"]["site"]["name"] for site in data["sites"]} == \
         {"east": "East campus", "west": "west"}
+
+
+def test_power_waterfall_column_headed_mw_holds_bare_megawatts():
+    result = CliRunner().invoke(app, ["plan"], env={"COLUMNS": "120"}, catch_exceptions=False)
+    lines = result.stdout.splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("Power waterfall")))
+    header = lines[start + 2]
+    assert [cell.strip() for cell in header.strip("┃").split("┃")][1] == "MW"
+    cells = []
+    for line in lines[start + 4:]:
+        if line.startswith("└"):
+            break
+        cells.append(line.strip("│").split("│")[1].strip())
+    assert len(cells) >= 10 and all(re.fullmatch(r"[\d,]+(\.\d+)?", cell) for cell in cells), \
+        cells  # no "1 GW", "0 W" or "195.8 kW" under a MW heading
+    plan = parse_json(CliRunner().invoke(app, ["plan", "--format", "json"]))
+    assert float(cells[0].replace(",", "")) == plan["power_mw"]["budget"]
+
+
+def test_catalog_show_writes_n_a_for_a_missing_value_and_urls_whole():
+    entry = parse_json(CliRunner().invoke(app, ["catalog", "show", "gb200-nvl72", "-f",
+                                                "json"]))
+    assert entry["inference_tokens_per_s_per_gpu"] is None
+    shown = CliRunner().invoke(app, ["catalog", "show", "gb200-nvl72"],
+                               env={"COLUMNS": "60"}).stdout
+    assert "None" not in shown and "n/a" in shown
+    lines = shown.splitlines()
+    for url in entry["sources"]:
+        assert f"  - {url}" in lines  # one line each, never wrapped or cut
+
+
+def test_sweep_whose_first_row_is_infeasible_titles_the_chart_and_keeps_words_whole():
+    args = ["sweep", "--vary", "power.budget=1MW,1GW", "--set",
+            'requirements=["totals.gpus >= 1000"]']
+    data = parse_json(CliRunner().invoke(app, [*args, "--format", "json"]))
+    note = data["rows"][0]["error"]
+    assert data["rows"][0]["status"] == "infeasible" and note
+    for width in (60, 80, 120):
+        shown = CliRunner().invoke(app, args, env={"COLUMNS": str(width)}).stdout
+        assert "Objective (fp4) against power.budget" in " ".join(shown.split())
+        assert "Objective ()" not in shown
+        tokens = set(re.split(r"[\s│┃]+", shown))
+        assert all(word in tokens for word in note.split()), (width, shown)

@@ -6,6 +6,8 @@ codes (docs/json.md). numpy and scipy are imported only by commands that solve.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import inspect
 import io
@@ -31,6 +33,7 @@ from gigaplan.errors import (
     GigaplanError,
     InputError,
 )
+from gigaplan.inputs.files import forget_reads, is_input
 from gigaplan.inputs.units import counted
 from gigaplan.kinds import Basis, Objective, OutputFormat
 from gigaplan.output.escape import escaped
@@ -84,12 +87,39 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def stderr_console() -> Console:
-    return Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
+    return Console(stderr=True, markup=False, highlight=False, soft_wrap=True,
+                   **_size(sys.stderr, 80))
 
 
 def stdout_console() -> Console:
-    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "120"))
-    return Console(markup=False, highlight=False, width=width)
+    return Console(markup=False, highlight=False,
+                   **_size(sys.stdout, 80 if sys.stdout.isatty() else 120))
+
+
+def _size(stream: Any, default_width: int) -> dict[str, int]:
+    """The width and height to render ``stream`` at: ``COLUMNS`` and ``LINES`` when each is a
+    whole number, else the terminal's, else ``default_width`` by 25 lines.
+
+    Given to rich explicitly, so that it never reads the variables itself: ``COLUMNS=abc``
+    is fine, but ``COLUMNS=0`` rendered nothing at all (errors included), and a non-ASCII
+    digit or a 5,000-digit value made rich's ``int()`` raise (exit 70).
+    """
+    width, height = _env_count("COLUMNS"), _env_count("LINES")
+    try:
+        if stream.isatty():
+            size = os.get_terminal_size(stream.fileno())
+            width, height = width or size.columns, height or size.lines
+    except (AttributeError, ValueError, OSError):  # a stream with no descriptor (a test's)
+        pass
+    return {"width": width or default_width, "height": height or 25}
+
+
+def _env_count(name: str) -> int | None:
+    """The environment variable ``name`` as a positive whole number (at most 99,999), or None."""
+    text = os.environ.get(name, "").strip()
+    if text.isascii() and text.isdigit() and len(text) <= 5 and int(text) > 0:
+        return int(text)
+    return None
 
 
 def handles_errors(command: F) -> F:
@@ -98,6 +128,7 @@ def handles_errors(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         err = stderr_console()
+        forget_reads()  # the inputs of this command only (tests run many in one process)
         try:
             return command(*args, **kwargs)
         except (typer.Exit, typer.Abort):
@@ -120,14 +151,32 @@ def handles_errors(command: F) -> F:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(0) from None
+        except OSError as error:
+            if error.errno not in OUTPUT_FULL:
+                _internal(err, error)
+            # stdout (or a batch's output) on a full disk, over a quota or a size limit: not
+            # a bug, and the text still buffered must not fail again at exit
+            err.print(f"error: the output cannot be written ({error.strerror})")
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(EXIT_INPUT) from None
         except Exception as error:  # a bug: one line, and how to see more
-            if _state["debug"]:
-                err.print(traceback.format_exc())
-            err.print(f"internal error: {type(error).__name__}: {one_line(str(error))} "
-                      "(a bug; rerun with --debug for the traceback)")
-            raise typer.Exit(EXIT_INTERNAL) from None
+            _internal(err, error)
 
     return wrapper  # type: ignore[return-value]
+
+
+# Why an output cannot be written that is no bug of gigaplan's (exit 3, not 70).
+OUTPUT_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _internal(err: Console, error: BaseException) -> None:
+    """A bug: one line, and how to see more (exit 70)."""
+    if _state["debug"]:
+        err.print(traceback.format_exc())
+    err.print(f"internal error: {type(error).__name__}: {one_line(str(error))} "
+              "(a bug; rerun with --debug for the traceback)")
+    raise typer.Exit(EXIT_INTERNAL) from None
 
 
 def one_line(text: str) -> str:
@@ -156,10 +205,19 @@ def write_output(text: str | bytes, output: Path | None) -> None:
             sys.stdout.write(text)
         sys.stdout.flush()
         return
+    refuse_input_as_output(output)
     try:
         _write_file(text if isinstance(text, bytes) else text.encode("utf-8"), output)
     except OSError as error:
         raise InputError(f"{output}: cannot be written ({error.strerror or error})") from None
+
+
+def refuse_input_as_output(output: Path) -> None:
+    """An input error when ``output`` is a file this command read: writing it would destroy
+    the input (a batch truncates its rows before reading them)."""
+    if is_input(output):
+        raise InputError(f"{output}: is an input of this command; write the output to "
+                         "another file")
 
 
 def _write_file(data: bytes, output: Path) -> None:
@@ -203,7 +261,9 @@ def render_table(renderable: Any, output: Path | None) -> None:
         stdout_console().print(renderable, crop=False)
         return
     buffer = io.StringIO()
-    Console(file=buffer, width=120, markup=False, highlight=False, color_system=None).print(
+    # height given: rich would otherwise read LINES, and a bad value raises
+    Console(file=buffer, width=120, height=25, markup=False, highlight=False,
+            color_system=None).print(
         renderable, crop=False
     )
     write_output(buffer.getvalue(), output)
@@ -520,7 +580,61 @@ def main() -> None:
         app.registered_commands = []
         app.registered_groups = [group for group in app.registered_groups
                                  if group.typer_instance is catalog_app]
-    app()
+    _standard_streams()
+    try:
+        app()
+    except InputError as error:  # --help or --version to a closed stdout
+        sys.stderr.write(f"error: {error}\n")
+        sys.exit(EXIT_INPUT)
+    except OSError as error:  # --help or --version written outside any command's handler
+        if error.errno != errno.EPIPE and error.errno not in OUTPUT_FULL:
+            raise
+        with contextlib.suppress(OSError, ValueError):  # nothing more to flush at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if error.errno == errno.EPIPE:  # the reader went away (--help | head): like cat
+            sys.exit(0)
+        sys.stderr.write(f"error: the output cannot be written ({error.strerror})\n")
+        sys.exit(EXIT_INPUT)
+
+
+class _Closed:
+    """Stands for a standard stream the caller closed (``gigaplan plan >&-``), which Python
+    leaves as None: using it is a one-line input error, not an AttributeError (exit 70)."""
+
+    def __init__(self, name: str, hint: str) -> None:
+        self.name, self.hint = name, hint
+        self.buffer = self
+
+    def _closed(self, *args: Any, **kwargs: Any) -> Any:
+        raise InputError(f"{self.name} is closed; {self.hint}")
+
+    write = read = readline = fileno = __iter__ = _closed
+
+    def isatty(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        """Nothing was written, so nothing to flush (at exit too)."""
+
+
+def _standard_streams() -> None:
+    """Descriptors 0, 1 and 2 that the caller closed are opened on /dev/null, so that no file
+    this command opens takes their place (the solver guard points descriptor 1 elsewhere and
+    back); the Python streams for them stand as :class:`_Closed`."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, os.O_RDWR)
+            if opened != fd:
+                os.dup2(opened, fd)
+                os.close(opened)
+    if sys.stdin is None:
+        sys.stdin = _Closed("standard input", "give a file instead of -")  # type: ignore[assignment]
+    if sys.stdout is None:
+        sys.stdout = _Closed("standard output", "give --output FILE")  # type: ignore[assignment]
+    if sys.stderr is None:  # messages have nowhere to go; the exit code still tells
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (open for the process's life)
 
 
 def _command_name(args: list[str]) -> str | None:

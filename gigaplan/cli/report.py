@@ -21,6 +21,7 @@ from gigaplan.cli.app import (
     SetOpt,
     app,
     handles_errors,
+    one_line,
     stderr_console,
     write_output,
 )
@@ -88,18 +89,52 @@ def report_command(
                                       reference, marginals)
     if isinstance(doc, list) and fmt is ReportFormat.HTML:
         raise InputError(f"{source}: batch rows make a workbook, not a report; use -f xlsx")
-    if fmt is ReportFormat.HTML:
-        write_output(renderer(doc, catalog=entries, explain=explain), output)
-    else:
-        write_output(renderer(doc, catalog=entries), output)
+    try:
+        rendered = (renderer(doc, catalog=entries, explain=explain) if fmt is ReportFormat.HTML
+                    else renderer(doc, catalog=entries))
+    except _document_errors() as error:  # evaluated only when the renderer raised
+        if not _is_json(source):
+            raise  # a document gigaplan just made: a bug
+        raise InputError(_incomplete(source, doc, error)) from None
+    write_output(rendered, output)
     status = doc.get("status", "optimal") if isinstance(doc, dict) else "optimal"
     if status == "infeasible":
-        stderr_console().print(f"error: {doc.get('message', 'infeasible')}")
+        stderr_console().print(f"error: {one_line(str(doc.get('message', 'infeasible')))}")
         raise typer.Exit(EXIT_INFEASIBLE)
     if status == "time_limit":
         stderr_console().print("warning: the solver stopped at its time limit; the report "
                                "shows the best plan found")
         raise typer.Exit(EXIT_SOLVER_LIMIT)
+
+
+def _is_json(source: Path | None) -> bool:
+    """Whether the input is a JSON document read from a file or stdin (not planned here)."""
+    return source is not None and (str(source) == "-" or
+                                   source.suffix.lower() in (".json", ".jsonl"))
+
+
+def _document_errors() -> tuple[type[Exception], ...]:
+    """What a renderer raises on a document lacking a key or holding a value of the wrong
+    kind: Python's lookup and type errors, and jinja2's undefined value in the template."""
+    errors: tuple[type[Exception], ...] = (LookupError, TypeError, ValueError, AttributeError,
+                                           ArithmeticError)
+    try:
+        # lazily: the HTML renderer (and its jinja2) is the report extra, on this path only
+        from gigaplan.output import html
+    except ImportError:
+        return errors
+    return (*errors, html.jinja2.UndefinedError)
+
+
+def _incomplete(source: Path | None, doc: Any, error: Exception) -> str:
+    """One line for a JSON document the renderer could not read: a key it lacks, or a value
+    of the wrong kind (a hand-edited, truncated or foreign file), never an internal error."""
+    name = "stdin" if str(source) == "-" else str(source)
+    schema = doc.get("schema") if isinstance(doc, dict) else "batch rows"
+    detail = (f"no key {error.args[0]!r}" if isinstance(error, KeyError) and error.args
+              else f"{type(error).__name__}: {error}")
+    return (f"{name}: not a complete {schema} document ({detail}); write it again with "
+            "gigaplan's own --format json")
 
 
 def _renderer(fmt: ReportFormat) -> Any:
@@ -124,8 +159,7 @@ def _document(source: Path | None, sets: tuple[str, ...], catalogs: tuple[Path, 
     from gigaplan.cli.catalog import _catalog_entries
 
     entries, _ = _catalog_entries(list(catalogs) or None)
-    if source is not None and (str(source) == "-" or source.suffix.lower() in (".json",
-                                                                              ".jsonl")):
+    if _is_json(source):
         if sets or reference:
             raise InputError("--set and --reference apply to a site file, not to a JSON "
                              "document (plan it again instead)")
@@ -153,12 +187,15 @@ def _read_json(source: Path) -> Any:
     text = files.decode(data, name, kind="JSON document")
     try:
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=files.no_non_finite)
         except json.JSONDecodeError:
             try:  # batch output: one JSON object per line
-                data = [json.loads(line) for line in text.splitlines() if line.strip()]
+                data = [json.loads(line, parse_constant=files.no_non_finite)
+                        for line in text.splitlines() if line.strip()]
             except json.JSONDecodeError as error:
                 raise InputError(f"{name}: not JSON or JSON Lines: {error}") from None
+    except files.NonFinite as error:
+        raise InputError(f"{name}: not a gigaplan document: {error}") from None
     except (RecursionError, ValueError):  # nesting too deep, an integer over 4,300 digits
         raise InputError(f"{name}: not a gigaplan document (nested too deeply or a number "
                          "too long)") from None

@@ -18,6 +18,7 @@ from typing import BinaryIO
 from gigaplan.errors import InputError
 
 MIB = 2**20
+_read: set[tuple[int, int]] = set()  # (device, inode) of each regular file this command read
 MAX_FILE_BYTES = 16 * MIB  # a site, study, catalog or plan JSON file (the bundled ones: 30 kB)
 MAX_LINE_BYTES = 16 * MIB  # one row of a batch (a batch streams: it may have any number)
 
@@ -63,11 +64,41 @@ def open_regular(path: Path, error: type[InputError] = InputError, kind: str = "
         if not stat.S_ISREG(info.st_mode):
             raise error(f"{path}: is not a regular file (a FIFO, device or socket); "
                         f"expected a {kind}")
+        _read.add((info.st_dev, info.st_ino))
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
+
+
+def forget_reads() -> None:
+    """Start a command afresh: no file counts as its input yet (see :func:`is_input`)."""
+    _read.clear()
+
+
+def is_input(path: Path) -> bool:
+    """Whether ``path`` (or the file a symlink names) is a file this command has read.
+
+    An output written over one of the command's own inputs (``batch rows.jsonl -o
+    rows.jsonl``, ``plan site.toml -o site.toml``) would destroy it: a batch truncates its
+    input before reading a row; a plan replaces the site it was planned from.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        An output path.
+
+    Returns
+    -------
+    bool
+        True when it is the same file (device and inode) as one read by this command.
+    """
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return (info.st_dev, info.st_ino) in _read
 
 
 def read_bytes(path: Path, error: type[InputError] = InputError, limit: int = MAX_FILE_BYTES,
@@ -196,7 +227,28 @@ def decode(data: bytes, source: str, error: type[InputError] = InputError,
     str
         The decoded text.
     """
-    try:
-        return data.decode("utf-8")
+    try:  # a leading byte-order mark (Notepad, Excel) is not content
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
         raise error(f"{source}: not a UTF-8 {kind} (is it binary?)") from None
+
+
+class NonFinite(ValueError):
+    """``NaN`` or ``Infinity`` in a JSON document: Python reads them, but JSON has no such
+    numbers and gigaplan never writes them."""
+
+
+def no_non_finite(constant: str) -> float:
+    """``parse_constant`` for :func:`json.loads`: refuse ``NaN``, ``Infinity``, ``-Infinity``.
+
+    Parameters
+    ----------
+    constant : str
+        The constant as written.
+
+    Returns
+    -------
+    float
+        Never: it raises :class:`NonFinite`.
+    """
+    raise NonFinite(f"{constant} is not a JSON number")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gigaplan.errors import EXIT_INTERNAL, GigaplanError, InputError, SiteError
-from gigaplan.inputs.catalog import read_toml, ship_catalogs
+from gigaplan.inputs.catalog import MAX_DEPTH, nested_too_deeply, read_toml, ship_catalogs
 from gigaplan.inputs.files import MAX_LINE_BYTES, MIB, LongLine, open_regular
 from gigaplan.inputs.scenario import Scenario
 from gigaplan.inputs.site import site_keys
@@ -65,6 +65,9 @@ def _row_from_mapping(data: Any, label: str, base_dir: str) -> Row:
     if not isinstance(row_id, str | int) or isinstance(row_id, bool) or str(row_id) == "":
         return Row(id="", where=label, problem=f"{label}: id: expected a non-empty string")
     row_id = str(row_id)
+    if nested_too_deeply(data, MAX_DEPTH + 1):  # the row is one level above its site
+        return Row(id=row_id, where=label, problem=f"{label}: tables and arrays are nested "
+                   f"more than {MAX_DEPTH} levels deep; no gigaplan site needs that")
     unknown = sorted(set(data) - {"id", "site", "set"})
     if unknown:
         return Row(id=row_id, where=label, problem=f"{label}: unknown keys "
@@ -256,6 +259,12 @@ def _raw_rows(lines: Iterable[str], source: str, base_dir: str, fmt: str | None
               ) -> Iterator[Row]:
     """Rows as written: an unreadable row has an empty id and its problem."""
     stream = iter(lines)
+    start = next(stream, None)
+    if start is None:
+        return
+    if not isinstance(start, LongLine):
+        start = start.removeprefix("\ufeff")  # the byte-order mark a spreadsheet may write
+    stream = itertools.chain([start], stream)
     buffered: list[str] = []
     if fmt is None:
         for line in stream:
@@ -283,17 +292,31 @@ def _jsonl_rows(stream: Iterable[str], source: str, base_dir: str) -> Iterator[R
 
 
 def _csv_rows(stream: Iterable[str], source: str, base_dir: str) -> Iterator[Row]:
+    read = {"lines": 0}
+
     def checked() -> Iterator[str]:
         for line in stream:
             if isinstance(line, LongLine):
                 raise InputError(f"{source}: a CSV line of more than {line.limit // MIB} MiB")
+            read["lines"] += 1
             yield line
 
-    reader = csv.DictReader(checked())
-    if not reader.fieldnames or "id" not in reader.fieldnames:
-        raise InputError(f"{source}: a CSV batch needs an 'id' column")
-    for record in reader:
-        yield _csv_row(record, f"{source}:{reader.line_num}", base_dir)
+    # strict: an unclosed quote is an error, not a cell that swallows every line after it
+    # (rows silently lost); a cell over csv's field limit (131,072 characters) is one too
+    reader = csv.DictReader(checked(), strict=True)
+    try:
+        names = reader.fieldnames
+        if not names or "id" not in names:
+            raise InputError(f"{source}: a CSV batch needs an 'id' column")
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise InputError(f"{source}:1: columns {', '.join(map(repr, twice))} appear more "
+                             "than once; each key may have one column")
+        for record in reader:
+            yield _csv_row(record, f"{source}:{reader.line_num}", base_dir)
+    except csv.Error as error:
+        hint = "; a quote opened and never closed?" if "end of data" in str(error) else ""
+        raise InputError(f"{source}:{read['lines']}: not valid CSV ({error}){hint}") from None
 
 
 def count_lines(path: Path) -> int:
@@ -560,6 +583,7 @@ class LineWriter:
     """Appends whole lines with one ``write(2)`` each, so a kill never leaves half a line."""
 
     def __init__(self, path: Path, *, append: bool) -> None:
+        self._path = path
         flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
         try:
             self._fd = os.open(path, flags, 0o666)  # the umask applies, as for any new file
@@ -576,7 +600,11 @@ class LineWriter:
         """
         data = text.encode("utf-8")
         while data:
-            written = os.write(self._fd, data)
+            try:
+                written = os.write(self._fd, data)
+            except OSError as error:  # a full disk, a quota, a file size limit
+                raise InputError(f"{self._path}: cannot be written ({error.strerror or error})"
+                                 ) from None
             data = data[written:]
 
     def close(self) -> None:
