@@ -152,9 +152,14 @@ def plan_study(study: Study, time_limit_s: float | None = None) -> StudyResult:
         conflicts = None
         if outcome.status is SolveStatus.INFEASIBLE:
             conflicts = diagnose(built.model, time_limit_s, deadline=deadline)
-        message = (f"no joint build-out satisfies {study.source}; relaxing any one "
-                   f"of these makes it feasible: {', '.join(conflicts)}" if conflicts else
-                   f"no joint build-out satisfies {study.source}")
+        if outcome.status is SolveStatus.TIME_LIMIT:
+            message = ("the time limit was reached before any joint build-out was found; "
+                       "raise --time-limit")
+        elif conflicts:
+            message = (f"no joint build-out satisfies {study.source}; relaxing any one "
+                       f"of these makes it feasible: {', '.join(conflicts)}")
+        else:
+            message = f"no joint build-out satisfies {study.source}"
         return StudyResult(**head, objective=objective, message=message, conflicts=conflicts)
     x = outcome.x
     fields = built.model.fields

@@ -271,10 +271,13 @@ def _fix(expr: Expr, value: float, *, at_least: bool) -> Row:
 
 MIN_STAGE_S = 0.02  # a stage that would get less time than this is not started
 # What a time limit keeps back, in units of the model's build time (the clock that scales with
-# the model and the machine): reading and re-checking the point takes up to about 0.6 build
-# times (a 500-site study: 1.3 s build; verify, least counts, 500 plans read 0.7 s), and one
-# HiGHS presolve pass, which no time limit interrupts, up to about 3 (2-4.5 s on that study).
-READ_PER_BUILD = 1.0
+# the model and the machine). HiGHS checks its clock only between steps, so it stops up to one
+# step late: a root cut round on a 500-site study ran 1.4-1.7 s past its limit (build 1.0 s),
+# and reading and re-checking the point takes up to about 0.6 build times more (verify, least
+# counts, 500 plans: 0.7 s): the stages end KEEP_PER_BUILD build times before the deadline.
+# One presolve pass runs for up to about 3 build times (2-4.5 s on that study), so a stage with
+# less than PRESOLVE_PER_BUILD build times left runs without presolve.
+KEEP_PER_BUILD = 3.0
 PRESOLVE_PER_BUILD = 4.0
 
 
@@ -293,8 +296,9 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
     stage that stopped, and ``stages_total`` > the stages finished. ``deadline`` is a
     :func:`time.perf_counter` reading (the caller's clock started before building the
     model); without it the clock starts here. ``build_s``, the seconds the model took to
-    build, sizes what the limit keeps back: the stages end :data:`READ_PER_BUILD` build
-    times before the deadline (the time to read and re-check the point), and a stage with
+    build, sizes what the limit keeps back: the stages end :data:`KEEP_PER_BUILD` build
+    times before the deadline (HiGHS's last step past its clock, then reading and
+    re-checking the point), and a stage with
     less than :data:`PRESOLVE_PER_BUILD` build times left runs without HiGHS's presolve,
     whose passes the time limit does not interrupt.
 
@@ -328,8 +332,8 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
     """
     if deadline is None and time_limit_s is not None:
         deadline = time.perf_counter() + time_limit_s
-    if deadline is not None:  # keep back the time to read the point, never more than half
-        deadline -= min(READ_PER_BUILD * build_s, (deadline - time.perf_counter()) / 2)
+    if deadline is not None:  # keep back HiGHS's overrun and reading, never more than half
+        deadline -= min(KEEP_PER_BUILD * build_s, (deadline - time.perf_counter()) / 2)
     rows = list(model.rows)
     base: Matrix | None = None  # built once, when the first stage starts: stages add a row each
     capex = model.fields["cost.capex_usd"]

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 from test_hardening import ROOT, input_error
@@ -245,3 +248,160 @@ def test_a_value_of_the_wrong_kind_is_an_input_error(run, tmp_path, plan_doc):
     path = tmp_path / "plan.json"
     path.write_text(json.dumps({**plan_doc, "racks": 5}))
     input_error(run("report", str(path), "-o", str(tmp_path / "r.xlsx")), str(path))
+
+
+# --- deep inline tables in a batch row -------------------------------------------------------
+
+
+@pytest.mark.parametrize("row", [
+    '{"id": "deep", "site": ' + '{"a": ' * 900 + "1" + "}" * 900 + "}",
+    '{"id": "deep", "set": {"power.budget": ' + "[" * 900 + "]" * 900 + "}}",
+], ids=["site", "set"])
+def test_a_deeply_nested_row_is_an_input_error_row(run, tmp_path, row):
+    """It used to be an error row of class 70 ("internal error: RecursionError")."""
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(row + '\n{"id": "ok"}\n')
+    result = run("batch", str(rows))
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(line["id"], line["exit_code"]) for line in lines] == [("deep", 3), ("ok", 0)]
+    assert "nested more than 32 levels" in lines[0]["error"]
+
+
+# --- NaN and Infinity in a JSON document --------------------------------------------------------
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_in_a_plan_json_are_input_errors(run, tmp_path, plan_doc, constant):
+    """Python's json reads them; diff -f json then failed to write them (exit 70)."""
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan_doc).replace('"gpus": ', f'"gpus": {constant}, "x": ', 1))
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(plan_doc))
+    input_error(run("diff", str(path), str(good), "-f", "json"), str(path), constant)
+    pytest.importorskip("jinja2")
+    input_error(run("report", str(path), "-o", str(tmp_path / "r.html")), str(path), constant)
+
+
+# --- requirements by the thousand --------------------------------------------------------------
+
+
+def _requirements(count: int) -> str:
+    return "[" + ", ".join(['"totals.gpus >= 1"'] * count) + "]"
+
+
+def test_more_than_1000_requirements_is_an_input_error(run, tmp_path):
+    """100,000 requirements took a minute and a half to render (each is a table row)."""
+    from gigaplan.inputs.site import default_site_text
+
+    site = tmp_path / "site.toml"
+    site.write_text(default_site_text().replace("requirements = []",
+                                                f"requirements = {_requirements(100_000)}", 1))
+    input_error(run("plan", str(site)), str(site), "requirements", "1000")
+    site.write_text(default_site_text().replace("requirements = []",
+                                                f"requirements = {_requirements(1000)}", 1))
+    assert run("plan", str(site), "-f", "json").exit_code == 0  # 1,000 is still fine
+    input_error(run("plan", str(site), "--require", "totals.gpus >= 2"), "requirements")
+
+
+def test_a_study_with_more_than_1000_requirements_is_an_input_error(run, tmp_path):
+    study = tmp_path / "study.toml"
+    study.write_text((ROOT / "docs" / "examples" / "three-sites.toml").read_text().replace(
+        'requirements = ["totals.gpus >= 500000"]', f"requirements = {_requirements(1001)}"))
+    input_error(run("plan", str(study)), "study.requirements", "1,000")
+
+
+# --- a ratio that overflows ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "toml"])
+def test_a_training_time_that_overflows_is_null_not_exit_70(run, fmt):
+    """MFU 1e-300 is in range (> 0) but makes the training days infinite: JSON, CSV and TOML
+    could not write it (exit 70)."""
+    result = run("plan", "--set", "workload.mfu=1e-300", "--train-params", "1T",
+                 "--train-tokens", "20T", "-f", fmt)
+    assert result.exit_code == 0, result.stderr
+    if fmt == "json":
+        assert json.loads(result.stdout)["workload"]["train_days"] is None
+
+
+# --- a long unknown SKU id is quoted short -------------------------------------------------------
+
+LONG_ID = "gb300-" * 20_000
+
+
+@pytest.mark.parametrize("args", [
+    ("catalog", "show", LONG_ID), ("plan", "--sku", LONG_ID),
+    ("plan", "--set", f"economics.prices.{LONG_ID}=1"),
+    ("montecarlo", "--samples", "2", "--uncertain", f"catalog.{LONG_ID}.power_kw=uniform(1, 2)"),
+], ids=["catalog-show", "sku", "prices", "uncertain"])
+def test_an_unknown_sku_id_is_quoted_short(run, args):
+    """The 120,000-character id was echoed whole (twice for --uncertain)."""
+    result = run(*args)
+    input_error(result, "unknown SKU id", "120,000 characters")
+    assert len(result.stderr) < 1000
+
+
+# --- a full disk ----------------------------------------------------------------------------------
+
+
+FULL = "/dev/full"  # every write fails with ENOSPC, as on a full disk
+
+
+@pytest.mark.skipif(not os.path.exists(FULL), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [
+    ("plan",), ("plan", "-f", "json"), ("catalog", "list"), ("batch", "-"),
+    ("sweep", "--vary", "power.pue=1.2,1.3"), ("--help",), ("--version",), ("plan", "--help"),
+], ids=lambda args: " ".join(args))
+def test_stdout_on_a_full_disk_is_one_line_not_70(args):
+    """Every one of these was exit 70 (OSError: No space left on device) or a traceback."""
+    with open(FULL, "w") as full:
+        done = subprocess.run([sys.executable, "-m", "gigaplan", *args], stdout=full,
+                              stderr=subprocess.PIPE, text=True, input='{"id": "a"}\n',
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert done.returncode == 3, done.stderr[-2000:]
+    assert done.stderr.strip().splitlines() == [
+        "error: the output cannot be written (No space left on device)"], done.stderr[-2000:]
+
+
+@pytest.mark.skipif(not os.path.exists(FULL), reason="needs /dev/full")
+def test_a_batch_output_on_a_full_disk_names_the_file(run, tmp_path):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"id": "a"}\n')
+    input_error(run("batch", str(rows), "-o", FULL), FULL, "No space left on device")
+
+
+# --- closed standard streams ---------------------------------------------------------------------
+
+
+def _with_closed(fd: int, *args: str) -> subprocess.CompletedProcess:
+    """Run the CLI with descriptor ``fd`` closed, as ``gigaplan ... >&-`` does."""
+    return subprocess.run([sys.executable, "-m", "gigaplan", *args], capture_output=fd != 1,
+                          stderr=subprocess.PIPE if fd == 1 else None, text=True, timeout=120,
+                          preexec_fn=lambda: os.close(fd),
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+@pytest.mark.parametrize(("fd", "args", "message"), [
+    (0, ("batch", "-"), "standard input is closed"),
+    (1, ("plan",), "standard output is closed"),
+    (1, ("plan", "-f", "json"), "standard output is closed"),
+    (1, ("--help",), "standard output is closed"),
+], ids=["stdin-batch", "stdout-table", "stdout-json", "stdout-help"])
+def test_a_closed_standard_stream_is_one_line_not_70(fd, args, message):
+    """Python leaves sys.stdin/sys.stdout None: AttributeError, exit 70 (or a traceback)."""
+    done = _with_closed(fd, *args)
+    assert done.returncode == 3, done.stderr[-2000:]
+    assert done.stderr.strip().splitlines() == [f"error: {message}; "
+                                                + ("give a file instead of -" if fd == 0
+                                                   else "give --output FILE")]
+
+
+def test_a_closed_stdout_does_not_stop_an_output_file(tmp_path):
+    out = tmp_path / "plan.json"
+    done = _with_closed(1, "plan", "-f", "json", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text())["status"] == "optimal"
+
+
+def test_a_closed_stderr_keeps_the_exit_code():
+    assert _with_closed(2, "plan", "--set", "power.budget=x").returncode == 3

@@ -141,3 +141,19 @@ def test_the_table_and_json_show_each_tier(run):
     assert table.exit_code == 0
     assert "lacc-800g-copper, both ends" in table.stdout
     assert "osfp-1.6t-2x800g, switch ends" in table.stdout
+
+
+def test_one_more_rack_supports_its_share_of_each_tiers_link_ends():
+    # the binds rule: a node (8 NICs at 800G, one 1.6T module serves 2 ends) needs 4 modules
+    # at the leaves, 4 at its NICs and 2 x 8 x (72 up / 72 down) / 2 = 8 for leaf-spine links;
+    # the 1,000 MW budget could feed a 3-tier tree, so the margin (as for the switches) takes
+    # that shape: 8 more for spine-core links
+    from gigaplan.formulation.build import build
+
+    model = build(su())
+    names = model.layout.names
+    support = {names[index]: amount for index, amount in model.support["node"]
+               if names[index].startswith("media-units")}
+    assert support == {"media-units[nic-leaf-switch]": 4.0, "media-units[nic-leaf-nic]": 4.0,
+                       "media-units[leaf-spine-switch]": 8.0,
+                       "media-units[spine-core-switch]": 8.0}

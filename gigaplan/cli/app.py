@@ -6,6 +6,8 @@ codes (docs/json.md). numpy and scipy are imported only by commands that solve.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import inspect
 import io
@@ -149,14 +151,32 @@ def handles_errors(command: F) -> F:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(0) from None
+        except OSError as error:
+            if error.errno not in OUTPUT_FULL:
+                _internal(err, error)
+            # stdout (or a batch's output) on a full disk, over a quota or a size limit: not
+            # a bug, and the text still buffered must not fail again at exit
+            err.print(f"error: the output cannot be written ({error.strerror})")
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(EXIT_INPUT) from None
         except Exception as error:  # a bug: one line, and how to see more
-            if _state["debug"]:
-                err.print(traceback.format_exc())
-            err.print(f"internal error: {type(error).__name__}: {one_line(str(error))} "
-                      "(a bug; rerun with --debug for the traceback)")
-            raise typer.Exit(EXIT_INTERNAL) from None
+            _internal(err, error)
 
     return wrapper  # type: ignore[return-value]
+
+
+# Why an output cannot be written that is no bug of gigaplan's (exit 3, not 70).
+OUTPUT_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _internal(err: Console, error: BaseException) -> None:
+    """A bug: one line, and how to see more (exit 70)."""
+    if _state["debug"]:
+        err.print(traceback.format_exc())
+    err.print(f"internal error: {type(error).__name__}: {one_line(str(error))} "
+              "(a bug; rerun with --debug for the traceback)")
+    raise typer.Exit(EXIT_INTERNAL) from None
 
 
 def one_line(text: str) -> str:
@@ -560,7 +580,61 @@ def main() -> None:
         app.registered_commands = []
         app.registered_groups = [group for group in app.registered_groups
                                  if group.typer_instance is catalog_app]
-    app()
+    _standard_streams()
+    try:
+        app()
+    except InputError as error:  # --help or --version to a closed stdout
+        sys.stderr.write(f"error: {error}\n")
+        sys.exit(EXIT_INPUT)
+    except OSError as error:  # --help or --version written outside any command's handler
+        if error.errno != errno.EPIPE and error.errno not in OUTPUT_FULL:
+            raise
+        with contextlib.suppress(OSError, ValueError):  # nothing more to flush at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if error.errno == errno.EPIPE:  # the reader went away (--help | head): like cat
+            sys.exit(0)
+        sys.stderr.write(f"error: the output cannot be written ({error.strerror})\n")
+        sys.exit(EXIT_INPUT)
+
+
+class _Closed:
+    """Stands for a standard stream the caller closed (``gigaplan plan >&-``), which Python
+    leaves as None: using it is a one-line input error, not an AttributeError (exit 70)."""
+
+    def __init__(self, name: str, hint: str) -> None:
+        self.name, self.hint = name, hint
+        self.buffer = self
+
+    def _closed(self, *args: Any, **kwargs: Any) -> Any:
+        raise InputError(f"{self.name} is closed; {self.hint}")
+
+    write = read = readline = fileno = __iter__ = _closed
+
+    def isatty(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        """Nothing was written, so nothing to flush (at exit too)."""
+
+
+def _standard_streams() -> None:
+    """Descriptors 0, 1 and 2 that the caller closed are opened on /dev/null, so that no file
+    this command opens takes their place (the solver guard points descriptor 1 elsewhere and
+    back); the Python streams for them stand as :class:`_Closed`."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, os.O_RDWR)
+            if opened != fd:
+                os.dup2(opened, fd)
+                os.close(opened)
+    if sys.stdin is None:
+        sys.stdin = _Closed("standard input", "give a file instead of -")  # type: ignore[assignment]
+    if sys.stdout is None:
+        sys.stdout = _Closed("standard output", "give --output FILE")  # type: ignore[assignment]
+    if sys.stderr is None:  # messages have nowhere to go; the exit code still tells
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (open for the process's life)
 
 
 def _command_name(args: list[str]) -> str | None:

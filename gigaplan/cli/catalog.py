@@ -21,6 +21,7 @@ from gigaplan.errors import (
     InputError,
 )
 from gigaplan.inputs.bundled import entries
+from gigaplan.inputs.units import shorten
 from gigaplan.kinds import SkuKind, TableOrJson
 
 
@@ -74,9 +75,9 @@ def catalog_show(
     entries, origin = _catalog_entries(catalog)
     found = {entry["id"]: entry for entry in entries}
     if sku_id not in found:
-        close = difflib.get_close_matches(sku_id, sorted(found), n=3, cutoff=0.4)
+        close = difflib.get_close_matches(sku_id[:100], sorted(found), n=3, cutoff=0.4)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise InputError(f"unknown SKU id {sku_id!r}{hint}")
+        raise InputError(f"unknown SKU id {shorten(sku_id)!r}{hint}")
     if format is TableOrJson.JSON:
         from gigaplan.output.serialize import to_json  # lazily, as in catalog_list
 

@@ -187,12 +187,15 @@ def _read_json(source: Path) -> Any:
     text = files.decode(data, name, kind="JSON document")
     try:
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=files.no_non_finite)
         except json.JSONDecodeError:
             try:  # batch output: one JSON object per line
-                data = [json.loads(line) for line in text.splitlines() if line.strip()]
+                data = [json.loads(line, parse_constant=files.no_non_finite)
+                        for line in text.splitlines() if line.strip()]
             except json.JSONDecodeError as error:
                 raise InputError(f"{name}: not JSON or JSON Lines: {error}") from None
+    except files.NonFinite as error:
+        raise InputError(f"{name}: not a gigaplan document: {error}") from None
     except (RecursionError, ValueError):  # nesting too deep, an integer over 4,300 digits
         raise InputError(f"{name}: not a gigaplan document (nested too deeply or a number "
                          "too long)") from None

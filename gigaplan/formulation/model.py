@@ -365,12 +365,17 @@ class Model:
         Returns
         -------
         float or None
-            The field's value in its unit, or None for a ratio over zero.
+            The field's value in its unit, or None for a ratio over zero (or that overflows).
         """
         if name in self.ratios:
             numerator, denominator = self.ratios[name]
             below = denominator.value(x)
-            return numerator.value(x) / below if below > 1e-12 else None
+            if below <= 1e-12:
+                return None
+            quotient = numerator.value(x) / below
+            # an input at the edge of its range (workload.mfu = 1e-300) can overflow a ratio
+            # (training days): no number a plan can state, so None, as for a zero denominator
+            return quotient if math.isfinite(quotient) else None
         return self.fields[name].value(x)
 
     def compute_step(self, expr: Expr) -> float:

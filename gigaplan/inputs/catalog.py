@@ -34,6 +34,7 @@ from pydantic import (
 
 from gigaplan.errors import CatalogError, InputError, validation_problems
 from gigaplan.inputs.files import decode, read_bytes
+from gigaplan.inputs.units import shorten
 
 SkuId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)]
 Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
@@ -308,7 +309,7 @@ class Catalog:
         """
         if sku_id in self.skus:
             return self.skus[sku_id]
-        raise CatalogError(f"unknown SKU id {sku_id!r}{self.suggest(sku_id)}")
+        raise CatalogError(f"unknown SKU id {shorten(sku_id)!r}{self.suggest(sku_id)}")
 
     def suggest(self, sku_id: str) -> str:
         """``; did you mean ...?`` naming up to three close SKU ids, or an empty string.
@@ -323,7 +324,7 @@ class Catalog:
         str
             The suggestion, or ``""`` when no id is close.
         """
-        close = difflib.get_close_matches(sku_id, sorted(self.skus), n=3, cutoff=0.4)
+        close = difflib.get_close_matches(sku_id[:100], sorted(self.skus), n=3, cutoff=0.4)
         return f"; did you mean {', '.join(close)}?" if close else ""
 
     def of_kind(self, kind: str) -> list[Sku]:
@@ -442,13 +443,33 @@ MAX_DEPTH = 32
 MAX_DIGITS = 4300  # Python's default int/str conversion limit (sys.get_int_max_str_digits)
 
 
-def _depth(data: Any) -> int:
-    """How deeply tables and arrays nest (without recursion, so any input is safe)."""
+def nested_too_deeply(data: Any, levels: int = MAX_DEPTH) -> bool:
+    """Whether tables and arrays in ``data`` nest more than ``levels`` deep (checked without
+    recursion, so any input is safe; deeper data would exhaust the recursion of later steps).
+
+    Parameters
+    ----------
+    data : Any
+        Parsed TOML or JSON.
+    levels : int, default MAX_DEPTH
+        Deepest nesting allowed [count].
+
+    Returns
+    -------
+    bool
+        True when ``data`` nests deeper than ``levels``.
+    """
+    return _depth(data, levels) > levels
+
+
+def _depth(data: Any, limit: int = MAX_DEPTH) -> int:
+    """How deeply tables and arrays nest, up to ``limit + 1`` (without recursion, so any
+    input is safe)."""
     deepest, stack = 0, [(data, 1)]
     while stack:
         node, level = stack.pop()
         deepest = max(deepest, level)
-        if level > MAX_DEPTH:
+        if level > limit:
             break
         children = node.values() if isinstance(node, dict) else node \
             if isinstance(node, list) else ()

@@ -231,3 +231,24 @@ def decode(data: bytes, source: str, error: type[InputError] = InputError,
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
         raise error(f"{source}: not a UTF-8 {kind} (is it binary?)") from None
+
+
+class NonFinite(ValueError):
+    """``NaN`` or ``Infinity`` in a JSON document: Python reads them, but JSON has no such
+    numbers and gigaplan never writes them."""
+
+
+def no_non_finite(constant: str) -> float:
+    """``parse_constant`` for :func:`json.loads`: refuse ``NaN``, ``Infinity``, ``-Infinity``.
+
+    Parameters
+    ----------
+    constant : str
+        The constant as written.
+
+    Returns
+    -------
+    float
+        Never: it raises :class:`NonFinite`.
+    """
+    raise NonFinite(f"{constant} is not a JSON number")

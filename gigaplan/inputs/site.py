@@ -75,6 +75,10 @@ UsdPerMWh = quantity_type(Dimension.MONEY_PER_ENERGY, "USD/MWh")
 DEFAULT_SITE_NAME = "(embedded default site)"
 
 
+# A site, phase or study has a handful of requirements; each is a row of every table and
+# a line of output (10,000 took 10 s to render, 100,000 a minute and a half).
+MAX_REQUIREMENTS = 1000
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
 
@@ -251,7 +255,7 @@ class PhaseSection(_Section):
                                                                           alias="white_space")
     liquid_mw: Annotated[PowerMW, Field(ge=0, le=1e6)] | None = Field(None, alias="liquid")
     air_mw: Annotated[PowerMW, Field(ge=0, le=1e6)] | None = Field(None, alias="air")
-    requirements: list[str] = Field(default_factory=list)
+    requirements: list[str] = Field(default_factory=list, max_length=MAX_REQUIREMENTS)
 
 
 class ScheduleSection(_Section):
@@ -279,7 +283,7 @@ class Site(_Section):
 
     name: str = "site"
     objective: Objective = "fp4"
-    requirements: list[str] = Field(default_factory=list)
+    requirements: list[str] = Field(default_factory=list, max_length=MAX_REQUIREMENTS)
     power: PowerSection
     space: SpaceSection = SpaceSection()
     cooling: CoolingSection = CoolingSection()
@@ -1080,7 +1084,8 @@ def bind(site: Site, catalog: Catalog, source: str = "site.toml") -> BoundSite:
 
     def resolve(key: str, sku_id: str, cls: type) -> Any:
         if sku_id not in catalog:
-            problems.append(f"{source}: {key}: unknown SKU id {sku_id!r}{catalog.suggest(sku_id)}")
+            problems.append(f"{source}: {key}: unknown SKU id {shorten(sku_id)!r}"
+                            f"{catalog.suggest(sku_id)}")
             return None
         sku = catalog.get(sku_id)
         if not isinstance(sku, cls):
@@ -1091,8 +1096,8 @@ def bind(site: Site, catalog: Catalog, source: str = "site.toml") -> BoundSite:
 
     for sku_id in site.economics.prices_usd:
         if sku_id not in catalog:
-            problems.append(f"{source}: economics.prices.{sku_id}: unknown SKU id "
-                            f"{sku_id!r}{catalog.suggest(sku_id)}")
+            problems.append(f"{source}: economics.prices.{shorten(sku_id)}: unknown SKU id "
+                            f"{shorten(sku_id)!r}{catalog.suggest(sku_id)}")
     catalog = _repriced(catalog, site.economics.prices_usd)
     compute: list[ComputeRack] = []
     if site.compute.skus is None:

@@ -17,7 +17,13 @@ from typing import Any
 from gigaplan.errors import SiteError
 from gigaplan.inputs.catalog import Catalog, read_toml
 from gigaplan.inputs.requirements import FIELDS, parse_requirement
-from gigaplan.inputs.site import BoundSite, apply_overrides, bind, validate_site
+from gigaplan.inputs.site import (
+    MAX_REQUIREMENTS,
+    BoundSite,
+    apply_overrides,
+    bind,
+    validate_site,
+)
 from gigaplan.inputs.units import Dimension, parse
 from gigaplan.inputs.values import flatten
 from gigaplan.kinds import OBJECTIVES
@@ -107,6 +113,10 @@ def load_study(path: Path, catalog: Catalog, overrides: tuple[tuple[str, Any], .
     requirements = header.get("requirements", [])
     if not isinstance(requirements, list):
         problems.append(f"{path}: study.requirements: expected a list")
+        requirements = []
+    if len(requirements) > MAX_REQUIREMENTS:
+        problems.append(f"{path}: study.requirements: {len(requirements):,} requirements is "
+                        f"more than the {MAX_REQUIREMENTS:,} a study may have")
         requirements = []
     for text in requirements:
         try:

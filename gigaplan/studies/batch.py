@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gigaplan.errors import EXIT_INTERNAL, GigaplanError, InputError, SiteError
-from gigaplan.inputs.catalog import read_toml, ship_catalogs
+from gigaplan.inputs.catalog import MAX_DEPTH, nested_too_deeply, read_toml, ship_catalogs
 from gigaplan.inputs.files import MAX_LINE_BYTES, MIB, LongLine, open_regular
 from gigaplan.inputs.scenario import Scenario
 from gigaplan.inputs.site import site_keys
@@ -65,6 +65,9 @@ def _row_from_mapping(data: Any, label: str, base_dir: str) -> Row:
     if not isinstance(row_id, str | int) or isinstance(row_id, bool) or str(row_id) == "":
         return Row(id="", where=label, problem=f"{label}: id: expected a non-empty string")
     row_id = str(row_id)
+    if nested_too_deeply(data, MAX_DEPTH + 1):  # the row is one level above its site
+        return Row(id=row_id, where=label, problem=f"{label}: tables and arrays are nested "
+                   f"more than {MAX_DEPTH} levels deep; no gigaplan site needs that")
     unknown = sorted(set(data) - {"id", "site", "set"})
     if unknown:
         return Row(id=row_id, where=label, problem=f"{label}: unknown keys "
@@ -580,6 +583,7 @@ class LineWriter:
     """Appends whole lines with one ``write(2)`` each, so a kill never leaves half a line."""
 
     def __init__(self, path: Path, *, append: bool) -> None:
+        self._path = path
         flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
         try:
             self._fd = os.open(path, flags, 0o666)  # the umask applies, as for any new file
@@ -596,7 +600,11 @@ class LineWriter:
         """
         data = text.encode("utf-8")
         while data:
-            written = os.write(self._fd, data)
+            try:
+                written = os.write(self._fd, data)
+            except OSError as error:  # a full disk, a quota, a file size limit
+                raise InputError(f"{self._path}: cannot be written ({error.strerror or error})"
+                                 ) from None
             data = data[written:]
 
     def close(self) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gigaplan.errors import InputError
-from gigaplan.inputs.files import decode, read_bytes
+from gigaplan.inputs.files import NonFinite, decode, no_non_finite, read_bytes
 from gigaplan.inputs.scenario import Scenario
 from gigaplan.inputs.values import flatten
 from gigaplan.planner import plan
@@ -44,9 +44,11 @@ def load_side(path: Path, catalogs: tuple[str, ...] = ()) -> dict[str, Any]:
     if path.suffix.lower() == ".json":
         text = decode(read_bytes(path, kind="plan JSON file"), str(path))  # bounded, regular
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=no_non_finite)
         except json.JSONDecodeError as error:
             raise InputError(f"{path}: not a readable plan JSON file ({error})") from None
+        except NonFinite as error:
+            raise InputError(f"{path}: not a plan JSON file: {error}") from None
         except (RecursionError, ValueError):  # nesting too deep, an integer over 4,300 digits
             raise InputError(f"{path}: not a plan JSON file (nested too deeply or a number "
                              "too long)") from None

@@ -390,7 +390,7 @@ def _check_catalog_keys(keys: list[str], scenario: Any) -> None:
     for key in keys:
         sku_id, _, field = key[len(CATALOG_PREFIX):].rpartition(".")
         if sku_id not in catalog:
-            problems.append(f"uncertainty {key}: unknown SKU id {sku_id!r}"
+            problems.append(f"uncertainty {shorten(key)}: unknown SKU id {shorten(sku_id)!r}"
                             f"{catalog.suggest(sku_id)}")
             continue
         fields = type(catalog.get(sku_id)).model_fields
