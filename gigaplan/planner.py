@@ -18,6 +18,7 @@ from typing import Any
 from gigaplan.errors import SiteError
 from gigaplan.formulation.build import build
 from gigaplan.formulation.constraints import effective_objective
+from gigaplan.formulation.model import Model
 from gigaplan.formulation.phases import build_phased, timeline
 from gigaplan.formulation.sites import build_study
 from gigaplan.inputs.catalog import Catalog, load_catalog
@@ -30,6 +31,7 @@ from gigaplan.solve import (
     SolveStatus,
     constraint_rows,
     diagnose,
+    is_power_budget,
     limit_message,
     optimize,
     read_plan,
@@ -71,13 +73,52 @@ def plan(bound: BoundSite, *, time_limit_s: float | None = None,
     split = {"import_s": round(imported - started, 6),
              "build_s": round(build_s, 6)} if timings else None
     result, x = solve(model, time_limit_s=time_limit_s, deadline=deadline, timings=split,
-                      build_s=build_s)
+                      build_s=build_s, loose=lambda: power_relaxable(bound, model))
     if phased is not None and x is not None:
         phases, schedule = timeline(phased, x)
         result = replace(result, phases=phases, schedule=schedule)
     if result.found:
         result = replace(result, warnings=plan_warnings(bound, result))
     return result
+
+
+LOOSE_POWER_MW = 1e6  # the budget that bounds no rack count (1 TW): when power is the question
+
+
+def power_relaxable(bound: BoundSite, model: Model) -> Model:
+    """``model`` built again with each power budget at :data:`LOOSE_POWER_MW`, its power rows
+    then put back at ``model``'s own limits.
+
+    Rack counts are bounded by what the power budget feeds (docs/model.md, "Power budget"),
+    so dropping a budget's rows from ``model`` relaxes nothing; dropping them from this model
+    does, while every other row is as in ``model``. The site's budget and, on a phased site,
+    each phase's are loosened.
+
+    Parameters
+    ----------
+    bound : BoundSite
+        The site ``model`` was built from.
+    model : Model
+        Its model (single-period or phased).
+
+    Returns
+    -------
+    Model
+        The same rows as ``model``, with rack counts bounded as under a 1 TW budget.
+    """
+    site = bound.site
+    power = site.power.model_copy(update={"budget_mw": max(LOOSE_POWER_MW,
+                                                           site.power.budget_mw)})
+    phases = [phase.model_copy(update={"power_mw": max(LOOSE_POWER_MW, phase.power_mw)})
+              for phase in site.phases]
+    loose_bound = replace(bound, site=site.model_copy(update={"power": power,
+                                                              "phases": phases}))
+    loose = build_phased(loose_bound).model if phases else build(loose_bound)
+    limits = {(row.group, row.name): row.upper for row in model.rows
+              if is_power_budget(row.group)}
+    loose.rows = [replace(row, upper=limits[row.group, row.name])
+                  if is_power_budget(row.group) else row for row in loose.rows]
+    return loose
 
 
 def plan_study(study: Study, time_limit_s: float | None = None) -> StudyResult:
@@ -111,9 +152,14 @@ def plan_study(study: Study, time_limit_s: float | None = None) -> StudyResult:
         conflicts = None
         if outcome.status is SolveStatus.INFEASIBLE:
             conflicts = diagnose(built.model, time_limit_s, deadline=deadline)
-        message = (f"no joint build-out satisfies {study.source}; relaxing any one "
-                   f"of these makes it feasible: {', '.join(conflicts)}" if conflicts else
-                   f"no joint build-out satisfies {study.source}")
+        if outcome.status is SolveStatus.TIME_LIMIT:
+            message = ("the time limit was reached before any joint build-out was found; "
+                       "raise --time-limit")
+        elif conflicts:
+            message = (f"no joint build-out satisfies {study.source}; relaxing any one "
+                       f"of these makes it feasible: {', '.join(conflicts)}")
+        else:
+            message = f"no joint build-out satisfies {study.source}"
         return StudyResult(**head, objective=objective, message=message, conflicts=conflicts)
     x = outcome.x
     fields = built.model.fields

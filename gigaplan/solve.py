@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -271,10 +271,13 @@ def _fix(expr: Expr, value: float, *, at_least: bool) -> Row:
 
 MIN_STAGE_S = 0.02  # a stage that would get less time than this is not started
 # What a time limit keeps back, in units of the model's build time (the clock that scales with
-# the model and the machine): reading and re-checking the point takes up to about 0.6 build
-# times (a 500-site study: 1.3 s build; verify, least counts, 500 plans read 0.7 s), and one
-# HiGHS presolve pass, which no time limit interrupts, up to about 3 (2-4.5 s on that study).
-READ_PER_BUILD = 1.0
+# the model and the machine). HiGHS checks its clock only between steps, so it stops up to one
+# step late: a root cut round on a 500-site study ran 1.4-1.7 s past its limit (build 1.0 s),
+# and reading and re-checking the point takes up to about 0.6 build times more (verify, least
+# counts, 500 plans: 0.7 s): the stages end KEEP_PER_BUILD build times before the deadline.
+# One presolve pass runs for up to about 3 build times (2-4.5 s on that study), so a stage with
+# less than PRESOLVE_PER_BUILD build times left runs without presolve.
+KEEP_PER_BUILD = 3.0
 PRESOLVE_PER_BUILD = 4.0
 
 
@@ -293,8 +296,9 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
     stage that stopped, and ``stages_total`` > the stages finished. ``deadline`` is a
     :func:`time.perf_counter` reading (the caller's clock started before building the
     model); without it the clock starts here. ``build_s``, the seconds the model took to
-    build, sizes what the limit keeps back: the stages end :data:`READ_PER_BUILD` build
-    times before the deadline (the time to read and re-check the point), and a stage with
+    build, sizes what the limit keeps back: the stages end :data:`KEEP_PER_BUILD` build
+    times before the deadline (HiGHS's last step past its clock, then reading and
+    re-checking the point), and a stage with
     less than :data:`PRESOLVE_PER_BUILD` build times left runs without HiGHS's presolve,
     whose passes the time limit does not interrupt.
 
@@ -328,8 +332,8 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
     """
     if deadline is None and time_limit_s is not None:
         deadline = time.perf_counter() + time_limit_s
-    if deadline is not None:  # keep back the time to read the point, never more than half
-        deadline -= min(READ_PER_BUILD * build_s, (deadline - time.perf_counter()) / 2)
+    if deadline is not None:  # keep back HiGHS's overrun and reading, never more than half
+        deadline -= min(KEEP_PER_BUILD * build_s, (deadline - time.perf_counter()) / 2)
     rows = list(model.rows)
     base: Matrix | None = None  # built once, when the first stage starts: stages add a row each
     capex = model.fields["cost.capex_usd"]
@@ -436,11 +440,32 @@ def least_counts(model: Model, x: list[float], rows: list[Row]) -> list[float]:
 # --- infeasibility --------------------------------------------------------------------------
 
 
+def is_power_budget(group: str) -> bool:
+    """Whether limit group ``group`` is a power budget: the site's or a phase's.
+
+    Parameters
+    ----------
+    group : str
+        A row's limit group (``power.budget``, ``phases.p1: power.budget``).
+
+    Returns
+    -------
+    bool
+        True for the site's power budget and each phase's.
+    """
+    return group == "power.budget" or group.endswith(": power.budget")
+
+
 def diagnose(model: Model, time_limit_s: float | None = None, *,
-             deadline: float | None = None) -> list[str]:
+             deadline: float | None = None,
+             loose: Callable[[], Model] | None = None) -> list[str]:
     """The site limits of which relaxing any one alone makes the site feasible.
 
     With a deadline, the relaxations share what is left of it and stop when it passes.
+    Rack counts are bounded by what the power budget feeds, so dropping a power budget's
+    rows alone relaxes nothing: a power budget is tried on ``loose`` (the same model built
+    with a budget that bounds nothing, its power rows at the site's own limits), and left
+    out without it.
 
     Parameters
     ----------
@@ -450,6 +475,9 @@ def diagnose(model: Model, time_limit_s: float | None = None, *,
         Time for all relaxations together [s]; None for no limit.
     deadline : float or None, default None
         :func:`time.perf_counter` reading that ends the diagnosis [s].
+    loose : callable or None, default None
+        Builds the loose model (called once, when a power budget is first tried); None
+        leaves the site's power budget out.
 
     Returns
     -------
@@ -460,14 +488,19 @@ def diagnose(model: Model, time_limit_s: float | None = None, *,
     if deadline is None and time_limit_s is not None:
         deadline = time.perf_counter() + time_limit_s
     groups = sorted({row.group for row in model.rows
-                     if row.group and row.group not in ("power.budget",)})
+                     if row.group and (loose is not None or row.group != "power.budget")})
     freeing = []
+    loose_model: Model | None = None
     for group in groups:
+        carrier = model
+        if loose is not None and is_power_budget(group):
+            loose_model = loose_model or loose()
+            carrier = loose_model
         remaining = None if deadline is None else deadline - time.perf_counter()
         if remaining is not None and remaining < MIN_STAGE_S:
             break
-        rows = [row for row in model.rows if row.group != group]
-        outcome = run_milp(model, Expr(), maximize=False, rows=rows, time_limit_s=remaining)
+        rows = [row for row in carrier.rows if row.group != group]
+        outcome = run_milp(carrier, Expr(), maximize=False, rows=rows, time_limit_s=remaining)
         if outcome.x is not None:
             freeing.append(group)
     return freeing
@@ -797,8 +830,8 @@ def plan_inputs(bound: BoundSite) -> dict:
 
 
 def solve(model: Model, *, time_limit_s: float | None = None, deadline: float | None = None,
-          timings: dict[str, float] | None = None,
-          build_s: float = 0.0) -> tuple[PlanResult, list[float] | None]:
+          timings: dict[str, float] | None = None, build_s: float = 0.0,
+          loose: Callable[[], Model] | None = None) -> tuple[PlanResult, list[float] | None]:
     """The provably best point of ``model`` (or the best found within the time limit), read
     as a plan, and the point itself (None when no plan was found).
 
@@ -817,6 +850,9 @@ def solve(model: Model, *, time_limit_s: float | None = None, deadline: float | 
         The planner's split of seconds so far, or None.
     build_s
         Seconds the model took to build: what the time limit keeps back (:func:`optimize`).
+    loose
+        Builds the model with power budgets that bound no rack count, for :func:`diagnose`
+        to try relaxing the power budget on an infeasible site; None leaves it out.
 
     Returns
     -------
@@ -846,7 +882,7 @@ def solve(model: Model, *, time_limit_s: float | None = None, deadline: float | 
         conflicts: list[str] = []
         together: list[str] = []
         if outcome.status is SolveStatus.INFEASIBLE:
-            conflicts = diagnose(model, time_limit_s, deadline=deadline)
+            conflicts = diagnose(model, time_limit_s, deadline=deadline, loose=loose)
             if not conflicts:
                 together = conflict_set(model, time_limit_s, deadline=deadline)
         return PlanResult(status=outcome.status.value,
@@ -892,16 +928,17 @@ def _infeasible_message(bound: BoundSite, status: SolveStatus, conflicts: list[s
         return "the time limit was reached before any build-out was found; raise --time-limit"
     if status is not SolveStatus.INFEASIBLE:
         return f"the solver stopped with status {status.value}"
+    named = [bound.named(group) for group in conflicts]
     if len(conflicts) == 1:
-        return (f"no build-out satisfies {bound.source}: {conflicts[0]} cannot be met within "
-                "the power budget and the other limits; relaxing it makes the site feasible")
+        return (f"no build-out satisfies {bound.source}: {named[0]} conflicts with the other "
+                "limits; relaxing it alone makes the site feasible")
     if conflicts:
-        return (f"no build-out satisfies {bound.source}: these limits conflict with the power "
-                f"budget and each other: {', '.join(conflicts)}; relaxing any one of them "
-                "makes the site feasible")
+        return (f"no build-out satisfies {bound.source}: relaxing any one of these limits alone "
+                f"makes the site feasible: {', '.join(named)}")
     if together:
         return (f"no build-out satisfies {bound.source}: no single limit is to blame; with the "
-                f"power budget, these limits leave no feasible plan: {', '.join(together)}; "
+                f"power budget, these limits leave no feasible plan: "
+                f"{', '.join(bound.named(group) for group in together)}; "
                 "several must be relaxed together")
     return (f"no build-out satisfies {bound.source}: no single limit is to blame; the power "
             "budget, requirements and rack limits together leave no feasible plan")

@@ -81,6 +81,18 @@ def test_power_fits_ten_racks_and_the_floor_needs_thirteen():
     assert not plan(relaxed(bound, [(power, 1.299)])).found  # the least: 1 kW less fails
 
 
+def test_plan_names_the_power_budget_as_explain_does():
+    # plan's single-limit diagnosis left the power budget out (its rows bound the rack
+    # counts): 1.3 MW alone frees this site, so plan names it, as explain does
+    bound = site(**{"power.budget": 1, "space.rack_positions": 20, "budget.capex": 20e6,
+                    "requirements": ["totals.gpus >= 936"]})
+    result = plan(bound)
+    assert result.conflicts == ["power.budget", "totals.gpus >= 936"]
+    assert result.conflicts == sorted(entry["limit"] for entry in alternatives(bound)
+                                      if entry["sufficient_alone"])
+    assert result.message.endswith("makes the site feasible: power.budget, totals.gpus >= 936")
+
+
 def test_positions_fit_ten_racks_and_the_floor_needs_thirteen():
     bound = site(**{"space.rack_positions": 10, "requirements": ["totals.gpus >= 936"]})
     entries = by_limit(alternatives(bound))
@@ -169,6 +181,9 @@ def test_each_alternative_alone_makes_the_site_feasible_and_is_the_least(
     entries = by_limit(alternatives(bound))
     floor = entries[f"totals.gpus >= {72 * (most + extra)}"]
     assert floor["sufficient_alone"] and floor["proposed"] == 72 * most  # exact
+    # plan names the same limits, any one of which frees the site
+    assert set(plan(bound).conflicts) == {key for key, entry in entries.items()
+                                          if entry["sufficient_alone"]}
     for entry in entries.values():
         limit = limits[entry["limit"]]
         if not entry["sufficient_alone"]:
@@ -199,15 +214,18 @@ def explain_json(*args):
 
 
 def applied(args: tuple[str, ...], entry: dict) -> list[str]:
-    """``args`` with the one change of ``entry``: its --set, or its requirement in place."""
+    """``args`` with the one change of ``entry``: its requirement in place, or its
+    ``argument``: a flag given in ``args`` takes the new value, a ``--set`` is added."""
     if entry["kind"] == "requirement":
         swapped = [entry["requirement"] if word == entry["limit"] else word for word in args]
-        assert swapped != list(args)
+        assert swapped != list(args) and entry["argument"] is None
         return swapped
-    if entry["limit"] == "power.budget" and "--power" in args:  # a flag wins over --set
-        at = args.index("--power") + 1
-        return [*args[:at], f"{entry['proposed']}MW", *args[at + 1:]]
-    return [*args, "--set", f"{entry['limit']}={entry['proposed']}"]
+    option, value = shlex.split(entry["argument"])
+    if option != "--set":  # the flag that set the limit: a --set would lose to it
+        at = args.index(option) + 1
+        return [*args[:at], value, *args[at + 1:]]
+    assert value.startswith(f"{entry['limit']}=")
+    return [*args, option, value]
 
 
 @pytest.mark.parametrize("args", [
@@ -215,7 +233,9 @@ def applied(args: tuple[str, ...], entry: dict) -> list[str]:
     (*ISSUE, "--set", "space.rack_positions=1000"),
     ("--require", "totals.gpus >= 150000", "--set", "space.rack_positions=1000"),
     ("--power", "10MW", "--require", "totals.gpus >= 100000"),
-], ids=["capex", "capex-and-positions", "positions", "power"])
+    ("--set", "power.budget=10MW", "--require", "totals.gpus >= 100000"),
+    ("--power", "10MW", "--set", "power.budget=2GW", "--require", "totals.gpus >= 100000"),
+], ids=["capex", "capex-and-positions", "positions", "power", "power-set", "power-both"])
 def test_each_alternative_of_explain_json_alone_makes_plan_feasible(args):
     data = explain_json(*args)
     assert data["schema"] == "gigaplan.explain/1" and data["status"] == "infeasible"
@@ -291,3 +311,45 @@ def test_plan_names_every_limit_when_none_alone_is_to_blame(run):
     for entry in changes:
         fixed = [entry["requirement"] if word == entry["limit"] else word for word in fixed]
     assert run("plan", *fixed).exit_code == 0
+
+
+@pytest.mark.parametrize(("args", "name"), [
+    (("--power", "10MW", "--require", "totals.gpus >= 100000"), "--power"),
+    (("--power", "10MW", "--set", "power.budget=2GW", "--require", "totals.gpus >= 100000"),
+     "--power"),
+    (("--set", "power.budget=10MW", "--require", "totals.gpus >= 100000"), "power.budget"),
+], ids=["flag", "flag-over-set", "set"])
+def test_a_limit_a_flag_set_is_named_by_the_flag(run, args, name):
+    # a --set power.budget would lose to --power: the change names what the user must edit
+    entries = by_limit(explain_json(*args)["alternatives"])
+    power = entries["power.budget"]
+    assert power["sufficient_alone"]
+    assert power["text"].startswith(f"raise the power budget ({name}) from 10 MW to ")
+    argument = shlex.split(power["argument"])
+    if name == "--power":
+        assert argument[0] == "--power" and re.fullmatch(r"\d+(\.\d+)?[kMG]?W", argument[1])
+    else:
+        assert argument[0] == "--set" and argument[1].startswith("power.budget=")
+    table = run("explain", *args, "--format", "table")
+    assert f"({name})" in table.stdout
+    result = run("plan", *args)
+    assert result.exit_code == 4
+    message = " ".join(result.stderr.split())
+    assert f"makes the site feasible: {name}, totals.gpus >= 100000" in message
+    if name == "--power":
+        assert "power.budget" not in message.split("what to change:")[0]
+
+
+def test_the_explain_command_plan_prints_runs_as_is(tmp_path, run):
+    # the site path has a space, the capex a dollar sign, the requirement a '>=': all quoted
+    site_file = tmp_path / "my site.toml"
+    assert run("init", str(site_file)).exit_code == 0
+    args = (str(site_file), "--power", "10MW", "--sku", "gb300-nvl72", "--objective", "gpus",
+            "--require", "totals.gpus >= 100000", "--set", "budget.capex=$8B")
+    result = CliRunner().invoke(app, ["plan", *args], env={"COLUMNS": "60"},
+                                catch_exceptions=False)
+    assert result.exit_code == 4
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("what to change")]
+    words = shlex.split(line.split(": ", 1)[1])
+    assert words == ["gigaplan", "explain", *args]
+    assert explain_json(*words[2:]) == explain_json(*args)

@@ -271,3 +271,14 @@ def test_the_time_limit_covers_build_solve_and_reading_on_a_large_study():
     assert result.status == "time_limit"
     # 0.5 s on a quiet machine (docs/benchmarks.md); the rest is for a loaded test runner
     assert seconds < 2.0 + 1.0
+
+
+def test_a_study_the_limit_stops_before_any_point_says_so(monkeypatch):
+    """No point within the limit is a time limit, never "no joint build-out satisfies"."""
+    from gigaplan.planner import plan_study
+
+    _stopping_at(1, with_point=False, monkeypatch=monkeypatch)
+    result = plan_study(cases.study(2, 1), time_limit_s=60)
+    assert result.status == "time_limit"
+    assert result.message.startswith("the time limit was reached before any joint build-out")
+    assert "satisfies" not in result.message

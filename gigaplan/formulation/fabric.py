@@ -97,7 +97,7 @@ def define_tree(model: Model, group: FabricGroup, several: bool = False) -> Fabr
     - either shape: ``k·S + (k/2)·A ≥ u·L``: the upper layer carries every leaf's up-ports.
       Both rows are valid for every integer point, so no plan changes, but they keep a
       fractional ``t3`` from switching the upper layer off in the LP relaxation (issue 17:
-      40 phases x 2 SKUs solved in 13.5 s of CPU instead of 24 s). Both are left out
+      40 phases x 2 SKUs solved in 19.5 s of CPU instead of 44 s). Both are left out
       when ``model.fabric_cuts`` is False (a study, :mod:`gigaplan.formulation.sites`);
     - ``t3 ≤ L``: an empty group has no third tier.
 

@@ -64,7 +64,7 @@ class Scenario:
             catalog = shipped_catalog(self.catalog_texts) if not self.catalogs else \
                 load_catalog(self.catalogs, texts=self.catalog_texts)
         try:
-            return bind(site, catalog, source)
+            return replace(bind(site, catalog, source), flags=self.labels)
         except SiteError as error:
             raise SiteError.listing([self._blame(line) for line in error.problems]) from None
 

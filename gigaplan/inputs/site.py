@@ -733,6 +733,23 @@ class BoundSite:
     storage_switch: Switch | None = None
     management_switch: Switch | None = None
     media: tuple[TierMedia, ...] = ()  # link ends per fabric tier (empty: none counted)
+    # (site key, flag) for each key a command-line flag set: ("power.budget", "--power")
+    flags: tuple[tuple[str, str], ...] = ()
+
+    def named(self, key: str) -> str:
+        """What the user changes to move site key ``key``: the flag that set it, else the key.
+
+        Parameters
+        ----------
+        key : str
+            A dotted site key, such as ``power.budget``.
+
+        Returns
+        -------
+        str
+            ``--power`` when that flag set ``power.budget``, else ``key`` itself.
+        """
+        return dict(self.flags).get(key, key)
 
     @property
     def parts(self) -> list[Any]:

@@ -15,6 +15,7 @@ enough, an elastic re-solve gives the combination of least total relative change
 from __future__ import annotations
 
 import math
+import shlex
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
@@ -24,9 +25,9 @@ from gigaplan.formulation.model import Expr, Layout, Model, Row
 from gigaplan.inputs.requirements import FIELDS, Requirement, parse_requirement
 from gigaplan.inputs.scenario import Scenario
 from gigaplan.inputs.site import BoundSite
-from gigaplan.inputs.units import Dimension, counted, format_quantity
+from gigaplan.inputs.units import Dimension, counted, format_quantity, parse
 from gigaplan.kinds import TOLERANCE
-from gigaplan.planner import plan
+from gigaplan.planner import plan, power_relaxable
 from gigaplan.solve import run_milp
 
 SCHEMA = "gigaplan.explain/1"
@@ -235,7 +236,6 @@ def binding_sentences(plan: dict[str, Any]) -> list[str]:
 # --- infeasible sites: what to change ---------------------------------------------------------
 
 SIGNIFICANT = 3  # digits a proposed continuous value keeps ($8.71B, 1.21 GW): rounded outward
-LOOSE_POWER_MW = 1e6  # the most power.budget takes (1 TW): the budget when power is the question
 PROPOSAL_TRIES = 4  # proposals tried, each one unit further, before a limit counts as not enough
 RATIO_ITERATIONS = 30  # Dinkelbach steps for a ratio requirement (it converges in a few)
 
@@ -507,23 +507,60 @@ def _show_value(limit: Relaxable, value: float) -> str:
     return format_quantity(value, limit.dimension, limit.unit or None)
 
 
-def _change_sentence(limit: Relaxable, proposed: float) -> str:
+def _change_sentence(limit: Relaxable, proposed: float, name: str) -> str:
     verb = "change" if limit.sense == "==" else "raise" if limit.sense == "<=" else "lower"
     if limit.requirement is not None:
         return f"{verb} the requirement {limit.key} to {_show_value(limit, proposed)}"
-    return (f"{verb} the {limit.label} ({limit.key}) from {_show_value(limit, limit.current)} "
+    return (f"{verb} the {limit.label} ({name}) from {_show_value(limit, limit.current)} "
             f"to {_show_value(limit, proposed)}")
 
 
+def _argument_value(limit: Relaxable, value: float) -> str:
+    """``value`` as a flag or ``--set`` takes it: ``265MW``, ``$13.1B``, ``1000``; exact."""
+    if limit.dimension is Dimension.COUNT:
+        return _number_text(value)
+    shown = format_quantity(value, limit.dimension, limit.unit or None, significant=12)
+    text = shown.replace(" ", "").replace(",", "")
+    if math.isclose(parse(text, limit.dimension, limit.unit or None), value, rel_tol=1e-12):
+        return text
+    return _number_text(value)  # a plain number is in the key's own unit
+
+
+def argument(limit: Relaxable, value: float, name: str) -> str | None:
+    """The command-line words that set ``limit`` to ``value``: the flag that set it
+    (``--power 265MW``), else ``--set key=VALUE``; None for a requirement (its new text is
+    the entry's ``requirement``).
+
+    Parameters
+    ----------
+    limit : Relaxable
+        The limit.
+    value : float
+        Its new value, in the limit's unit.
+    name : str
+        What the user set it with: a flag such as ``--power``, or the site key.
+
+    Returns
+    -------
+    str or None
+        Shell words, quoted as needed.
+    """
+    if limit.requirement is not None:
+        return None
+    text = _argument_value(limit, value)
+    return shlex.join([name, text] if name.startswith("--") else ["--set", f"{limit.key}={text}"])
+
+
 def _entry(limit: Relaxable, exact: float | None, proposed: float | None,
-           sufficient: bool) -> dict[str, Any]:
+           sufficient: bool, name: str) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "limit": limit.key, "kind": limit.kind, "label": limit.label, "sense": limit.sense,
         "current": limit.current,
         "least": None if exact is None else exact / limit.per_unit,
         "proposed": proposed, "unit": limit.unit or (f"{limit.noun}s" if limit.noun else ""),
         "sufficient_alone": sufficient,
-        "text": "" if proposed is None else _change_sentence(limit, proposed)}
+        "text": "" if proposed is None else _change_sentence(limit, proposed, name),
+        "argument": None if proposed is None else argument(limit, proposed, name)}
     if limit.requirement is not None:
         entry["requirement"] = None if proposed is None else \
             f"{limit.requirement.field} {limit.sense} {_number_text(proposed)}"
@@ -531,18 +568,10 @@ def _entry(limit: Relaxable, exact: float | None, proposed: float | None,
 
 
 def _models(bound: BoundSite) -> tuple[Model, Model]:
-    """The site's model, and the same with the power budget at :data:`LOOSE_POWER_MW` (rack
-    counts are bounded by what the budget feeds, so a larger budget needs a model built with
-    it); the loose model's power row keeps the site's own usable power."""
+    """The site's model, and the same with rack counts free of the power budget
+    (:func:`~gigaplan.planner.power_relaxable`): the model in which to relax the budget."""
     model = build(bound)
-    power = bound.site.power
-    loose = build(replace(bound, site=bound.site.model_copy(update={
-        "power": power.model_copy(update={"budget_mw": max(LOOSE_POWER_MW,
-                                                           power.budget_mw)})})))
-    (usable,) = [row.upper for row in model.rows if row.group == "power.budget"]
-    loose.rows = [replace(row, upper=usable) if row.group == "power.budget" else row
-                  for row in loose.rows]
-    return model, loose
+    return model, power_relaxable(bound, model)
 
 
 def alternatives(bound: BoundSite) -> list[dict[str, Any]]:
@@ -581,7 +610,8 @@ def alternatives(bound: BoundSite) -> list[dict[str, Any]]:
                 if _feasible(relaxed(bound, [(limit, value)])):
                     proposed = value
                     break
-        entries.append(_entry(limit, exact, proposed, proposed is not None))
+        entries.append(_entry(limit, exact, proposed, proposed is not None,
+                              bound.named(limit.key)))
     return entries
 
 
@@ -653,13 +683,13 @@ def combination(bound: BoundSite) -> list[dict[str, Any]]:
     for step in range(PROPOSAL_TRIES):  # planned again with all of them: a unit further if not
         chosen = [(limit, values[min(step, len(values) - 1)]) for limit, _, values in changes]
         if _feasible(relaxed(bound, chosen)):
-            return [_entry(limit, exact, value, False)
+            return [_entry(limit, exact, value, False, bound.named(limit.key))
                     for (limit, value), (_, exact, _) in zip(chosen, changes, strict=True)]
     return []
 
 
-def infeasible_sentences(entries: list[dict[str, Any]], joint: list[dict[str, Any]] | None
-                         ) -> list[str]:
+def infeasible_sentences(entries: list[dict[str, Any]], joint: list[dict[str, Any]] | None,
+                         flags: dict[str, str] | None = None) -> list[str]:
     """What to change, in words: each alternative enough alone, else the combination.
 
     Parameters
@@ -668,6 +698,9 @@ def infeasible_sentences(entries: list[dict[str, Any]], joint: list[dict[str, An
         What :func:`alternatives` returned.
     joint : list of dict or None
         What :func:`combination` returned, or None when a limit alone suffices.
+    flags : dict of str to str or None, default None
+        The flag that set each site key given by one (``power.budget`` -> ``--power``):
+        limits are named as the user changes them.
 
     Returns
     -------
@@ -678,7 +711,8 @@ def infeasible_sentences(entries: list[dict[str, Any]], joint: list[dict[str, An
     if alone:
         lines = ["Any one of these changes alone makes the site feasible:",
                  *(f"  - {entry['text']}" for entry in alone)]
-        rest = [entry["limit"] for entry in entries if not entry["sufficient_alone"]]
+        rest = [(flags or {}).get(entry["limit"], entry["limit"]) for entry in entries
+                if not entry["sufficient_alone"]]
         if rest:
             lines.append(f"Not enough alone: {', '.join(rest)}.")
         return lines
@@ -746,7 +780,8 @@ def explain(scenario: Scenario) -> Explanation:
             combination(bound)
         return Explanation(status=base["status"], source=bound.source,
                            message=base.get("message", ""), alternatives=entries,
-                           combination=joint, text=infeasible_sentences(entries, joint))
+                           combination=joint,
+                           text=infeasible_sentences(entries, joint, dict(bound.flags)))
     return Explanation(status=base["status"], source=bound.source,
                        objective=base["objective"], binding=binding_sentences(base),
                        marginals=marginals(scenario, base, bound))
