@@ -469,3 +469,20 @@ def test_an_output_naming_an_undecodable_site_is_written(run, tmp_path):
     import tomllib
 
     assert tomllib.loads(out.read_text())["inputs"]["source"].startswith(str(tmp_path))
+
+
+# --- a key given twice ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("args", "names"), [
+    (("sweep", "--vary", "power.pue=1.1,1.2", "--vary", "power.pue=1.3"),
+     ("--vary power.pue", "more than once")),
+    (("sweep", "--vary", "power.pue=1.1,1.2", "--set", "power.pue=1.3"),
+     ("--vary power.pue", "--set")),
+    (("montecarlo", "--samples", "2", "--uncertain", "power.pue=uniform(1.1, 1.2)",
+      "--uncertain", "power.pue=uniform(1.2, 1.3)"), ("--uncertain power.pue", "more than once")),
+], ids=["vary-twice", "vary-and-set", "uncertain-twice"])
+def test_a_key_given_twice_is_refused_not_silently_dropped(run, args, names):
+    """The later one silently won: a sweep of 1.1 and 1.2 planned 1.3 twice, its table
+    labelled 1.3."""
+    input_error(run(*args), *names)

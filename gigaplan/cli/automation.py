@@ -416,6 +416,9 @@ def montecarlo_command(
         if not sep or not key.strip():
             raise InputError(f"--uncertain {item!r}: expected KEY=DIST, e.g. "
                              "'power.pue=uniform(1.1, 1.3)'")
+        if key.strip() in specs:  # the later one silently won
+            raise InputError(f"--uncertain {key.strip()}: given more than once; give one "
+                             "distribution per key")
         specs[key.strip()] = text.strip()
     scenario = Scenario(site, tuple(set_ or ()), (), (), tuple(map(str, catalog or ())))
     started = time.perf_counter()

@@ -149,6 +149,15 @@ def rows(site: str | Path | None, varies: list[Vary], sets: list[tuple[str, Any]
     list of Row
         One batch row per combination.
     """
+    keys = [vary.key for vary in varies]
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    if twice:  # the later one silently won, and the table labelled its rows wrongly
+        raise SiteError(f"--vary {', '.join(twice)}: given more than once; list every value "
+                        "in one --vary (KEY=A,B,C)")
+    both = sorted(set(keys) & {key for key, _ in sets})
+    if both:
+        raise SiteError(f"--vary {', '.join(both)}: also given to --set, which the varied "
+                        "values would override; vary it or set it")
     total = 1
     for vary in varies:
         total *= len(vary.values)
