@@ -405,3 +405,67 @@ def test_a_closed_stdout_does_not_stop_an_output_file(tmp_path):
 
 def test_a_closed_stderr_keeps_the_exit_code():
     assert _with_closed(2, "plan", "--set", "power.budget=x").returncode == 3
+
+
+# --- a string that looks like a spreadsheet formula -------------------------------------------
+
+
+def test_an_xlsx_report_holds_no_formula_from_a_name(run, tmp_path):
+    """openpyxl stored a string starting with '=' as a formula: a SKU named
+    =cmd|"/c calc"!A1 or a site named =HYPERLINK(...) ran when the workbook was opened."""
+    openpyxl = pytest.importorskip("openpyxl")
+    import tomllib
+
+    import tomli_w
+
+    from gigaplan.inputs.site import default_site_text
+
+    site = tmp_path / "site.toml"
+    site.write_text(default_site_text().replace('name = "default 1 GW AI factory"',
+                                                'name = "=HYPERLINK(\\"http://x\\",\\"y\\")"', 1))
+    skus = tomllib.loads((ROOT / "catalogs" / "nvidia.toml").read_text())["sku"]
+    sku = {**next(s for s in skus if s["id"] == "gb300-nvl72"), "name": '=cmd|"/c calc"!A1'}
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(tomli_w.dumps({"sku": [sku]}))
+    out = tmp_path / "plan.xlsx"
+    result = run("report", str(site), "-c", str(catalog), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    book = openpyxl.load_workbook(out)
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    values = {cell.value for cell in cells}
+    assert '=cmd|"/c calc"!A1' in values and '=HYPERLINK("http://x","y")' in values
+
+
+# --- file names with control characters or undecodable bytes -----------------------------------
+
+
+def _site_named(tmp_path, name: bytes):
+    path = os.path.join(os.fsencode(tmp_path), name)
+    shutil.copy(ROOT / "gigaplan" / "inputs" / "default_site.toml", path)
+    return os.fsdecode(path)  # an undecodable byte becomes a lone surrogate, as in sys.argv
+
+
+@pytest.mark.parametrize("name", [b"ct\x01l.toml", b"bad\xff.toml", b"e\x1b[2J.toml"],
+                         ids=["control", "not-utf8", "escape"])
+def test_a_junit_file_stays_xml_whatever_the_site_is_called(run, tmp_path, name):
+    """A control character in a file name made the JUnit file invalid XML; an undecodable
+    byte made writing it exit 70 (UnicodeEncodeError)."""
+    import xml.etree.ElementTree as ElementTree
+
+    site = _site_named(tmp_path, name)
+    junit = tmp_path / "junit.xml"
+    result = run("check", site, "--require", "totals.gpus >= 1", "--junit", str(junit))
+    assert result.exit_code == 0, result.stderr
+    cases = ElementTree.parse(junit).getroot().iter("testcase")
+    assert [case.get("name") for case in cases] == ["totals.gpus >= 1"]
+
+
+def test_an_output_naming_an_undecodable_site_is_written(run, tmp_path):
+    """The plan's TOML or the HTML report names the site file: exit 70 when writing it."""
+    site = _site_named(tmp_path, b"bad\xff.toml")
+    out = tmp_path / "plan.toml"
+    assert run("plan", site, "-f", "toml", "-o", str(out)).exit_code == 0
+    import tomllib
+
+    assert tomllib.loads(out.read_text())["inputs"]["source"].startswith(str(tmp_path))

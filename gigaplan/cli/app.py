@@ -207,7 +207,10 @@ def write_output(text: str | bytes, output: Path | None) -> None:
         return
     refuse_input_as_output(output)
     try:
-        _write_file(text if isinstance(text, bytes) else text.encode("utf-8"), output)
+        # "replace": a lone surrogate (an undecodable byte of a file name, which Python keeps
+        # as one) cannot be UTF-8; it is written as "?" instead of failing (exit 70)
+        _write_file(text if isinstance(text, bytes) else text.encode("utf-8", "replace"),
+                    output)
     except OSError as error:
         raise InputError(f"{output}: cannot be written ({error.strerror or error})") from None
 

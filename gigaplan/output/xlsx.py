@@ -51,6 +51,7 @@ class _Book:
         else:
             sheet = self.book.create_sheet(title)
         sheet.append(list(headers))
+        _as_text(sheet[1])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         widths = [len(str(h)) for h in headers]
@@ -59,6 +60,7 @@ class _Book:
             values = [_cell(value) for value in row]
             sheet.append(values)
             count += 1
+            _as_text(sheet[count + 1])
             for index, value in enumerate(values):
                 widths[index] = max(widths[index], min(60, len(_shown(value))))
         for index, width in enumerate(widths, start=1):
@@ -78,6 +80,15 @@ class _Book:
         buffer = io.BytesIO()
         self.book.save(buffer)
         return buffer.getvalue()
+
+
+def _as_text(cells: Iterable[Any]) -> None:
+    """Every cell stays a value: openpyxl stores a string that starts with ``=`` as a formula,
+    so a SKU or site named ``=HYPERLINK(...)`` or ``=cmd|' /c calc'!A1`` would run when the
+    workbook is opened. gigaplan writes no formulas; such a string is shown as written."""
+    for cell in cells:
+        if cell.data_type == "f":
+            cell.data_type = "s"
 
 
 def _cell(value: Any) -> Any:

@@ -134,6 +134,16 @@ def junit_xml(outcomes: Sequence[Outcome], source: str) -> str:
 ERROR_TYPES = {3: "InvalidInput", 4: "Infeasible", 5: "SolverLimit"}
 
 
+def _xml(text: str) -> str:
+    """``text`` as XML 1.0 can hold it: a control character (other than tab and newline) or
+    a lone surrogate (an undecodable byte of a file name) is written as its escape; either
+    made the JUnit file unreadable to every CI tool."""
+    return "".join(
+        f"\\x{ord(char):02x}" if ord(char) < 0x20 and char not in "\t\n" else
+        f"\\u{ord(char):04x}" if 0xD800 <= ord(char) <= 0xDFFF or char in "\ufffe\uffff"
+        else char for char in text)
+
+
 def junit_suites(suites: Sequence[tuple[Any, ...]]) -> str:
     """JUnit XML with one test suite per checked site: ``(source, outcomes)``, or
     ``(source, [], (exit_code, message))`` for a site that could not be checked (exit 3, 4
@@ -152,13 +162,14 @@ def junit_suites(suites: Sequence[tuple[Any, ...]]) -> str:
     root = ElementTree.Element("testsuites")
     for source, outcomes, *problem in suites:
         failures = sum(not o.passed for o in outcomes)
+        source = _xml(str(source))
         name = "gigaplan check" if len(suites) == 1 else f"gigaplan check {source}"
         suite = ElementTree.SubElement(root, "testsuite", name=name,
                                        tests=str(len(outcomes) or int(bool(problem))),
                                        failures=str(failures), errors=str(int(bool(problem))),
                                        skipped="0")
         if problem:
-            code, text = problem[0]
+            code, text = problem[0][0], _xml(problem[0][1])
             case = ElementTree.SubElement(suite, "testcase", classname=f"gigaplan.{source}",
                                           name="plan the site", time="0")
             error = ElementTree.SubElement(case, "error", message=text,
@@ -166,7 +177,7 @@ def junit_suites(suites: Sequence[tuple[Any, ...]]) -> str:
             error.text = f"exit {code}: {text}"
         for outcome in outcomes:
             case = ElementTree.SubElement(suite, "testcase", classname=f"gigaplan.{source}",
-                                          name=outcome.requirement.text, time="0")
+                                          name=_xml(outcome.requirement.text), time="0")
             if not outcome.passed:
                 measured = "no value" if outcome.value is None else f"{outcome.value:g}"
                 message = (f"{outcome.requirement.field} = {measured}, required "
