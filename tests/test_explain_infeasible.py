@@ -20,6 +20,7 @@ from gigaplan.planner import plan
 from gigaplan.studies.explain import (
     alternatives,
     combination,
+    phased_limits,
     relaxable_limits,
     relaxed,
     round_significant,
@@ -353,3 +354,143 @@ def test_the_explain_command_plan_prints_runs_as_is(tmp_path, run):
     words = shlex.split(line.split(": ", 1)[1])
     assert words == ["gigaplan", "explain", *args]
     assert explain_json(*words[2:]) == explain_json(*args)
+
+
+# --- phased sites: each phase's limits and the site's keys that bound every phase ------------
+
+def phased(*phases, **overrides):
+    return site(**{"phases": [{"name": name, "date": f"2026-0{index + 1}-01", **limits}
+                              for index, (name, limits) in enumerate(phases)], **overrides})
+
+
+def test_a_phase_power_or_its_floor_alone_frees_a_phased_site():
+    # block-1 has 1 MW (10 racks) and must deliver 13 racks' GPUs; $20M would buy 20
+    bound = phased(("block-1", {"power": 1, "requirements": ["totals.gpus >= 936"]}),
+                   ("block-2", {"power": 3}), **{"budget.capex": 20e6})
+    assert not plan(bound).found
+    entries = alternatives(bound)
+    limits = {limit.ident: limit for limit in phased_limits(bound)}
+    assert [(entry["limit"], entry["phase"]) for entry in entries] == [
+        ("phases[0].power", "block-1"), ("totals.gpus >= 936", "block-1"),
+        ("phases[1].power", "block-2"), ("budget.capex", None)]
+    power, floor, later, capex = entries
+    assert power["sufficient_alone"] and power["proposed"] == pytest.approx(1.3)
+    assert power["text"] == "raise the block-1 power (phases[0].power) from 1 MW to 1.3 MW"
+    assert power["argument"] is None  # a phase's keys are edited in the site file
+    assert floor["sufficient_alone"] and floor["proposed"] == 720
+    assert floor["text"] == "lower the requirement totals.gpus >= 936 of phase block-1 to 720 GPUs"
+    assert not later["sufficient_alone"] and not capex["sufficient_alone"]
+    # checked by planning again: the proposal frees the site, a kilowatt or a rack less not
+    assert plan(relaxed(bound, [(limits["phases[0].power"], 1.3)])).found
+    assert not plan(relaxed(bound, [(limits["phases[0].power"], 1.299)])).found
+    floor_limit = limits["phases[0].requirements: totals.gpus >= 936"]
+    assert plan(relaxed(bound, [(floor_limit, 720)])).found
+    assert not plan(relaxed(bound, [(floor_limit, 792)])).found
+    assert plan(bound).conflicts == ["phases.block-1: power.budget",
+                                     "phases.block-1: totals.gpus >= 936"]
+
+
+def valid_phases(bound):
+    """Phase power is cumulative and within the site's budget, as the site file must say."""
+    powers = [phase.power_mw for phase in bound.site.phases]
+    return powers == sorted(powers) and powers[-1] <= bound.site.power.budget_mw + 1e-9
+
+
+def test_raising_a_phase_power_raises_later_phases_and_the_budget_with_it():
+    # found by the property below: 1.3 MW in block-1 is above block-2's 1.2 MW and the site's
+    # 1.2 MW budget, which a site file must not say; both rise with it
+    bound = phased(("block-1", {"power": 1, "requirements": ["totals.gpus >= 936"]}),
+                   ("block-2", {"power": 1.2}), **{"power.budget": 1.2})
+    power = by_limit(alternatives(bound))["phases[0].power"]
+    assert power["proposed"] == pytest.approx(1.3)
+    assert power["raises_too"] == ["phases[1].power", "power.budget"]
+    assert power["text"] == ("raise the block-1 power (phases[0].power) from 1 MW to 1.3 MW, "
+                             "with phases[1].power and power.budget raised to match")
+    limit = next(limit for limit in phased_limits(bound) if limit.key == "phases[0].power")
+    changed = relaxed(bound, [(limit, 1.3)])
+    assert valid_phases(changed) and changed.site.power.budget_mw == 1.3
+    assert [phase.power_mw for phase in changed.site.phases] == [1.3, 1.3]
+
+
+def test_the_capex_cap_bounds_every_phase_and_is_raised_once():
+    # the cap holds each phase's cumulative capex: block-1's floor of 13 racks needs $13M
+    bound = phased(("block-1", {"power": 2, "requirements": ["totals.gpus >= 936"]}),
+                   ("block-2", {"power": 3, "rack_positions": 30}), **{"budget.capex": 10e6})
+    entries = by_limit(alternatives(bound))
+    capex = entries["budget.capex"]
+    assert capex["sufficient_alone"] and capex["least"] == capex["proposed"] == 13e6
+    assert capex["text"] == "raise the capex cap (budget.capex) from $10M to $13M"
+    assert shlex.split(capex["argument"]) == ["--set", "budget.capex=$13M"]
+    assert entries["totals.gpus >= 936"]["proposed"] == 720
+    assert not entries["phases[1].rack_positions"]["sufficient_alone"]
+
+
+def test_a_phased_site_gets_the_smallest_combination():
+    # as the single-site case: 10 racks by the cap and $10M in every phase, the last phase
+    # must hold 13 racks' GPUs and 14 racks' HBM: lowering both floors is the least change
+    bound = phased(("block-1", {"power": 1}),
+                   ("block-2", {"power": 2, "requirements": ["totals.gpus >= 936",
+                                                             "totals.hbm_tb >= 100"]}),
+                   **{"budget.capex": 10e6, "compute.max_racks": {"r": 10}})
+    assert not any(entry["sufficient_alone"] for entry in alternatives(bound))
+    joint = by_limit(combination(bound))
+    assert set(joint) == {"totals.gpus >= 936", "totals.hbm_tb >= 100"}
+    assert joint["totals.gpus >= 936"]["proposed"] == 720
+    assert joint["totals.hbm_tb >= 100"]["proposed"] == 72.0
+    assert {entry["phase"] for entry in joint.values()} == {"block-2"}
+    limits = {limit.key: limit for limit in phased_limits(bound)}
+    assert plan(relaxed(bound, [(limits[key], entry["proposed"])
+                                for key, entry in joint.items()])).found
+
+
+def test_explain_of_a_phased_site_lists_alternatives(run):
+    args = ("docs/examples/phased-site.toml", "--require", "totals.gpus >= 400000")
+    data = explain_json(*args)
+    alone = [entry for entry in data["alternatives"] if entry["sufficient_alone"]]
+    assert alone and data["combination"] is None
+    assert {entry["limit"] for entry in alone} >= {"phases[2].power", "totals.gpus >= 400000"}
+    power = by_limit(alone)["phases[2].power"]
+    assert power["phase"] == "block-3" and power["current"] == 1000
+    assert power["text"].startswith("raise the block-3 power (phases[2].power) from 1 GW to ")
+    assert power["raises_too"] == ["power.budget"]  # the site's 1 GW budget: no phase above
+    table = CliRunner().invoke(app, ["explain", *args], env={"COLUMNS": "80"})
+    assert table.exit_code == 4
+    assert "raise the block-3 power (phases[2].power) from 1 GW to" in table.stdout
+    assert "not relaxed one by one" not in table.stdout
+    # raising block-1 or block-2 that far raises block-3 with them: block-3's change, and more
+    assert "block-1 power" not in table.stdout and "block-2 power" not in table.stdout
+    assert by_limit(alone)["phases[0].power"]["raises_too"][:2] == ["phases[1].power",
+                                                                  "phases[2].power"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first_mw=st.integers(1, 6), more_mw=st.integers(0, 6), positions=st.integers(1, 80),
+       capex_musd=st.integers(1, 120), floor_phase=st.sampled_from([0, 1]),
+       extra=st.integers(1, 30))
+def test_each_phased_alternative_alone_frees_the_site_and_is_the_least(
+        first_mw, more_mw, positions, capex_musd, floor_phase, extra):
+    # racks of 100 kW and $1M: the floor asks for `extra` racks more than its phase allows
+    powers = [first_mw, first_mw + more_mw]
+    most = min(powers[floor_phase] * 10, positions, capex_musd)
+    floor = f"totals.gpus >= {72 * (most + extra)}"
+    phases = [{"power": power} for power in powers]
+    phases[floor_phase]["requirements"] = [floor]
+    phases[1]["rack_positions"] = positions
+    phases[0]["rack_positions"] = min(positions, 40)
+    bound = phased(("block-1", phases[0]), ("block-2", phases[1]),
+                   **{"budget.capex": capex_musd * 1e6, "power.budget": powers[1]})
+    assert not plan(bound).found
+    limits = {limit.ident: limit for limit in phased_limits(bound)}
+    entries = alternatives(bound)
+    assert len(entries) == len(limits)
+    for limit, entry in zip(limits.values(), entries, strict=True):
+        if not entry["sufficient_alone"]:
+            continue
+        assert valid_phases(relaxed(bound, [(limit, entry["proposed"])])), entry
+        assert plan(relaxed(bound, [(limit, entry["proposed"])])).found, entry
+        worse = (entry["least"] * 0.99 if limit.key.endswith(".power") else
+                 entry["least"] - 1 if limit.key == "budget.capex" else
+                 entry["proposed"] + 72 if limit.requirement is not None else
+                 entry["proposed"] - 1)
+        assert not plan(relaxed(bound, [(limit, worse)])).found, entry
+    assert any(entry["sufficient_alone"] for entry in entries)  # the floor, at least

@@ -9,7 +9,11 @@ white space, cooling, capex cap, rack caps and minimums, requirements): the exac
 of that limit that makes the site feasible with every other limit held (one MILP that
 optimises the limit's field with its own rows dropped), rounded outward to a value people
 write and checked by planning the site again with only that change. When no limit alone is
-enough, an elastic re-solve gives the combination of least total relative change.
+enough, an elastic re-solve gives the combination of least total relative change. A phased
+site's limits are each phase's own (power, and positions, white space, cooling and
+requirements where the phase sets them) and the site's keys that bound every phase
+(:func:`phased_limits`); the same machinery applies, except that the combination holds a
+phase's ratio requirement (such as ``cost.usd_per_gpu_hour``) as it is.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 
 from gigaplan.formulation.build import build
 from gigaplan.formulation.model import Expr, Layout, Model, Row
+from gigaplan.formulation.phases import PhasedModel, build_phased
 from gigaplan.inputs.requirements import FIELDS, Requirement, parse_requirement
 from gigaplan.inputs.scenario import Scenario
 from gigaplan.inputs.site import BoundSite
@@ -276,11 +281,27 @@ class Relaxable:
     noun: str = ""  # a count's noun, singular: "rack", "GPU"
     per_unit: float = 1.0
     requirement: Requirement | None = None
+    # a phased site: the row groups the limit sets (one per phase it applies to), and the
+    # index and name of the phase whose own key (phases[i].power) or requirement it is
+    groups: tuple[str, ...] = ()
+    phase: int | None = None
+    phase_name: str = ""
 
     @property
     def kind(self) -> str:
         """``requirement`` or ``site`` (a site key)."""
         return "site" if self.requirement is None else "requirement"
+
+    @property
+    def rows(self) -> tuple[str, ...]:
+        """The row groups that relaxing this limit drops: its ``groups``, else its key."""
+        return self.groups or (self.key,)
+
+    @property
+    def ident(self) -> str:
+        """A name no other limit of the site has (a phase's requirement names its phase)."""
+        return self.key if self.phase is None or self.requirement is None else \
+            f"phases[{self.phase}].requirements: {self.key}"
 
 
 def relaxable_limits(bound: BoundSite) -> list[Relaxable]:
@@ -328,6 +349,84 @@ def relaxable_limits(bound: BoundSite) -> list[Relaxable]:
         limits.append(Relaxable(requirement.text, "requirement", requirement.op,
                                 requirement.value, requirement.field, dimension, unit, noun,
                                 requirement=requirement))
+    return limits
+
+
+_PHASE_LIMITS = (  # the key in [[phases]], attribute, label, row group, dimension, unit, noun
+    ("power", "power_mw", "power", "power.budget", Dimension.POWER, "MW", ""),
+    ("rack_positions", "rack_positions", "rack positions", "space.rack_positions",
+     Dimension.COUNT, "racks", "rack"),
+    ("white_space", "white_space_m2", "white space", "space.white_space", Dimension.AREA, "m2",
+     ""),
+    ("liquid", "liquid_mw", "liquid cooling", "cooling.liquid", Dimension.POWER, "MW", ""),
+    ("air", "air_mw", "air cooling", "cooling.air", Dimension.POWER, "MW", ""),
+)
+
+
+def _requirement_limit(requirement: Requirement, **where: Any) -> Relaxable:
+    dimension, unit = FIELDS.get(requirement.field, (Dimension.COUNT, "racks"))
+    noun = _NOUNS.get(requirement.field, "rack" if requirement.field.startswith("racks.")
+                      else "")
+    return Relaxable(requirement.text, "requirement", requirement.op, requirement.value,
+                     requirement.field, dimension, unit, noun, requirement=requirement,
+                     **where)
+
+
+def phased_limits(bound: BoundSite) -> list[Relaxable]:
+    """Every limit of a phased site that an infeasible plan may relax, in a fixed order.
+
+    Each phase's own limits (its power, and its rack positions, white space, cooling and
+    requirements where it sets them), then the site's keys that bound every phase not
+    setting its own (rack positions, white space, cooling, the capex cap on each phase's
+    cumulative capex, per-SKU rack caps and minimums), then the site's requirements, which
+    bound the final phase.
+
+    Parameters
+    ----------
+    bound : BoundSite
+        A phased site, bound to its catalog.
+
+    Returns
+    -------
+    list of Relaxable
+        The limits, each with the row groups it sets.
+    """
+    site = bound.site
+    power = site.power
+    usable = power.usable_frac * (1.0 - power.headroom_frac)
+    limits = []
+    for index, phase in enumerate(site.phases):
+        prefix = f"phases.{phase.name}: "
+        where = {"phase": index, "phase_name": phase.name}
+        for key, attribute, label, group, dimension, unit, noun in _PHASE_LIMITS:
+            value = getattr(phase, attribute)
+            if value is not None:
+                limits.append(Relaxable(f"phases[{index}].{key}", f"{phase.name} {label}",
+                                        "<=", float(value), "", dimension, unit, noun,
+                                        per_unit=usable if key == "power" else 1.0,
+                                        groups=(prefix + group,), **where))
+        for text in phase.requirements:
+            limits.append(_requirement_limit(parse_requirement(text, bound.rack_ids),
+                                             groups=(prefix + text,), **where))
+    every = [f"phases.{phase.name}: " for phase in site.phases]
+    for key, label, section, attribute, field_name, dimension, unit, noun in _SITE_LIMITS:
+        value = getattr(getattr(site, section), attribute)
+        groups = tuple(prefix + key for prefix, phase in zip(every, site.phases, strict=True)
+                       if getattr(phase, attribute, None) is None)
+        if value is not None and groups:
+            limits.append(Relaxable(key, label, "<=", float(value), field_name, dimension,
+                                    unit, noun, groups=groups))
+    for sku_id in (sku.id for sku in bound.compute):
+        high, low = site.compute.max_racks.get(sku_id), site.compute.min_racks.get(sku_id)
+        for table, label, sense, value in (("max_racks", "rack cap", "<=", high),
+                                           ("min_racks", "rack minimum", ">=", low)):
+            if value if table == "min_racks" else value is not None:
+                key = f"compute.{table}.{sku_id}"
+                limits.append(Relaxable(key, f"{sku_id} {label}", sense, float(value),
+                                        f"racks.{sku_id}", Dimension.COUNT, "racks", "rack",
+                                        groups=tuple(prefix + key for prefix in every)))
+    limits += [_requirement_limit(requirement, groups=(every[-1] + requirement.text,))
+               for requirement in bound.requirements]
     return limits
 
 
@@ -473,6 +572,9 @@ def relaxed(bound: BoundSite, changes: list[tuple[Relaxable, float]]) -> BoundSi
     texts = list(site.requirements)
     requirements = list(bound.requirements)
     for limit, value in changes:
+        if limit.phase is not None:
+            site = _phase_relaxed(site, limit, value)
+            continue
         if limit.requirement is not None:
             text = f"{limit.requirement.field} {limit.sense} {_number_text(value)}"
             index = requirements.index(limit.requirement)
@@ -495,6 +597,43 @@ def relaxed(bound: BoundSite, changes: list[tuple[Relaxable, float]]) -> BoundSi
     return replace(bound, site=site, requirements=tuple(requirements))
 
 
+def _phase_relaxed(site: Any, limit: Relaxable, value: float) -> Any:
+    """``site`` with the phase's own key or requirement of ``limit`` set to ``value``."""
+    assert limit.phase is not None
+    phases = list(site.phases)
+    phase = phases[limit.phase]
+    if limit.requirement is not None:
+        texts = list(phase.requirements)
+        texts[texts.index(limit.requirement.text)] = \
+            f"{limit.requirement.field} {limit.sense} {_number_text(value)}"
+        update: dict[str, Any] = {"requirements": texts}
+    elif limit.key.endswith(".power"):  # cumulative, within the budget: later ones rise too
+        for index in range(limit.phase, len(phases)):
+            phases[index] = phases[index].model_copy(update={
+                "power_mw": max(phases[index].power_mw, value)})
+        if value > site.power.budget_mw:
+            site = site.model_copy(update={"power": site.power.model_copy(update={
+                "budget_mw": value})})
+        return site.model_copy(update={"phases": phases})
+    else:
+        name = limit.key.split(".", 1)[1]
+        attribute = next(row[1] for row in _PHASE_LIMITS if row[0] == name)
+        update = {attribute: int(value) if limit.noun else value}
+    phases[limit.phase] = phase.model_copy(update=update)
+    return site.model_copy(update={"phases": phases})
+
+
+def _raised_with(bound: BoundSite, limit: Relaxable, value: float) -> list[str]:
+    """The keys a phase's power of ``value`` raises with it: each later phase with less (phase
+    power is cumulative) and the site's budget when below it (no phase has more)."""
+    if limit.phase is None or not limit.key.endswith(".power"):
+        return []
+    site = bound.site
+    later = [f"phases[{index}].power" for index in range(limit.phase + 1, len(site.phases))
+             if site.phases[index].power_mw < value]
+    return later + ([bound.named("power.budget")] if value > site.power.budget_mw else [])
+
+
 def _feasible(bound: BoundSite) -> bool:
     return plan(bound).found
 
@@ -507,12 +646,19 @@ def _show_value(limit: Relaxable, value: float) -> str:
     return format_quantity(value, limit.dimension, limit.unit or None)
 
 
-def _change_sentence(limit: Relaxable, proposed: float, name: str) -> str:
+def _change_sentence(limit: Relaxable, proposed: float, name: str,
+                     also: list[str] | None = None) -> str:
     verb = "change" if limit.sense == "==" else "raise" if limit.sense == "<=" else "lower"
     if limit.requirement is not None:
-        return f"{verb} the requirement {limit.key} to {_show_value(limit, proposed)}"
+        where = f" of phase {limit.phase_name}" if limit.phase is not None else ""
+        return f"{verb} the requirement {limit.key}{where} to {_show_value(limit, proposed)}"
     return (f"{verb} the {limit.label} ({name}) from {_show_value(limit, limit.current)} "
-            f"to {_show_value(limit, proposed)}")
+            f"to {_show_value(limit, proposed)}"
+            + (f", with {_and(also)} raised to match" if also else ""))
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _argument_value(limit: Relaxable, value: float) -> str:
@@ -545,21 +691,25 @@ def argument(limit: Relaxable, value: float, name: str) -> str | None:
     str or None
         Shell words, quoted as needed.
     """
-    if limit.requirement is not None:
-        return None
+    if limit.requirement is not None or limit.phase is not None:
+        return None  # a phase's keys are set in the site file's [[phases]] entry
     text = _argument_value(limit, value)
     return shlex.join([name, text] if name.startswith("--") else ["--set", f"{limit.key}={text}"])
 
 
 def _entry(limit: Relaxable, exact: float | None, proposed: float | None,
-           sufficient: bool, name: str) -> dict[str, Any]:
+           sufficient: bool, bound: BoundSite) -> dict[str, Any]:
+    name = bound.named(limit.key)
+    also = [] if proposed is None else _raised_with(bound, limit, proposed)
     entry: dict[str, Any] = {
         "limit": limit.key, "kind": limit.kind, "label": limit.label, "sense": limit.sense,
+        "phase": limit.phase_name or None,
         "current": limit.current,
         "least": None if exact is None else exact / limit.per_unit,
         "proposed": proposed, "unit": limit.unit or (f"{limit.noun}s" if limit.noun else ""),
         "sufficient_alone": sufficient,
-        "text": "" if proposed is None else _change_sentence(limit, proposed, name),
+        "text": "" if proposed is None else _change_sentence(limit, proposed, name, also),
+        "raises_too": also,
         "argument": None if proposed is None else argument(limit, proposed, name)}
     if limit.requirement is not None:
         entry["requirement"] = None if proposed is None else \
@@ -596,6 +746,8 @@ def alternatives(bound: BoundSite) -> list[dict[str, Any]]:
         ``proposed``, ``unit``, ``sufficient_alone``, ``text`` and, for a requirement, the
         ``requirement`` text that replaces it.
     """
+    if bound.site.phases:
+        return _phased_alternatives(bound)
     model, loose = _models(bound)
     entries = []
     for limit in relaxable_limits(bound):
@@ -610,8 +762,90 @@ def alternatives(bound: BoundSite) -> list[dict[str, Any]]:
                 if _feasible(relaxed(bound, [(limit, value)])):
                     proposed = value
                     break
-        entries.append(_entry(limit, exact, proposed, proposed is not None,
-                              bound.named(limit.key)))
+        entries.append(_entry(limit, exact, proposed, proposed is not None, bound))
+    return entries
+
+
+def _rows_extreme(model: Model, rows: list[Row], mine: list[Row], maximize: bool,
+                  at_least: float = -math.inf) -> float | None:
+    """The least ``t`` ≥ ``at_least`` with every row of ``mine`` at most ``t`` (the greatest
+    with each at least ``t``) over the points of ``rows``: what one cap on several rows (each
+    phase's) must be at least, or a floor at most; None when ``rows`` leave no point."""
+    layout = Layout(list(model.layout.names), list(model.layout.lower),
+                    list(model.layout.upper), list(model.layout.integer),
+                    dict(model.layout.blocks))
+    (level,) = layout.add("extreme", integer=False)
+    layout.lower[-1] = at_least
+    side = {"lower": 0.0} if maximize else {"upper": 0.0}
+    bounds = [Row("extreme", f"extreme: {row.name}", row.expr - level, report=False, **side)
+              for row in mine]
+    carrier = Model(bound=model.bound, layout=layout)
+    outcome = run_milp(carrier, level, maximize=maximize, rows=[*rows, *bounds],
+                       time_limit_s=None)
+    x = _point(carrier, outcome.x)
+    return None if x is None else level.value(x)
+
+
+def _phase_power_extreme(loose: Model, bound: BoundSite, limit: Relaxable) -> float | None:
+    """The least drawn power ``t`` (budget × usable share) of phase i's power: raising it
+    raises each later phase below it too (power is cumulative), so for each k ≥ i the rows
+    of phases i..k are capped at ``t`` ≥ phase k's and later phases keep theirs; the least
+    over k is exact (the phases below ``t`` are a run from i, their powers being sorted)."""
+    assert limit.phase is not None
+    phases = bound.site.phases
+    best = None
+    for last in range(limit.phase, len(phases)):
+        groups = {f"phases.{phases[index].name}: power.budget"
+                  for index in range(limit.phase, last + 1)}
+        rows = [row for row in loose.rows if row.group not in groups]
+        mine = [row for row in loose.rows if row.group in groups]
+        value = _rows_extreme(loose, rows, mine, maximize=False,
+                              at_least=phases[last].power_mw * limit.per_unit
+                              if last > limit.phase else -math.inf)
+        if value is not None and (best is None or value < best):
+            best = value
+    return best
+
+
+def _phase_view(phased: PhasedModel, limit: Relaxable) -> Model:
+    """The combined model read through the fields and ratios of the phase ``limit`` bounds
+    (a site requirement bounds the final phase)."""
+    phase = phased.phases[-1 if limit.phase is None else limit.phase]
+    return replace(phased.model, fields=phase.fields, ratios=phase.ratios)
+
+
+def _phased_alternatives(bound: BoundSite) -> list[dict[str, Any]]:
+    """:func:`alternatives` of a phased site: each limit of :func:`phased_limits` relaxed
+    alone. A limit on one row (a phase's power, positions or requirement) gets the optimum of
+    that row's expression with its row dropped; a site key that bounds each phase (the capex
+    cap, a rack cap) the least value that bounds them all; a ratio or ``==`` requirement the
+    optimum of its field in its phase, as for a single site."""
+    phased = build_phased(bound)
+    model = phased.model
+    loose = power_relaxable(bound, model)
+    entries = []
+    for limit in phased_limits(bound):
+        power = limit.phase is not None and limit.key.endswith(".power")
+        carrier = loose if power else model
+        rows = [row for row in carrier.rows if row.group not in limit.rows]
+        mine = [row for row in carrier.rows if row.group in limit.rows]
+        view = _phase_view(phased, limit)
+        integral = limit.per_unit == 1.0 and all(_integral(carrier, row.expr) for row in mine)
+        if limit.requirement is not None and (limit.field in view.ratios or
+                                              limit.sense == "=="):
+            exact = _extreme(view, rows, limit)
+            integral = limit.field in view.fields and _integral(view, view.fields[limit.field])
+        elif power:
+            exact = _phase_power_extreme(loose, bound, limit)
+        else:
+            exact = _rows_extreme(carrier, rows, mine, maximize=limit.sense == ">=")
+        proposed = None
+        if exact is not None:
+            for value in _proposals(limit, exact, integral):
+                if _feasible(relaxed(bound, [(limit, value)])):
+                    proposed = value
+                    break
+        entries.append(_entry(limit, exact, proposed, proposed is not None, bound))
     return entries
 
 
@@ -635,8 +869,13 @@ def combination(bound: BoundSite) -> list[dict[str, Any]]:
         One entry per limit that must move (as :func:`alternatives`); empty when the
         re-solve finds none or the rounded values together leave no plan.
     """
-    _, loose = _models(bound)
-    limits = {limit.key: limit for limit in relaxable_limits(bound)}
+    phased = build_phased(bound) if bound.site.phases else None
+    loose = power_relaxable(bound, phased.model) if phased else _models(bound)[1]
+    listed = relaxable_limits(bound) if phased is None else [
+        limit for limit in phased_limits(bound)  # a phase's ratio requirement is held
+        if limit.requirement is None or limit.field not in _phase_view(phased, limit).ratios]
+    limits = {limit.ident: limit for limit in listed}
+    owner = {group: limit.ident for limit in listed for group in limit.rows}
     layout = Layout(list(loose.layout.names), list(loose.layout.lower),
                     list(loose.layout.upper), list(loose.layout.integer),
                     dict(loose.layout.blocks))
@@ -644,7 +883,7 @@ def combination(bound: BoundSite) -> list[dict[str, Any]]:
     slacks: list[tuple[str, Expr, float]] = []  # group, relative slack, bound
     objective = Expr()
     for row in loose.rows:
-        if row.group not in limits:
+        if row.group not in owner:
             rows.append(row)
             continue
         # the row divided by its bound, so each slack is a relative change with cost 1 (HiGHS
@@ -658,7 +897,7 @@ def combination(bound: BoundSite) -> list[dict[str, Any]]:
             (slack,) = layout.add(f"elastic[{row.name}:{side}]", integer=False)
             expr = expr - slack if side == "upper" else expr + slack
             objective = objective + slack
-            slacks.append((row.group, slack, bound_value))
+            slacks.append((owner[row.group], slack, bound_value))
         rows.append(replace(row, expr=expr, lower=row.lower / scale, upper=row.upper / scale))
     carrier = Model(bound=loose.bound, layout=layout)
     outcome = run_milp(carrier, objective, maximize=False, rows=rows, time_limit_s=None)
@@ -667,11 +906,18 @@ def combination(bound: BoundSite) -> list[dict[str, Any]]:
     x = outcome.x
     whole = _point(carrier, x)
     assert whole is not None
-    moved = sorted({group for group, slack, _ in slacks if slack.value(x) > TOLERANCE},
+    moved = sorted({ident for ident, slack, _ in slacks if slack.value(x) > TOLERANCE},
                    key=list(limits).index)
     changes = []
-    for key in moved:
-        limit = limits[key]
+    for ident in moved:
+        limit = limits[ident]
+        if phased is not None:  # the value the limit's rows (one per phase) take at the point
+            mine = [row for row in loose.rows if row.group in limit.rows]
+            values = [row.expr.value(whole) for row in mine]
+            exact = min(values) if limit.sense == ">=" else max(values)
+            integral = limit.per_unit == 1.0 and all(_integral(loose, row.expr) for row in mine)
+            changes.append((limit, exact, _proposals(limit, exact, integral)))
+            continue
         if limit.field in loose.ratios:
             numerator, denominator = loose.ratios[limit.field]
             exact = numerator.value(whole) / max(denominator.value(whole), 1e-12)
@@ -683,7 +929,7 @@ def combination(bound: BoundSite) -> list[dict[str, Any]]:
     for step in range(PROPOSAL_TRIES):  # planned again with all of them: a unit further if not
         chosen = [(limit, values[min(step, len(values) - 1)]) for limit, _, values in changes]
         if _feasible(relaxed(bound, chosen)):
-            return [_entry(limit, exact, value, False, bound.named(limit.key))
+            return [_entry(limit, exact, value, False, bound)
                     for (limit, value), (_, exact, _) in zip(chosen, changes, strict=True)]
     return []
 
@@ -708,11 +954,16 @@ def infeasible_sentences(entries: list[dict[str, Any]], joint: list[dict[str, An
         A heading line, then one line per change.
     """
     alone = [entry for entry in entries if entry["sufficient_alone"]]
+    # an earlier phase's power raised past a later phase's is that phase's change and more
+    enough = {entry["limit"] for entry in alone}
+    alone = [entry for entry in alone if not enough & set(entry.get("raises_too", ()))]
     if alone:
         lines = ["Any one of these changes alone makes the site feasible:",
                  *(f"  - {entry['text']}" for entry in alone)]
-        rest = [(flags or {}).get(entry["limit"], entry["limit"]) for entry in entries
-                if not entry["sufficient_alone"]]
+        rest = [(flags or {}).get(entry["limit"], entry["limit"])
+                + (f" (phase {entry['phase']})" if entry["kind"] == "requirement"
+                   and entry.get("phase") else "")
+                for entry in entries if not entry["sufficient_alone"]]
         if rest:
             lines.append(f"Not enough alone: {', '.join(rest)}.")
         return lines
@@ -770,11 +1021,6 @@ def explain(scenario: Scenario) -> Explanation:
     bound = scenario.bind()
     base = plan(bound).to_dict()
     if "totals" not in base:
-        if bound.site.phases:  # phase limits are not relaxed one by one (yet)
-            return Explanation(status=base["status"], source=bound.source,
-                               message=base.get("message", ""), alternatives=[],
-                               text=["A phased site's limits are not relaxed one by one; the "
-                                     "message names the limits in conflict."])
         entries = alternatives(bound)
         joint = None if any(entry["sufficient_alone"] for entry in entries) else \
             combination(bound)
