@@ -30,6 +30,7 @@ from gigaplan.fdguard import solver_output_off
 from gigaplan.formulation.fabric import fabric_report
 from gigaplan.formulation.media import media_report
 from gigaplan.formulation.model import INF, Expr, Model, Row, collector_paused
+from gigaplan.formulation.phases import limit_name
 from gigaplan.inputs.site import BoundSite
 from gigaplan.kinds import TOLERANCE
 from gigaplan.result import ConstraintRow, PlanResult, RackLine, SolverInfo
@@ -928,17 +929,22 @@ def _infeasible_message(bound: BoundSite, status: SolveStatus, conflicts: list[s
         return "the time limit was reached before any build-out was found; raise --time-limit"
     if status is not SolveStatus.INFEASIBLE:
         return f"the solver stopped with status {status.value}"
-    named = [bound.named(group) for group in conflicts]
-    if len(conflicts) == 1:
+    # a phased model's groups are per phase (phases.block-3: power.budget): named as the user
+    # changes them (phases[2].power), a site key bounding several phases once
+    named = list(dict.fromkeys(limit_name(bound, group) for group in conflicts))
+    if len(named) == 1:
         return (f"no build-out satisfies {bound.source}: {named[0]} conflicts with the other "
                 "limits; relaxing it alone makes the site feasible")
     if conflicts:
         return (f"no build-out satisfies {bound.source}: relaxing any one of these limits alone "
                 f"makes the site feasible: {', '.join(named)}")
+    jointly = list(dict.fromkeys(limit_name(bound, group) for group in together))
+    if len(jointly) == 1:  # a site key that bounds every phase: no phase's row alone
+        return (f"no build-out satisfies {bound.source}: {jointly[0]} conflicts with the other "
+                "limits in every phase it bounds; relaxing it makes the site feasible")
     if together:
         return (f"no build-out satisfies {bound.source}: no single limit is to blame; with the "
-                f"power budget, these limits leave no feasible plan: "
-                f"{', '.join(bound.named(group) for group in together)}; "
+                f"power budget, these limits leave no feasible plan: {', '.join(jointly)}; "
                 "several must be relaxed together")
     return (f"no build-out satisfies {bound.source}: no single limit is to blame; the power "
             "budget, requirements and rack limits together leave no feasible plan")

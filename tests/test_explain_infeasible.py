@@ -463,6 +463,37 @@ def test_explain_of_a_phased_site_lists_alternatives(run):
                                                                   "phases[2].power"]
 
 
+def explain_name(entry: dict) -> str:
+    """A limit as explain's table names it: a phase's requirement with its phase."""
+    phase = entry["phase"] if entry["kind"] == "requirement" and entry["phase"] else None
+    return entry["limit"] + (f" (phase {phase})" if phase else "")
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (("--require", "totals.gpus >= 400000"),
+     "relaxing any one of these limits alone makes the site feasible: phases[2].power, "
+     "totals.gpus >= 400000"),
+    (("--set", "budget.capex=$1B"),
+     "totals.gpus >= 40000 (phase block-1) conflicts with the other limits; relaxing it "
+     "alone makes the site feasible"),
+    (("--set", "budget.capex=$100B", "--set", "compute.min_racks.gb300-nvl72=20000"),
+     "compute.min_racks.gb300-nvl72 conflicts with the other limits in every phase it bounds; "
+     "relaxing it makes the site feasible"),
+], ids=["phase-power", "phase-requirement", "site-key-in-every-phase"])
+def test_plan_names_a_phased_sites_limits_as_explain_does(run, args, named):
+    # the model's row groups are per phase (phases.block-3: power.budget); the user edits
+    # phases[2].power, a phase's requirement, or a site key once for every phase
+    args = ("docs/examples/phased-site.toml", *args)
+    result = run("plan", *args)
+    assert result.exit_code == 4 and result.stdout == ""
+    message = " ".join(result.stderr.split("what to change:")[0].split())
+    assert named in message and "phases." not in message
+    names = named.split(": ", 1)[1] if ": " in named else named.split(" conflicts")[0]
+    alone = {explain_name(entry) for entry in explain_json(*args)["alternatives"]
+             if entry["sufficient_alone"]}
+    assert set(names.split(", ")) <= alone  # each limit plan names, explain offers to change
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(first_mw=st.integers(1, 6), more_mw=st.integers(0, 6), positions=st.integers(1, 80),
        capex_musd=st.integers(1, 120), floor_phase=st.sampled_from([0, 1]),

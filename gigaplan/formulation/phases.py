@@ -29,6 +29,12 @@ from gigaplan.kinds import PRECISIONS
 
 MONOTONE_FIELDS = ("cpu.racks", "storage.racks", "network.switches", "network.optics")
 DAYS_PER_YEAR = 365.25
+# a phase's own limits: its key in [[phases]], the attribute and the row group it sets
+PHASE_KEYS = (("power", "power_mw", "power.budget"),
+              ("rack_positions", "rack_positions", "space.rack_positions"),
+              ("white_space", "white_space_m2", "space.white_space"),
+              ("liquid", "liquid_mw", "cooling.liquid"),
+              ("air", "air_mw", "cooling.air"))
 
 
 @dataclass
@@ -65,6 +71,41 @@ def _phase_bound(bound: BoundSite, index: int) -> BoundSite:
         requirements = [*bound.requirements, *requirements]
     phase_site = site.model_copy(update={"power": power, "space": space, "cooling": cooling})
     return replace(bound, site=phase_site, requirements=tuple(requirements))
+
+
+def limit_name(bound: BoundSite, group: str) -> str:
+    """The limit a row group of a phased model belongs to, named as ``explain`` names it.
+
+    ``build_phased`` prefixes each phase's row groups with ``phases.<name>: ``. A phase's
+    own limit is its ``[[phases]]`` key (``phases[2].power``), a phase's requirement is its
+    text with the phase (``totals.gpus >= 40000 (phase block-1)``), and a site key or site
+    requirement that bounds the phase is itself, named by the flag that set it
+    (:meth:`BoundSite.named`). A group of a single-period model is named the same way.
+
+    Parameters
+    ----------
+    bound : BoundSite
+        The site whose model holds the group.
+    group : str
+        A row group, such as ``phases.block-3: power.budget``.
+
+    Returns
+    -------
+    str
+        What the user changes: ``phases[2].power``, ``--power``, ``budget.capex``, ...
+    """
+    for index, phase in enumerate(bound.site.phases):
+        prefix = f"phases.{phase.name}: "
+        if not group.startswith(prefix):
+            continue
+        inner = group.removeprefix(prefix)
+        for key, attribute, own in PHASE_KEYS:
+            if inner == own and getattr(phase, attribute) is not None:
+                return f"phases[{index}].{key}"
+        if inner in (text.strip() for text in phase.requirements):
+            return f"{inner} (phase {phase.name})"
+        return bound.named(inner)
+    return bound.named(group)
 
 
 def horizon(bound: BoundSite) -> date:
