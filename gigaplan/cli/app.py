@@ -428,8 +428,23 @@ TimeLimitOpt = Annotated[float | None, typer.Option(
 TimingsOpt = Annotated[bool, typer.Option(
     help="Report solve time (output then differs from run to run).")]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f")]
+
+
+def output_file(text: str) -> Path:
+    """The path of an output file, as typed: a name ending in a separator names a folder.
+
+    ``Path("plans/")`` drops the trailing separator, so without this check ``-o plans/``
+    would write a file called ``plans``. A usage error (exit 2), as for any bad flag value.
+    """
+    if text.endswith(("/", os.sep)) and text != "-":
+        raise typer.BadParameter(f"{one_line(text)!r} names a folder; give the name of a file "
+                                 "(in that folder, if that is where it should go)")
+    return Path(text)
+
+
 OutputOpt = Annotated[Path | None, typer.Option(
-    "--output", "-o", metavar="FILE", help="Write to this file atomically instead of stdout.")]
+    "--output", "-o", metavar="FILE", parser=output_file,
+    help="Write to this file atomically instead of stdout.")]
 
 # The site argument and scenario options ``plan`` and ``explain`` share, in --help order.
 SCENARIO_OPTIONS: tuple[tuple[str, Any], ...] = (

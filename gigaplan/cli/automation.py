@@ -32,6 +32,7 @@ from gigaplan.cli.app import (
     complete_uncertain_key,
     handles_errors,
     one_line,
+    output_file,
     refuse_input_as_output,
     render_table,
     run_rows,
@@ -77,10 +78,12 @@ def check_command(
     require: RequireOpt = None,
     set_: SetOpt = None,
     catalog: CatalogFiles = None,
-    junit: Annotated[Path | None, typer.Option(metavar="FILE", help="Also write JUnit XML, "
+    junit: Annotated[Path | None, typer.Option(metavar="FILE", parser=output_file,
+                                               help="Also write JUnit XML, "
                                                "one test case per requirement.")] = None,
     plan_json: Annotated[Path | None, typer.Option(
-        metavar="FILE", help="Also write the plan as JSON (gigaplan.plan/1), for an artifact "
+        metavar="FILE", parser=output_file,
+        help="Also write the plan as JSON (gigaplan.plan/1), for an artifact "
         "or gigaplan diff; one SITE only.")] = None,
     format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.TABLE,
 ) -> None:
@@ -183,6 +186,7 @@ def batch_command(
                                          "for stdin.")],
     jobs: JobsOpt = 1,
     output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE",
+                                                parser=output_file,
                                                 help="Write result lines here.")] = None,
     resume: Annotated[bool, typer.Option(help="Skip ids already in --output; append the "
                                          "rest.")] = False,

@@ -17,6 +17,7 @@ from gigaplan.cli.app import (
     explain_command_line,
     handles_errors,
     one_line,
+    output_file,
     render_table,
     scenario_options,
     stderr_console,
@@ -141,7 +142,8 @@ def _plan_study(scenario: Any, reference: str | None, format: OutputFormat,
 @handles_errors
 def init_command(
     path: Annotated[Path, typer.Argument(
-        metavar="PATH", help="Where to write the site file ('-' for stdout).")] = Path("site.toml"),
+        metavar="PATH", parser=output_file,
+        help="Where to write the site file ('-' for stdout).")] = Path("site.toml"),
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write the embedded default site as a commented TOML file to start from."""

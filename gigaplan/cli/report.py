@@ -18,6 +18,7 @@ import typer
 
 from gigaplan.cli.app import (
     CatalogFiles,
+    OutputOpt,
     SetOpt,
     app,
     handles_errors,
@@ -60,9 +61,7 @@ def report_command(
         "--format", "-f", show_default=False,
         help="html (the default) or xlsx; taken from the --output suffix when left out.")
     ] = None,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", metavar="FILE",
-        help="Write to this file atomically instead of stdout.")] = None,
+    output: OutputOpt = None,
     set_: SetOpt = None,
     catalog: CatalogFiles = None,
     reference: Annotated[str | None, typer.Option(
