@@ -63,7 +63,8 @@ def test_capex_fits_ten_racks_and_the_floor_needs_thirteen():
     floor = entries["totals.gpus >= 936"]
     assert floor["sufficient_alone"] and floor["proposed"] == 720  # the 10 racks $10M buys
     assert floor["requirement"] == "totals.gpus >= 720"
-    assert floor["text"] == "lower the requirement totals.gpus >= 936 to 720 GPUs"
+    assert floor["text"] == ("lower the requirement totals.gpus >= 936 to 720 GPUs "
+                             "(edit requirements in test.toml)")
     for key in ("power.budget", "space.rack_positions"):  # capex still allows 10 racks only
         assert not entries[key]["sufficient_alone"] and entries[key]["proposed"] is None
 
@@ -215,13 +216,16 @@ def explain_json(*args):
 
 
 def applied(args: tuple[str, ...], entry: dict) -> list[str]:
-    """``args`` with the one change of ``entry``: its requirement in place, or its
-    ``argument``: a flag given in ``args`` takes the new value, a ``--set`` is added."""
-    if entry["kind"] == "requirement":
-        swapped = [entry["requirement"] if word == entry["limit"] else word for word in args]
-        assert swapped != list(args) and entry["argument"] is None
-        return swapped
+    """``args`` with the one change of ``entry``'s ``argument``: the ``--require`` that gave
+    the requirement replaced by the new one, a flag given in ``args`` takes the new value, a
+    ``--set`` is added."""
     option, value = shlex.split(entry["argument"])
+    if option == "--require":  # in place of the --require that gave it
+        assert entry["kind"] == "requirement" and value == entry["requirement"]
+        (at,) = [index + 1 for index, word in enumerate(args[:-1])
+                 if word == "--require" and args[index + 1].strip() == entry["limit"]]
+        return [*args[:at], value, *args[at + 1:]]
+    assert entry["kind"] == "site"
     if option != "--set":  # the flag that set the limit: a --set would lose to it
         at = args.index(option) + 1
         return [*args[:at], value, *args[at + 1:]]
@@ -236,7 +240,12 @@ def applied(args: tuple[str, ...], entry: dict) -> list[str]:
     ("--power", "10MW", "--require", "totals.gpus >= 100000"),
     ("--set", "power.budget=10MW", "--require", "totals.gpus >= 100000"),
     ("--power", "10MW", "--set", "power.budget=2GW", "--require", "totals.gpus >= 100000"),
-], ids=["capex", "capex-and-positions", "positions", "power", "power-set", "power-both"])
+    ("--require", "totals.gpus >= 1000", "--require", "totals.gpus >= 150000", "--set",
+     "budget.capex=$8B"),
+    ("docs/examples/phased-site.toml", "--require", "totals.gpus >= 400000"),
+    ("docs/examples/phased-site.toml", "--set", "budget.capex=$1B"),
+], ids=["capex", "capex-and-positions", "positions", "power", "power-set", "power-both",
+        "two-requires", "phased", "phased-file-requirement"])
 def test_each_alternative_of_explain_json_alone_makes_plan_feasible(args):
     data = explain_json(*args)
     assert data["schema"] == "gigaplan.explain/1" and data["status"] == "infeasible"
@@ -245,7 +254,13 @@ def test_each_alternative_of_explain_json_alone_makes_plan_feasible(args):
     for entry in data["alternatives"]:
         assert set(entry) >= {"limit", "kind", "current", "proposed", "unit",
                               "sufficient_alone", "least"}
+    given = [args[index + 1] for index, word in enumerate(args[:-1]) if word == "--require"]
     for entry in alone:
+        if entry["argument"] is None:  # edited in the site file: a phase's key or requirement
+            assert entry["phase"] is not None or entry["limit"] not in given, entry
+            assert "(edit " in entry["text"] or entry["phase"] is not None, entry
+            continue
+        assert entry["kind"] == "site" or entry["limit"] in given, entry
         result = CliRunner().invoke(app, ["plan", *applied(args, entry), "--format", "json"],
                                     catch_exceptions=False)
         assert result.exit_code == 0, (entry, result.stderr)
@@ -261,6 +276,32 @@ def test_the_issue_case_offers_capex_or_the_gpu_floor_in_rounded_units():
     floor = entries["totals.gpus >= 150000"]
     assert floor["proposed"] == floor["least"] and floor["proposed"] % 72 == 0
     assert not entries["power.budget"]["sufficient_alone"]  # capex binds whatever the power
+    # it came from --require: the flag to give instead, shell-quoted
+    new = f"totals.gpus >= {floor['proposed']:.0f}"
+    assert floor["requirement"] == new
+    assert floor["argument"] == f"--require '{new}'"
+    assert floor["text"] == (f"lower the requirement totals.gpus >= 150000 to "
+                             f"{floor['proposed']:,.0f} GPUs (give --require '{new}' instead)")
+
+
+def test_a_requirement_of_the_site_file_says_which_file_and_key_to_edit():
+    # the file's block-1 floor and the --require floor: only the flag has an argument
+    args = ("docs/examples/phased-site.toml", "--set", "budget.capex=$1B",
+            "--require", "totals.gpus >= 1000")
+    entries = by_limit(explain_json(*args)["alternatives"])
+    phase_floor = entries["totals.gpus >= 40000"]
+    assert phase_floor["phase"] == "block-1" and phase_floor["argument"] is None
+    assert phase_floor["sufficient_alone"] and phase_floor["text"].endswith(
+        " GPUs (edit phases[0].requirements in docs/examples/phased-site.toml)")
+    flag_floor = entries["totals.gpus >= 1000"]  # not enough alone: no change to give
+    assert flag_floor["phase"] is None and not flag_floor["sufficient_alone"]
+    assert flag_floor["argument"] is None and flag_floor["text"] == ""
+    # a single site's own requirement: the site file's requirements key
+    bound = site(**{"budget.capex": 10e6, "requirements": ["totals.gpus >= 936"]})
+    floor = by_limit(alternatives(bound))["totals.gpus >= 936"]
+    assert floor["argument"] is None
+    assert floor["text"] == ("lower the requirement totals.gpus >= 936 to 720 GPUs "
+                             "(edit requirements in test.toml)")
 
 
 def test_rack_positions_are_offered_when_they_alone_are_enough():
@@ -378,7 +419,8 @@ def test_a_phase_power_or_its_floor_alone_frees_a_phased_site():
     assert power["text"] == "raise the block-1 power (phases[0].power) from 1 MW to 1.3 MW"
     assert power["argument"] is None  # a phase's keys are edited in the site file
     assert floor["sufficient_alone"] and floor["proposed"] == 720
-    assert floor["text"] == "lower the requirement totals.gpus >= 936 of phase block-1 to 720 GPUs"
+    assert floor["text"] == ("lower the requirement totals.gpus >= 936 of phase block-1 to "
+                             "720 GPUs (edit phases[0].requirements in test.toml)")
     assert not later["sufficient_alone"] and not capex["sufficient_alone"]
     # checked by planning again: the proposal frees the site, a kilowatt or a rack less not
     assert plan(relaxed(bound, [(limits["phases[0].power"], 1.3)])).found

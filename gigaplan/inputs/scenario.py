@@ -64,7 +64,8 @@ class Scenario:
             catalog = shipped_catalog(self.catalog_texts) if not self.catalogs else \
                 load_catalog(self.catalogs, texts=self.catalog_texts)
         try:
-            return replace(bind(site, catalog, source), flags=self.labels)
+            return replace(bind(site, catalog, source), flags=self.labels,
+                           required=tuple(text.strip() for text in self.require))
         except SiteError as error:
             raise SiteError.listing([self._blame(line) for line in error.problems]) from None
 

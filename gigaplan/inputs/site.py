@@ -735,6 +735,23 @@ class BoundSite:
     media: tuple[TierMedia, ...] = ()  # link ends per fabric tier (empty: none counted)
     # (site key, flag) for each key a command-line flag set: ("power.budget", "--power")
     flags: tuple[tuple[str, str], ...] = ()
+    # the requirements --require gave, in order: the last ones of ``requirements``
+    required: tuple[str, ...] = ()
+
+    def from_require(self, position: int) -> bool:
+        """Whether ``requirements[position]`` came from a ``--require`` flag, not the site.
+
+        Parameters
+        ----------
+        position : int
+            An index into :attr:`requirements`.
+
+        Returns
+        -------
+        bool
+            True for the requirements ``--require`` added after the site's own.
+        """
+        return position >= len(self.requirements) - len(self.required)
 
     def named(self, key: str) -> str:
         """What the user changes to move site key ``key``: the flag that set it, else the key.

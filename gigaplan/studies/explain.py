@@ -286,6 +286,7 @@ class Relaxable:
     groups: tuple[str, ...] = ()
     phase: int | None = None
     phase_name: str = ""
+    from_require: bool = False  # a requirement a --require flag gave, not the site file
 
     @property
     def kind(self) -> str:
@@ -342,13 +343,8 @@ def relaxable_limits(bound: BoundSite) -> list[Relaxable]:
             limits.append(Relaxable(f"compute.min_racks.{sku_id}", f"{sku_id} rack minimum",
                                     ">=", float(low), f"racks.{sku_id}", Dimension.COUNT, "racks",
                                     "rack"))
-    for requirement in bound.requirements:
-        dimension, unit = FIELDS.get(requirement.field, (Dimension.COUNT, "racks"))
-        noun = _NOUNS.get(requirement.field, "rack" if requirement.field.startswith("racks.")
-                          else "")
-        limits.append(Relaxable(requirement.text, "requirement", requirement.op,
-                                requirement.value, requirement.field, dimension, unit, noun,
-                                requirement=requirement))
+    limits += [_requirement_limit(requirement, from_require=bound.from_require(position))
+               for position, requirement in enumerate(bound.requirements)]
     return limits
 
 
@@ -425,8 +421,9 @@ def phased_limits(bound: BoundSite) -> list[Relaxable]:
                 limits.append(Relaxable(key, f"{sku_id} {label}", sense, float(value),
                                         f"racks.{sku_id}", Dimension.COUNT, "racks", "rack",
                                         groups=tuple(prefix + key for prefix in every)))
-    limits += [_requirement_limit(requirement, groups=(every[-1] + requirement.text,))
-               for requirement in bound.requirements]
+    limits += [_requirement_limit(requirement, groups=(every[-1] + requirement.text,),
+                                  from_require=bound.from_require(position))
+               for position, requirement in enumerate(bound.requirements)]
     return limits
 
 
@@ -576,7 +573,7 @@ def relaxed(bound: BoundSite, changes: list[tuple[Relaxable, float]]) -> BoundSi
             site = _phase_relaxed(site, limit, value)
             continue
         if limit.requirement is not None:
-            text = f"{limit.requirement.field} {limit.sense} {_number_text(value)}"
+            text = requirement_text(limit, value)
             index = requirements.index(limit.requirement)
             requirements[index] = replace(limit.requirement, text=text, value=value)
             texts[texts.index(limit.requirement.text)] = text
@@ -646,12 +643,16 @@ def _show_value(limit: Relaxable, value: float) -> str:
     return format_quantity(value, limit.dimension, limit.unit or None)
 
 
-def _change_sentence(limit: Relaxable, proposed: float, name: str,
+def _change_sentence(limit: Relaxable, proposed: float, name: str, source: str,
                      also: list[str] | None = None) -> str:
     verb = "change" if limit.sense == "==" else "raise" if limit.sense == "<=" else "lower"
     if limit.requirement is not None:
         where = f" of phase {limit.phase_name}" if limit.phase is not None else ""
-        return f"{verb} the requirement {limit.key}{where} to {_show_value(limit, proposed)}"
+        change = f"{verb} the requirement {limit.key}{where} to {_show_value(limit, proposed)}"
+        if limit.from_require:  # the flag the user gave, with its new text
+            return f"{change} (give {argument(limit, proposed, name)} instead)"
+        key = "requirements" if limit.phase is None else f"phases[{limit.phase}].requirements"
+        return f"{change} (edit {key} in {source})"
     return (f"{verb} the {limit.label} ({name}) from {_show_value(limit, limit.current)} "
             f"to {_show_value(limit, proposed)}"
             + (f", with {_and(also)} raised to match" if also else ""))
@@ -672,10 +673,30 @@ def _argument_value(limit: Relaxable, value: float) -> str:
     return _number_text(value)  # a plain number is in the key's own unit
 
 
+def requirement_text(limit: Relaxable, value: float) -> str:
+    """The text of requirement ``limit`` at ``value``: ``totals.gpus >= 99936``.
+
+    Parameters
+    ----------
+    limit : Relaxable
+        A requirement.
+    value : float
+        Its new value, in the field's unit.
+
+    Returns
+    -------
+    str
+        ``field op value``, as ``--require`` and the site file take it.
+    """
+    assert limit.requirement is not None
+    return f"{limit.requirement.field} {limit.sense} {_number_text(value)}"
+
+
 def argument(limit: Relaxable, value: float, name: str) -> str | None:
     """The command-line words that set ``limit`` to ``value``: the flag that set it
-    (``--power 265MW``), else ``--set key=VALUE``; None for a requirement (its new text is
-    the entry's ``requirement``).
+    (``--power 265MW``), else ``--set key=VALUE``; for a requirement a ``--require`` gave,
+    that flag with the new text (``--require 'totals.gpus >= 99936'``), to give in place
+    of the old one. None for a phase's key or a requirement of the site file (edited there).
 
     Parameters
     ----------
@@ -691,7 +712,10 @@ def argument(limit: Relaxable, value: float, name: str) -> str | None:
     str or None
         Shell words, quoted as needed.
     """
-    if limit.requirement is not None or limit.phase is not None:
+    if limit.requirement is not None:
+        return shlex.join(["--require", requirement_text(limit, value)]) \
+            if limit.from_require else None  # the site file's requirements are edited there
+    if limit.phase is not None:
         return None  # a phase's keys are set in the site file's [[phases]] entry
     text = _argument_value(limit, value)
     return shlex.join([name, text] if name.startswith("--") else ["--set", f"{limit.key}={text}"])
@@ -708,12 +732,13 @@ def _entry(limit: Relaxable, exact: float | None, proposed: float | None,
         "least": None if exact is None else exact / limit.per_unit,
         "proposed": proposed, "unit": limit.unit or (f"{limit.noun}s" if limit.noun else ""),
         "sufficient_alone": sufficient,
-        "text": "" if proposed is None else _change_sentence(limit, proposed, name, also),
+        "text": "" if proposed is None else _change_sentence(limit, proposed, name,
+                                                             bound.source, also),
         "raises_too": also,
         "argument": None if proposed is None else argument(limit, proposed, name)}
     if limit.requirement is not None:
         entry["requirement"] = None if proposed is None else \
-            f"{limit.requirement.field} {limit.sense} {_number_text(proposed)}"
+            requirement_text(limit, proposed)
     return entry
 
 
