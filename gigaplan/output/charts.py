@@ -142,6 +142,9 @@ def _styled(draw: Callable[..., Figure]) -> Callable[..., str]:
     return wrapper
 
 
+SI_SUFFIXES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))  # thresholds, largest first
+
+
 def si(value: float, digits: int = 3) -> str:
     """Short number for a chart label: 1.23M, 456k, 7.8.
 
@@ -158,7 +161,7 @@ def si(value: float, digits: int = 3) -> str:
         The label text.
     """
     magnitude = abs(value)
-    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+    for limit, suffix in SI_SUFFIXES:
         if magnitude >= limit:
             return f"{value / limit:.{digits}g}{suffix}"
     return f"{value:.{digits}g}"

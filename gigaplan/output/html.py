@@ -79,7 +79,7 @@ def fmt_usd(value: float) -> str:
     """
     magnitude = abs(value)
     sign = "-" if value < 0 else ""
-    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+    for limit, suffix in charts.SI_SUFFIXES:
         if magnitude >= limit:
             return f"{sign}${magnitude / limit:,.2f}{suffix}"
     return f"{sign}${magnitude:,.2f}" if magnitude < 100 else f"{sign}${magnitude:,.0f}"
