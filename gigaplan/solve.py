@@ -55,6 +55,8 @@ class StageResult:
     mip_gap: float | None
     stages_finished: int = 0  # stages that proved their optimum (optimize only)
     stages_total: int = 0
+    # HiGHS's proven bound on the objective (run_milp only): no point does better [its unit]
+    proven_bound: float | None = None
 
 
 _MILP_STATUS = {0: SolveStatus.OPTIMAL, 1: SolveStatus.TIME_LIMIT, 2: SolveStatus.INFEASIBLE,
@@ -109,7 +111,8 @@ class Matrix:
                       self.rows + other.rows, self.size)
 
 
-def constraint_matrix(rows: Sequence[Row], size: int) -> Matrix:
+def constraint_matrix(rows: Sequence[Row], size: int,
+                      position: dict[int, int] | None = None) -> Matrix:
     """The CSR matrix of ``rows`` over ``size`` variables.
 
     Built from the rows' coefficient dicts in one pass: time and memory grow with the
@@ -122,6 +125,9 @@ def constraint_matrix(rows: Sequence[Row], size: int) -> Matrix:
         The linear rows, each with its coefficients and bounds.
     size : int
         Number of variables [count].
+    position : dict of int to int or None, default None
+        The column of each variable the rows use, when the matrix holds only some of the
+        model's variables (:func:`block_bounds`); None: variable ``i`` is column ``i``.
 
     Returns
     -------
@@ -135,7 +141,7 @@ def constraint_matrix(rows: Sequence[Row], size: int) -> Matrix:
     values: list[float] = []
     for row in rows:
         coefs = row.expr.coefs
-        indices.extend(coefs)
+        indices.extend(coefs if position is None else (position[index] for index in coefs))
         values.extend(coefs.values())
         indptr.append(len(indices))
     data = np.array(values, dtype=float)
@@ -154,7 +160,8 @@ def constraint_matrix(rows: Sequence[Row], size: int) -> Matrix:
 
 def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
              time_limit_s: float | None, matrix: Matrix | None = None,
-             cutoff: float | None = None, presolve: bool = True) -> StageResult:
+             cutoff: float | None = None, presolve: bool = True,
+             columns: Sequence[int] | None = None) -> StageResult:
     """One HiGHS solve of ``objective`` subject to ``rows`` and the variable bounds.
 
     ``matrix``, when given, is :func:`constraint_matrix` of the first ``matrix.rows`` of
@@ -181,21 +188,26 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
         HiGHS ``objective_bound`` in the minimised sense, in the objective's unit.
     presolve : bool, default True
         Run HiGHS's presolve (it never changes the optimum, only how soon it is found).
+    columns : sequence of int or None, default None
+        Solve over these variables only (every variable of ``rows`` and ``objective``); the
+        point then holds their values in this order. None: every variable.
 
     Returns
     -------
     StageResult
-        Status, point (None when none was found) and MIP gap.
+        Status, point (None when none was found), MIP gap and proven bound.
     """
     import numpy as np  # lazily: keeps numpy and scipy off the start-up path
     from scipy.optimize import Bounds, LinearConstraint, milp  # lazily, as numpy above
 
     layout = model.layout
-    cost = np.zeros(layout.size)
+    kept = range(layout.size) if columns is None else columns
+    position = None if columns is None else {index: k for k, index in enumerate(columns)}
+    cost = np.zeros(len(kept))
     for index, coef in objective.coefs.items():
-        cost[index] = -coef if maximize else coef
+        cost[index if position is None else position[index]] = -coef if maximize else coef
     if matrix is None:
-        matrix = constraint_matrix(rows, layout.size)
+        matrix = constraint_matrix(rows, len(kept), position)
     elif len(rows) > matrix.rows:
         matrix = matrix.extended(constraint_matrix(rows[matrix.rows:], layout.size))
     options: dict[str, float | bool] = {"mip_rel_gap": 0.0, "presolve": presolve}
@@ -211,8 +223,9 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
             cost,
             constraints=[LinearConstraint(matrix.csr(), matrix.lower, matrix.upper)] if rows
             else None,
-            integrality=np.array(layout.integer, dtype=int),
-            bounds=Bounds(np.array(layout.lower), np.array(layout.upper)),
+            integrality=np.array([layout.integer[i] for i in kept], dtype=int),
+            bounds=Bounds(np.array([layout.lower[i] for i in kept]),
+                          np.array([layout.upper[i] for i in kept])),
             options=options,
         )
     status = _MILP_STATUS.get(result.status, SolveStatus.ERROR)
@@ -221,7 +234,10 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
     # a time limit before any plan was found leaves the gap infinite: unknown, not a number
     # (JSON has no inf; the plan JSON would fail to serialise)
     finite = gap is not None and math.isfinite(float(gap))
-    return StageResult(status, x, float(gap) if finite else None)
+    dual = getattr(result, "mip_dual_bound", None)  # of the minimised c·x, without the constant
+    proven = None if dual is None or not math.isfinite(float(dual)) \
+        else (-float(dual) if maximize else float(dual)) + objective.const
+    return StageResult(status, x, float(gap) if finite else None, proven_bound=proven)
 
 
 def verify(model: Model, x: list[float], rows: list[Row]) -> None:
@@ -336,6 +352,9 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
     if deadline is not None:  # keep back HiGHS's overrun and reading, never more than half
         deadline -= min(KEEP_PER_BUILD * build_s, (deadline - time.perf_counter()) / 2)
     rows = list(model.rows)
+    bests = block_bounds(model, deadline) if len(model.blocks) > 1 else None
+    if bests is not None:
+        rows.extend(block_rows(model, bests))
     base: Matrix | None = None  # built once, when the first stage starts: stages add a row each
     capex = model.fields["cost.capex_usd"]
     ties = model.tie_breaks or [(capex, False), (model.fields["power_mw.it"], False)]
@@ -389,10 +408,120 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
         finished = number
         best = StageResult(SolveStatus.OPTIMAL, x, gap, finished, len(stages))
         rows.append(_fix(objective, objective.value(x), at_least=maximize))
+        if bests is not None and objective is model.block_total:
+            rows.extend(implied_block_rows(model, bests, rows[-1]))
     assert best is not None
     if best.x is not None and model.least:
         best = replace(best, x=least_counts(model, best.x, rows))
     return best, best.stages_finished
+
+
+def block_bounds(model: Model, deadline: float | None = None) -> list[float] | None:
+    """Each of the model's :attr:`~Model.blocks` at its best over its own rows alone.
+
+    A block's rows are rows of the model, so its best alone bounds its objective at every
+    point of the model. Each block is solved on its own variables (a phase of a phased site:
+    about 50, 20 ms). The bound is HiGHS's proven bound, loosened by 10⁻⁹ relative plus
+    10⁻⁶ (HiGHS's absolute gap) so that no point of the model lies beyond it.
+
+    Parameters
+    ----------
+    model : Model
+        The built model.
+    deadline : float or None, default None
+        :func:`time.perf_counter` reading that ends the solves [s].
+
+    Returns
+    -------
+    list of float or None
+        One bound per block, in its objective's unit (an upper bound when the model
+        maximises); None when a block found no optimum (no plan, or the deadline passed):
+        the stages then run without the bounds.
+    """
+    bests = []
+    for block in model.blocks:
+        remaining = None if deadline is None else deadline - time.perf_counter()
+        if remaining is not None and remaining < MIN_STAGE_S:
+            return None
+        columns = sorted({index for row in block.rows for index in row.expr.coefs}
+                         .union(block.objective.coefs))
+        outcome = run_milp(model, block.objective, maximize=model.maximize,
+                           rows=list(block.rows), time_limit_s=remaining, columns=columns)
+        if outcome.status is not SolveStatus.OPTIMAL or outcome.x is None:
+            return None
+        proven = outcome.proven_bound
+        if proven is None:  # no integer variable: the optimum is the bound
+            proven = block.objective.const + sum(
+                coef * outcome.x[columns.index(index)] for index, coef in
+                block.objective.coefs.items())
+        loosen = 1e-9 * abs(proven) + 1e-6
+        bests.append(proven + loosen if model.maximize else proven - loosen)
+    return bests
+
+
+def block_rows(model: Model, bests: list[float]) -> list[Row]:
+    """Rows that hold each block's objective within its best alone (:func:`block_bounds`).
+
+    Valid at every point of the model, so no stage's optimum changes; they give the
+    relaxation what only the integer solves know (the fabric's rounding in each phase): 40
+    monthly phases x 2 SKUs solve their first stage in 1.9 s instead of 3.2 s.
+
+    Parameters
+    ----------
+    model : Model
+        The built model.
+    bests : list of float
+        :func:`block_bounds`.
+
+    Returns
+    -------
+    list of Row
+        One row per block.
+    """
+    return [Row("block-bound", f"block {number}: objective within its best alone",
+                block.objective, **{"upper" if model.maximize else "lower": best},
+                report=False)
+            for number, (block, best) in enumerate(zip(model.blocks, bests, strict=True))]
+
+
+def implied_block_rows(model: Model, bests: list[float], fixed: Row) -> list[Row]:
+    """What the optimum of :attr:`Model.block_total` (``fixed``) leaves each block.
+
+    With Σ_q w_q·o_q ≥ V (the fixing row, maximising) and o_q ≤ B_q for every block
+    (:func:`block_rows`), each block with w_b > 0 has o_b ≥ (V − Σ_{q≠b} w_q·B_q) ÷ w_b:
+    implied by rows already there, so no later stage's optimum changes, but sparse and
+    per block, where the fixing row is one dense row. The tie-break stages of 40 monthly
+    phases x 2 SKUs then take 2.3 s instead of 15.9 s. Minimising mirrors every sign. Each
+    bound is loosened by 10⁻⁹ of the magnitudes it was computed from, plus 10⁻⁷.
+
+    Parameters
+    ----------
+    model : Model
+        The built model.
+    bests : list of float
+        :func:`block_bounds`.
+    fixed : Row
+        The row that fixes :attr:`Model.block_total` at its optimum.
+
+    Returns
+    -------
+    list of Row
+        One row per block with a positive weight.
+    """
+    value = fixed.lower if model.maximize else fixed.upper
+    weighted = [block.weight * best for block, best in zip(model.blocks, bests, strict=True)]
+    whole = math.fsum(weighted)
+    rows = []
+    for number, (block, own) in enumerate(zip(model.blocks, weighted, strict=True)):
+        if block.weight <= 0:
+            continue
+        others = whole - own
+        bound = (value - others) / block.weight
+        loosen = 1e-9 * (abs(value) + abs(others)) / block.weight + 1e-7
+        rows.append(Row("block-bound", f"block {number}: objective the optimum leaves it",
+                        block.objective, **({"lower": bound - loosen} if model.maximize
+                                            else {"upper": bound + loosen}), report=False))
+    return rows
 
 
 def least_counts(model: Model, x: list[float], rows: list[Row]) -> list[float]:

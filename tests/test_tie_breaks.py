@@ -5,6 +5,10 @@ reaches (HiGHS's ``objective_bound``). That point satisfies every row of the sta
 cut-off only prunes worse nodes: the lexicographic optimum is unchanged. These tests check
 it on random instances: every stage's value, and the final point, equal the plain staged
 solve (``optimize(..., cutoffs=False)``).
+
+A phased site's stages also carry each phase's best alone and what the optimum leaves each
+phase (``solve.block_bounds``): rows that every point of the model already satisfies. The
+last test checks that they change no stage's value, against the same model without them.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import random
 
 from helpers import BARE, bound_site, catalog_with, rack, switch
 from test_plan_properties import random_instance
+
+from dataclasses import replace
 
 from gigaplan import solve
 from gigaplan.formulation.build import build
@@ -31,7 +37,8 @@ def _same(model, context):
     real = solve.run_milp
 
     def counted(*args, **kwargs):
-        calls.append(kwargs.get("cutoff"))
+        if kwargs.get("columns") is None:  # a stage, not one phase's best alone
+            calls.append(kwargs.get("cutoff"))
         return real(*args, **kwargs)
 
     solve.run_milp = counted
@@ -103,3 +110,70 @@ def test_cutoffs_equal_the_staged_solve_on_phased_sites():
                "phases": phases}
         model = build_phased(bound_site(raw)).model
         _same(model, (number, raw))
+
+
+def _phased_raw(rng):
+    count = rng.randint(2, 5)
+    power = 0
+    phases = []
+    for i in range(count):
+        power += rng.randint(5, 60)
+        phase = {"name": f"p{i}", "date": f"{2026 + i}-0{1 + rng.randint(0, 8)}-01",
+                 "power": f"{power} MW"}
+        if rng.random() < 0.2:
+            phase["requirements"] = [f"totals.gpus >= {rng.randint(1, 40) * 1000}"]
+        phases.append(phase)
+    raw = {"power": {"budget": "1 GW"},
+           "compute": {"skus": rng.sample(["gb300-nvl72", "gb200-nvl72", "hgx-b200-rack"],
+                                          rng.randint(1, 3))},
+           "objective": rng.choice(["fp4", "fp4", "gpus", "tco", "capex"]),
+           "schedule": {"objective_over_time": rng.choice(["time_weighted", "final"]),
+                        "horizon_end": "2033-01-01",
+                        "allow_refresh": rng.random() < 0.2},
+           "phases": phases}
+    if raw["objective"] in ("tco", "capex"):  # a floor, or the least plan builds nothing
+        raw["requirements"] = [f"totals.gpus >= {rng.randint(1, 20) * 1000}"]
+    return raw
+
+
+def test_phase_bounds_change_no_stage_value():
+    """Random phased sites (1-3 SKUs, 2-5 phases, requirements, refresh, every objective
+    over time): each stage's value with the phases' bounds equals the value without."""
+    rng = random.Random(4242)
+    with_blocks = 0
+    for number in range(40):
+        raw = _phased_raw(rng)
+        model = build_phased(bound_site(raw)).model
+        with_blocks += bool(model.blocks)
+        bounded, bounded_stages = solve.optimize(model)
+        plain, plain_stages = solve.optimize(replace(model, blocks=[]))
+        context = (number, raw)
+        assert bounded.status == plain.status, context
+        assert bounded_stages == plain_stages, context
+        if plain.x is None:
+            assert bounded.x is None, context
+            continue
+        for objective, _ in _stages(model):
+            a, b = objective.value(bounded.x), objective.value(plain.x)
+            assert abs(a - b) <= 1e-9 * max(1.0, abs(b)), context
+    assert with_blocks >= 25  # the bounds were there to test (not the capex objective)
+
+
+def test_phase_bounds_are_each_phase_at_its_best_alone():
+    """Two phases of 10 and 20 MW: each phase's bound is its own single-period optimum
+    (the same site planned without phases at that power), and the optimum meets both."""
+    raw = {"power": {"budget": "1 GW"}, "compute": {"skus": ["gb300-nvl72"]},
+           "schedule": {"horizon_end": "2030-01-01"},
+           "phases": [{"name": "a", "date": "2026-01-01", "power": "10 MW"},
+                      {"name": "b", "date": "2027-01-01", "power": "20 MW"}]}
+    model = build_phased(bound_site(raw)).model
+    bests = solve.block_bounds(model)
+    for best, power in zip(bests, ("10 MW", "20 MW"), strict=True):
+        alone = build(bound_site({"power": {"budget": power},
+                                  "compute": {"skus": ["gb300-nvl72"]}}))
+        result, _ = solve.optimize(alone)
+        value = alone.objective.value(result.x)
+        assert value <= best <= value + 1e-9 * value + 1e-6
+    point, _ = solve.optimize(model)
+    for block, best in zip(model.blocks, bests, strict=True):
+        assert block.objective.value(point.x) <= best

@@ -207,6 +207,22 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Block:
+    """A part of a model that stands alone: one phase of a phased site.
+
+    ``rows`` are rows of the model (its own limits, over its own variables), so the part's
+    best ``objective`` over them alone bounds that objective at every point of the model.
+    The model's :attr:`Model.block_total` is Σ ``weight``·``objective`` over its blocks
+    (``solve.block_bounds`` turns both facts into rows; docs/model.md, "Objective and
+    ties").
+    """
+
+    weight: float  # ≥ 0, in the unit of block_total per unit of objective (years of service)
+    objective: Expr  # optimised in the model's direction (Model.maximize)
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
 class ComputeParts:
     """What :func:`~gigaplan.formulation.constraints.define_compute` hands the later blocks."""
 
@@ -341,6 +357,11 @@ class Model:
     # uncosted integer counts (var, need, unit): after the solve var is set to ⌈need ÷ unit⌉,
     # the least the plan needs (network racks); they cost nothing, so nothing else pins them
     least: list[tuple[Expr, Expr, float]] = field(default_factory=list)
+    # parts that stand alone (the phases of a phased site) and the stage expression that is
+    # Σ weight·objective over them (the time-weighted objective), optimised in the direction
+    # of ``maximize``: solve.block_bounds bounds each part by its own best (exactly)
+    blocks: list[Block] = field(default_factory=list)
+    block_total: Expr | None = None
 
     def add_row(self, row: Row) -> None:
         """Add one constraint row to the model.

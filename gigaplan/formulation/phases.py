@@ -22,7 +22,15 @@ from typing import Any
 
 from gigaplan.errors import SiteError
 from gigaplan.formulation.build import build
-from gigaplan.formulation.model import Expr, Layout, Model, Row, collector_paused, total
+from gigaplan.formulation.model import (
+    Block,
+    Expr,
+    Layout,
+    Model,
+    Row,
+    collector_paused,
+    total,
+)
 from gigaplan.inputs.requirements import parse_requirement
 from gigaplan.inputs.site import BoundSite
 from gigaplan.kinds import PRECISIONS
@@ -161,8 +169,10 @@ def build_phased(bound: BoundSite) -> PhasedModel:
     combined = Model(bound=bound, layout=layout, fields=dict(final.fields),
                      rack_vars=final.rack_vars, ratios=final.ratios, parts=final.parts,
                      objective_unit=final.objective_unit, maximize=final.maximize)
+    own_rows: list[tuple[Row, ...]] = []  # each phase's rows, as its Block has them
     for phase, model in zip(site.phases, models, strict=True):
         combined.least.extend(model.least)
+        first = len(combined.rows)
         for row in model.rows:
             group = f"phases.{phase.name}: {row.group}" if row.group else ""
             combined.add_row(replace(row, name=f"{phase.name}: {row.name}", group=group))
@@ -171,6 +181,7 @@ def build_phased(bound: BoundSite) -> PhasedModel:
                 combined.add_row(Row("availability", f"{phase.name}: {sku.id} not yet "
                                      "available", model.rack_vars[sku.id], upper=0.0,
                                      report=False))
+        own_rows.append(tuple(combined.rows[first:]))
     added, spend = _link(combined, models)
     schedule = site.schedule
     install = timedelta(days=round(max(schedule.rack_install_days,
@@ -191,6 +202,10 @@ def build_phased(bound: BoundSite) -> PhasedModel:
     else:
         combined.objective = final.objective
         combined.tie_breaks.append((weighted, final.maximize))  # earlier delivery
+    if site.objective != "capex":  # the weighted objective is a stage: bound each phase
+        combined.blocks = [Block(weight, model.objective, rows) for weight, model, rows
+                           in zip(weights, models, own_rows, strict=True)]
+        combined.block_total = weighted
     combined.tie_breaks.append((total(spend), False))
     combined.tie_breaks.append((spent_so_far, False))
     combined.tie_breaks.append((total(model.fields["power_mw.it"] for model in models), False))
