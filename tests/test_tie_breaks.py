@@ -14,11 +14,10 @@ last test checks that they change no stage's value, against the same model witho
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from helpers import BARE, bound_site, catalog_with, rack, switch
 from test_plan_properties import random_instance
-
-from dataclasses import replace
 
 from gigaplan import solve
 from gigaplan.formulation.build import build
