@@ -450,9 +450,9 @@ def block_bounds(model: Model, deadline: float | None = None) -> list[float] | N
     bests: list[float] = []
     for block in model.blocks:
         now = time.perf_counter()
-        if deadline is not None and (  # out of time, or on course to be: stop at once
-                deadline - now < MIN_STAGE_S
-                or bests and start + (now - start) / len(bests) * len(model.blocks) > deadline):
+        # on course to run out: the blocks so far, at their pace, over every block
+        projected = start + (now - start) / len(bests) * len(model.blocks) if bests else now
+        if deadline is not None and (deadline - now < MIN_STAGE_S or projected > deadline):
             return None
         remaining = None if deadline is None else deadline - now
         columns = sorted({index for row in block.rows for index in row.expr.coefs}
