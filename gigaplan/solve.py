@@ -127,7 +127,7 @@ def constraint_matrix(rows: Sequence[Row], size: int,
         Number of variables [count].
     position : dict of int to int or None, default None
         The column of each variable the rows use, when the matrix holds only some of the
-        model's variables (:func:`block_bounds`); None: variable ``i`` is column ``i``.
+        model's variables (:func:`subproblem_bounds`); None: variable ``i`` is column ``i``.
 
     Returns
     -------
@@ -200,6 +200,8 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
     import numpy as np  # lazily: keeps numpy and scipy off the start-up path
     from scipy.optimize import Bounds, LinearConstraint, milp  # lazily, as numpy above
 
+    if columns is not None and matrix is not None:
+        raise ValueError("run_milp: a matrix is over every variable; give it or columns")
     layout = model.layout
     kept = range(layout.size) if columns is None else columns
     position = None if columns is None else {index: k for k, index in enumerate(columns)}
@@ -277,8 +279,14 @@ def _rounded(model: Model, x: list[float]) -> list[float]:
     return [float(round(v)) if model.layout.integer[i] else v for i, v in enumerate(x)]
 
 
+def _slack(magnitude: float, absolute: float = 1e-7) -> float:
+    """How far a row derived from a solve's value is loosened: 10⁻⁹ of the magnitude it was
+    computed from (float rounding of sums near 10¹⁰), plus ``absolute``."""
+    return 1e-9 * magnitude + absolute
+
+
 def _fix(expr: Expr, value: float, *, at_least: bool) -> Row:
-    slack = 1e-9 * abs(value) + 1e-7
+    slack = _slack(abs(value))
     if at_least:
         return Row("lexicographic", "previous stage optimum", expr, lower=value - slack,
                    report=False)
@@ -352,9 +360,10 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
     if deadline is not None:  # keep back HiGHS's overrun and reading, never more than half
         deadline -= min(KEEP_PER_BUILD * build_s, (deadline - time.perf_counter()) / 2)
     rows = list(model.rows)
-    bests = block_bounds(model, deadline) if len(model.blocks) > 1 else None
+    separable = model.separable
+    bests = subproblem_bounds(model, deadline) if separable is not None else None
     if bests is not None:
-        rows.extend(block_rows(model, bests))
+        rows.extend(subproblem_rows(model, bests))
     base: Matrix | None = None  # built once, when the first stage starts: stages add a row each
     capex = model.fields["cost.capex_usd"]
     ties = model.tie_breaks or [(capex, False), (model.fields["power_mw.it"], False)]
@@ -408,131 +417,155 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
         finished = number
         best = StageResult(SolveStatus.OPTIMAL, x, gap, finished, len(stages))
         rows.append(_fix(objective, objective.value(x), at_least=maximize))
-        if bests is not None and objective is model.block_total:
-            rows.extend(implied_block_rows(model, bests, rows[-1]))
+        if bests is not None and objective is separable.total:  # type: ignore[union-attr]
+            rows.extend(implied_subproblem_rows(model, bests, rows[-1]))
     assert best is not None
     if best.x is not None and model.least:
         best = replace(best, x=least_counts(model, best.x, rows))
     return best, best.stages_finished
 
 
-# Under a time limit, the share of the time left that solving each block alone may take
-# (400 monthly phases take about 8 s of it; the first stage needs the rest to find a plan).
-BLOCK_SHARE = 0.25
+# Under a time limit, the share of the time left that solving each subproblem alone may take
+# (400 monthly phases take about 8 s; the first stage needs the rest to find a plan).
+SUBPROBLEM_TIME_FRAC = 0.25
+FEASIBILITY_TOL = 1e-6  # HiGHS's primal feasibility tolerance on rows
 
 
-def block_bounds(model: Model, deadline: float | None = None) -> list[float] | None:
-    """Each of the model's :attr:`~Model.blocks` at its best over its own rows alone.
+def subproblem_bounds(model: Model, deadline: float | None = None) -> list[float] | None:
+    """Each part of :attr:`Model.separable` at its best over its own rows alone.
 
-    A block's rows are rows of the model, so its best alone bounds its objective at every
-    point of the model. Each block is solved on its own variables (a phase of a phased site:
-    about 50, 20 ms). The bound is HiGHS's proven bound, loosened by 10⁻⁹ relative plus
-    10⁻⁶ (HiGHS's absolute gap) so that no point of the model lies beyond it.
+    A part's rows are rows of the model, so its best alone bounds its objective at every
+    point of the model. Each part is solved on its own variables (a phase of a phased site:
+    about 50). The bound is HiGHS's proven bound (``mip_dual_bound``), loosened by
+    :func:`_slack` with :data:`FEASIBILITY_TOL`: HiGHS accepts points that break a row by
+    that much, and a stage's point must never break this one.
 
     Parameters
     ----------
     model : Model
-        The built model.
+        The built model, with :attr:`Model.separable` set.
     deadline : float or None, default None
-        :func:`time.perf_counter` reading that ends the stages [s]: the blocks take at most
-        :data:`BLOCK_SHARE` of the time left before it, and none when they would need more.
+        :func:`time.perf_counter` reading that ends the stages [s]: the parts take at most
+        :data:`SUBPROBLEM_TIME_FRAC` of the time left before it, and none when they are on
+        course to need more.
 
     Returns
     -------
     list of float or None
-        One bound per block, in its objective's unit (an upper bound when the model
-        maximises); None when a block found no optimum (no plan, or the deadline passed):
-        the stages then run without the bounds.
+        One bound per part, in its objective's unit (an upper bound when the model
+        maximises); None when a part found no optimum (no plan, or the deadline passed): the
+        stages then run without the bounds.
+
+    References
+    ----------
+    docs/model.md, "Phases: each phase at its best alone".
     """
-    start = time.perf_counter()
+    import scipy.optimize  # noqa: F401  (lazily; loaded before the clock starts, not in the pace)
+
+    assert model.separable is not None
+    parts = model.separable.parts
+    start_s = time.perf_counter()
     if deadline is not None:  # the stages need the time more: the bounds only speed them up
-        deadline = start + BLOCK_SHARE * (deadline - start)
+        deadline = start_s + SUBPROBLEM_TIME_FRAC * (deadline - start_s)
     bests: list[float] = []
-    for block in model.blocks:
-        now = time.perf_counter()
-        # on course to run out: the blocks so far, at their pace, over every block
-        projected = start + (now - start) / len(bests) * len(model.blocks) if bests else now
-        if deadline is not None and (deadline - now < MIN_STAGE_S or projected > deadline):
+    for part in parts:
+        now_s = time.perf_counter()
+        # on course to run out: the parts so far, at their pace, over every part
+        projected_s = start_s + (now_s - start_s) / len(bests) * len(parts) if bests else now_s
+        if deadline is not None and (deadline - now_s < MIN_STAGE_S or projected_s > deadline):
             return None
-        remaining = None if deadline is None else deadline - now
-        columns = sorted({index for row in block.rows for index in row.expr.coefs}
-                         .union(block.objective.coefs))
-        outcome = run_milp(model, block.objective, maximize=model.maximize,
-                           rows=list(block.rows), time_limit_s=remaining, columns=columns)
-        if outcome.status is not SolveStatus.OPTIMAL or outcome.x is None:
+        columns = sorted({index for row in part.rows for index in row.expr.coefs}
+                         .union(part.objective.coefs))
+        outcome = run_milp(model, part.objective, maximize=model.maximize, rows=list(part.rows),
+                           time_limit_s=None if deadline is None else deadline - now_s,
+                           columns=columns)
+        if outcome.status is not SolveStatus.OPTIMAL or outcome.proven_bound is None:
             return None
-        proven = outcome.proven_bound
-        if proven is None:  # no integer variable: the optimum is the bound
-            proven = block.objective.const + sum(
-                coef * outcome.x[columns.index(index)] for index, coef in
-                block.objective.coefs.items())
-        loosen = 1e-9 * abs(proven) + 1e-6
-        bests.append(proven + loosen if model.maximize else proven - loosen)
+        loosen = _slack(abs(outcome.proven_bound), FEASIBILITY_TOL)
+        bests.append(outcome.proven_bound + (loosen if model.maximize else -loosen))
     return bests
 
 
-def block_rows(model: Model, bests: list[float]) -> list[Row]:
-    """Rows that hold each block's objective within its best alone (:func:`block_bounds`).
+def subproblem_rows(model: Model, bests: list[float]) -> list[Row]:
+    """Rows that hold each part's objective within its best alone (:func:`subproblem_bounds`).
 
     Valid at every point of the model, so no stage's optimum changes; they give the
-    relaxation what only the integer solves know (the fabric's rounding in each phase): 40
-    monthly phases x 2 SKUs solve their first stage in 1.9 s instead of 3.2 s.
+    relaxation what only the parts' integer solves know (each phase's fabric rounding).
 
     Parameters
     ----------
     model : Model
         The built model.
     bests : list of float
-        :func:`block_bounds`.
+        :func:`subproblem_bounds`.
 
     Returns
     -------
     list of Row
-        One row per block.
+        One row per part.
+
+    References
+    ----------
+    docs/model.md, "Phases: each phase at its best alone"; docs/benchmarks.md, "Third pass".
     """
-    return [Row("block-bound", f"block {number}: objective within its best alone",
-                block.objective, **{"upper" if model.maximize else "lower": best},
-                report=False)
-            for number, (block, best) in enumerate(zip(model.blocks, bests, strict=True))]
+    assert model.separable is not None
+    rows = []
+    for number, (part, best) in enumerate(zip(model.separable.parts, bests, strict=True)):
+        name = f"part {number}: objective within its best alone"
+        if model.maximize:
+            rows.append(Row("part-bound", name, part.objective, upper=best, report=False))
+        else:
+            rows.append(Row("part-bound", name, part.objective, lower=best, report=False))
+    return rows
 
 
-def implied_block_rows(model: Model, bests: list[float], fixed: Row) -> list[Row]:
-    """What the optimum of :attr:`Model.block_total` (``fixed``) leaves each block.
+def implied_subproblem_rows(model: Model, bests: list[float], fixed: Row) -> list[Row]:
+    """What the optimum of the separable total (the row ``fixed``) leaves each part.
 
-    With Σ_q w_q·o_q ≥ V (the fixing row, maximising) and o_q ≤ B_q for every block
-    (:func:`block_rows`), each block with w_b > 0 has o_b ≥ (V − Σ_{q≠b} w_q·B_q) ÷ w_b:
-    implied by rows already there, so no later stage's optimum changes, but sparse and
-    per block, where the fixing row is one dense row. The tie-break stages of 40 monthly
-    phases x 2 SKUs then take 2.3 s instead of 15.9 s. Minimising mirrors every sign. Each
-    bound is loosened by 10⁻⁹ of the magnitudes it was computed from, plus 10⁻⁷.
+    With Σ_q w_q·o_q ≥ V (the fixing row, maximising) and o_q ≤ B_q for every part
+    (:func:`subproblem_rows`), each part with w_p > 0 has o_p ≥ (V − Σ_{q≠p} w_q·B_q) ÷ w_p:
+    implied by rows already there, so no later stage's optimum changes, but one sparse row
+    per part where the fixing row is one dense row (the tie-break stages gain most from
+    it). Minimising mirrors every sign. Each bound is loosened by :func:`_slack` of the
+    magnitudes it was computed from.
 
     Parameters
     ----------
     model : Model
         The built model.
     bests : list of float
-        :func:`block_bounds`.
+        :func:`subproblem_bounds`.
     fixed : Row
-        The row that fixes :attr:`Model.block_total` at its optimum.
+        The row that fixes the separable total at its optimum.
 
     Returns
     -------
     list of Row
-        One row per block with a positive weight.
+        One row per part with a positive weight.
+
+    References
+    ----------
+    docs/model.md, "Phases: each phase at its best alone".
     """
+    assert model.separable is not None
+    parts = model.separable.parts
     value = fixed.lower if model.maximize else fixed.upper
-    weighted = [block.weight * best for block, best in zip(model.blocks, bests, strict=True)]
+    weighted = [part.weight * best for part, best in zip(parts, bests, strict=True)]
     whole = math.fsum(weighted)
     rows = []
-    for number, (block, own) in enumerate(zip(model.blocks, weighted, strict=True)):
-        if block.weight <= 0:
+    for number, (part, own) in enumerate(zip(parts, weighted, strict=True)):
+        if part.weight <= 0:
             continue
         others = whole - own
-        bound = (value - others) / block.weight
-        loosen = 1e-9 * (abs(value) + abs(others)) / block.weight + 1e-7
-        rows.append(Row("block-bound", f"block {number}: objective the optimum leaves it",
-                        block.objective, **({"lower": bound - loosen} if model.maximize
-                                            else {"upper": bound + loosen}), report=False))
+        bound = (value - others) / part.weight
+        loosen = _slack((abs(value) + abs(others)) / part.weight)
+        name = f"part {number}: objective the optimum leaves it"
+        if model.maximize:
+            rows.append(Row("part-bound", name, part.objective, lower=bound - loosen,
+                            report=False))
+        else:
+            rows.append(Row("part-bound", name, part.objective, upper=bound + loosen,
+                            report=False))
     return rows
 
 

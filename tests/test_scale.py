@@ -173,17 +173,17 @@ def test_the_time_limit_holds_on_a_hard_model():
 
 
 def test_the_phases_alone_leave_the_stages_their_time():
-    """Under a time limit, solving each phase alone (``solve.block_bounds``) takes at most a
+    """Under a time limit, solving each phase alone (``solve.subproblem_bounds``) takes at most a
     quarter of the time left, and stops at once when it is on course to need more: 200
     phases (about 4 s of solves) given 1 s give up within the first quarter second, so the
     first stage keeps the rest to find a plan (400 phases at ``--time-limit 10`` found none
     when the phases took the whole limit)."""
     model = build_phased(cases.phased(200, 2)).model
     started = time.perf_counter()
-    assert solve.block_bounds(model, deadline=started + 1.0) is None
+    assert solve.subproblem_bounds(model, deadline=started + 1.0) is None
     assert time.perf_counter() - started < 0.5  # typically one phase's solve: 20-50 ms
     small = build_phased(cases.phased(3, 1)).model
-    assert solve.block_bounds(small, deadline=time.perf_counter() + 60) is not None
+    assert solve.subproblem_bounds(small, deadline=time.perf_counter() + 60) is not None
 
 
 def test_random_models_keep_their_answers_with_the_sparse_matrix():

@@ -7,7 +7,7 @@ it on random instances: every stage's value, and the final point, equal the plai
 solve (``optimize(..., cutoffs=False)``).
 
 A phased site's stages also carry each phase's best alone and what the optimum leaves each
-phase (``solve.block_bounds``): rows that every point of the model already satisfies. The
+phase (``solve.subproblem_bounds``): rows that every point of the model already satisfies. The
 last test checks that they change no stage's value, against the same model without them.
 """
 
@@ -139,13 +139,29 @@ def test_phase_bounds_change_no_stage_value():
     """Random phased sites (1-3 SKUs, 2-5 phases, requirements, refresh, every objective
     over time): each stage's value with the phases' bounds equals the value without."""
     rng = random.Random(4242)
-    with_blocks = 0
+    with_parts = 0
+    real = solve.run_milp
     for number in range(40):
         raw = _phased_raw(rng)
         model = build_phased(bound_site(raw)).model
-        with_blocks += bool(model.blocks)
-        bounded, bounded_stages = solve.optimize(model)
-        plain, plain_stages = solve.optimize(replace(model, blocks=[]))
+        with_parts += model.separable is not None
+        seen: list[int] = []
+
+        def spied(*args, seen=seen, **kwargs):
+            if kwargs.get("columns") is None:  # a stage: which bound rows it carried
+                seen.append(sum(row.block == "part-bound" for row in kwargs["rows"]))
+            return real(*args, **kwargs)
+
+        solve.run_milp = spied
+        try:
+            bounded, bounded_stages = solve.optimize(model)
+        finally:
+            solve.run_milp = real
+        if model.separable is not None and bounded.x is not None:
+            parts = len(model.separable.parts)
+            assert seen[0] == parts, (number, seen)  # each phase's best, from stage 1 on
+            assert seen[-1] > parts, (number, seen)  # and, after the weighted stage, floors
+        plain, plain_stages = solve.optimize(replace(model, separable=None))
         context = (number, raw)
         assert bounded.status == plain.status, context
         assert bounded_stages == plain_stages, context
@@ -155,7 +171,7 @@ def test_phase_bounds_change_no_stage_value():
         for objective, _ in _stages(model):
             a, b = objective.value(bounded.x), objective.value(plain.x)
             assert abs(a - b) <= 1e-9 * max(1.0, abs(b)), context
-    assert with_blocks >= 25  # the bounds were there to test (not the capex objective)
+    assert with_parts >= 25  # the bounds were there to test (not the capex objective)
 
 
 def test_phase_bounds_are_each_phase_at_its_best_alone():
@@ -166,7 +182,7 @@ def test_phase_bounds_are_each_phase_at_its_best_alone():
            "phases": [{"name": "a", "date": "2026-01-01", "power": "10 MW"},
                       {"name": "b", "date": "2027-01-01", "power": "20 MW"}]}
     model = build_phased(bound_site(raw)).model
-    bests = solve.block_bounds(model)
+    bests = solve.subproblem_bounds(model)
     for best, power in zip(bests, ("10 MW", "20 MW"), strict=True):
         alone = build(bound_site({"power": {"budget": power},
                                   "compute": {"skus": ["gb300-nvl72"]}}))
@@ -174,5 +190,39 @@ def test_phase_bounds_are_each_phase_at_its_best_alone():
         value = alone.objective.value(result.x)
         assert value <= best <= value + 1e-9 * value + 1e-6
     point, _ = solve.optimize(model)
-    for block, best in zip(model.blocks, bests, strict=True):
-        assert block.objective.value(point.x) <= best
+    for part, best in zip(model.separable.parts, bests, strict=True):
+        assert part.objective.value(point.x) <= best
+
+
+def test_a_phase_without_weight_gets_no_floor():
+    """The horizon ends when the last phase enters service: its weight is zero, so the
+    optimum of the weighted sum says nothing of it (no floor row), while the first phase
+    gets one; both keep their best-alone row."""
+    raw = {"power": {"budget": "1 GW"}, "compute": {"skus": ["gb300-nvl72"]},
+           "schedule": {"horizon_end": "2027-01-20"},
+           "phases": [{"name": "a", "date": "2026-01-01", "power": "10 MW"},
+                      {"name": "b", "date": "2027-01-01", "power": "20 MW"}]}
+    phased = build_phased(bound_site(raw))
+    assert phased.weights_years[0] > 0 and phased.weights_years[1] == 0
+    model = phased.model
+    bests = solve.subproblem_bounds(model)
+    fixed = solve._fix(model.separable.total, 1000.0, at_least=True)
+    floors = solve.implied_subproblem_rows(model, bests, fixed)
+    assert [row.name for row in floors] == ["part 0: objective the optimum leaves it"]
+    # V − w_b·B_b over w_a, loosened: the floor is the first phase's share of the optimum
+    expected = (1000.0 - 0.0 * bests[1]) / phased.weights_years[0]
+    assert floors[0].lower <= expected - 1e-9 and floors[0].lower > expected - 1e-3
+    point, _ = solve.optimize(model)
+    assert all(row.holds(point.x) for row in solve.subproblem_rows(model, bests))
+
+
+def test_the_proven_bound_counts_the_objective_constant():
+    """``run_milp``'s proven bound is in the objective's unit, constant included, in both
+    directions."""
+    model = build(bound_site({"power": {"budget": "5 MW"}}))
+    objective = model.objective + 12.5
+    for maximize in (True, False):
+        outcome = solve.run_milp(model, objective, maximize=maximize, rows=list(model.rows),
+                                 time_limit_s=None)
+        value = objective.value(outcome.x)
+        assert abs(outcome.proven_bound - value) <= 1e-6 * max(1.0, abs(value))

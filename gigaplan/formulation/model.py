@@ -207,19 +207,42 @@ class Row:
 
 
 @dataclass(frozen=True)
-class Block:
+class Subproblem:
     """A part of a model that stands alone: one phase of a phased site.
 
-    ``rows`` are rows of the model (its own limits, over its own variables), so the part's
-    best ``objective`` over them alone bounds that objective at every point of the model.
-    The model's :attr:`Model.block_total` is Σ ``weight``·``objective`` over its blocks
-    (``solve.block_bounds`` turns both facts into rows; docs/model.md, "Objective and
-    ties").
+    ``rows`` are rows of the model (the phase's own limits, over its own variables), so the
+    part's best ``objective`` over them alone bounds that objective at every point of the
+    model (``solve.subproblem_bounds``; docs/model.md, "Phases: each phase at its best alone").
     """
 
-    weight: float  # ≥ 0, in the unit of block_total per unit of objective (years of service)
+    weight: float  # ≥ 0: the total's unit per unit of objective (a phase: years in service)
     objective: Expr  # optimised in the model's direction (Model.maximize)
     rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class Separable:
+    """A stage objective that is Σ weight·objective over subproblems that stand alone (the
+    time-weighted objective of a phased site): built from them, so the two always agree."""
+
+    total: Expr
+    parts: tuple[Subproblem, ...]
+
+    @classmethod
+    def of(cls, parts: Sequence[Subproblem]) -> Separable:
+        """The separable objective Σ ``weight``·``objective`` of ``parts``.
+
+        Parameters
+        ----------
+        parts : sequence of Subproblem
+            The subproblems, each with its weight.
+
+        Returns
+        -------
+        Separable
+            Their weighted total and the parts.
+        """
+        return cls(total(part.weight * part.objective for part in parts), tuple(parts))
 
 
 @dataclass(frozen=True)
@@ -357,11 +380,10 @@ class Model:
     # uncosted integer counts (var, need, unit): after the solve var is set to ⌈need ÷ unit⌉,
     # the least the plan needs (network racks); they cost nothing, so nothing else pins them
     least: list[tuple[Expr, Expr, float]] = field(default_factory=list)
-    # parts that stand alone (the phases of a phased site) and the stage expression that is
-    # Σ weight·objective over them (the time-weighted objective), optimised in the direction
-    # of ``maximize``: solve.block_bounds bounds each part by its own best (exactly)
-    blocks: list[Block] = field(default_factory=list)
-    block_total: Expr | None = None
+    # a stage objective that is a weighted sum over parts that stand alone (a phased site's
+    # time-weighted objective), optimised in the direction of ``maximize``:
+    # solve.subproblem_bounds bounds each part by its own best, exactly
+    separable: Separable | None = None
 
     def add_row(self, row: Row) -> None:
         """Add one constraint row to the model.

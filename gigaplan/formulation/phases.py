@@ -23,11 +23,12 @@ from typing import Any
 from gigaplan.errors import SiteError
 from gigaplan.formulation.build import build
 from gigaplan.formulation.model import (
-    Block,
     Expr,
     Layout,
     Model,
     Row,
+    Separable,
+    Subproblem,
     collector_paused,
     total,
 )
@@ -169,7 +170,7 @@ def build_phased(bound: BoundSite) -> PhasedModel:
     combined = Model(bound=bound, layout=layout, fields=dict(final.fields),
                      rack_vars=final.rack_vars, ratios=final.ratios, parts=final.parts,
                      objective_unit=final.objective_unit, maximize=final.maximize)
-    own_rows: list[tuple[Row, ...]] = []  # each phase's rows, as its Block has them
+    own_rows: list[tuple[Row, ...]] = []  # each phase's rows, as its Subproblem has them
     for phase, model in zip(site.phases, models, strict=True):
         combined.least.extend(model.least)
         first = len(combined.rows)
@@ -190,8 +191,9 @@ def build_phased(bound: BoundSite) -> PhasedModel:
     end = horizon(bound)
     weights = [max(0.0, ((in_service[i + 1] if i + 1 < len(in_service) else end)
                          - in_service[i]).days / DAYS_PER_YEAR) for i in range(len(models))]
-    weighted = total(weight * model.objective for weight, model in
-                     zip(weights, models, strict=True))
+    separable = Separable.of([Subproblem(weight, model.objective, rows) for weight, model, rows
+                              in zip(weights, models, own_rows, strict=True)])
+    weighted = separable.total
     # Σ over phases of capex spent so far: least total spend, and spend as late as it can be
     spent_so_far = total((len(spend) - index) * amount for index, amount in enumerate(spend))
     if site.objective == "capex":
@@ -203,9 +205,7 @@ def build_phased(bound: BoundSite) -> PhasedModel:
         combined.objective = final.objective
         combined.tie_breaks.append((weighted, final.maximize))  # earlier delivery
     if site.objective != "capex":  # the weighted objective is a stage: bound each phase
-        combined.blocks = [Block(weight, model.objective, rows) for weight, model, rows
-                           in zip(weights, models, own_rows, strict=True)]
-        combined.block_total = weighted
+        combined.separable = separable
     combined.tie_breaks.append((total(spend), False))
     combined.tie_breaks.append((spent_so_far, False))
     combined.tie_breaks.append((total(model.fields["power_mw.it"] for model in models), False))
