@@ -161,7 +161,7 @@ def constraint_matrix(rows: Sequence[Row], size: int,
 def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
              time_limit_s: float | None, matrix: Matrix | None = None,
              cutoff: float | None = None, presolve: bool = True,
-             columns: Sequence[int] | None = None) -> StageResult:
+             columns: Sequence[int] | None = None, scale: float = 1.0) -> StageResult:
     """One HiGHS solve of ``objective`` subject to ``rows`` and the variable bounds.
 
     ``matrix``, when given, is :func:`constraint_matrix` of the first ``matrix.rows`` of
@@ -169,6 +169,8 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
     ``cutoff`` is HiGHS's ``objective_bound``: a value of the minimised objective (``−objective``
     when maximising, without the constant) that a known feasible point reaches, so that the
     branch and bound prunes every node that cannot match it. It never changes the optimum.
+    ``scale`` multiplies the costs HiGHS sees (never the rows, the point or the figures
+    returned, which stay in the objective's unit): a positive factor that changes no optimum.
 
     Parameters
     ----------
@@ -191,6 +193,8 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
     columns : sequence of int or None, default None
         Solve over these variables only (every variable of ``rows`` and ``objective``); the
         point then holds their values in this order. None: every variable.
+    scale : float, default 1.0
+        Positive factor on the costs HiGHS sees (:attr:`Separable.solve_scale`).
 
     Returns
     -------
@@ -207,7 +211,8 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
     position = None if columns is None else {index: k for k, index in enumerate(columns)}
     cost = np.zeros(len(kept))
     for index, coef in objective.coefs.items():
-        cost[index if position is None else position[index]] = -coef if maximize else coef
+        cost[index if position is None else position[index]] = \
+            (-coef if maximize else coef) * scale
     if matrix is None:
         matrix = constraint_matrix(rows, len(kept), position)
     elif len(rows) > matrix.rows:
@@ -216,7 +221,7 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
     if time_limit_s is not None:
         options["time_limit"] = max(time_limit_s, 0.01)
     if cutoff is not None:
-        options["objective_bound"] = cutoff
+        options["objective_bound"] = cutoff * scale
     # HiGHS can print to descriptor 1 whatever its options say: it goes to /dev/null
     with solver_output_off(), warnings.catch_warnings():
         # scipy passes options it does not list (objective_bound) to HiGHS, and says so
@@ -238,7 +243,7 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
     finite = gap is not None and math.isfinite(float(gap))
     dual = getattr(result, "mip_dual_bound", None)  # of the minimised c·x, without the constant
     proven = None if dual is None or not math.isfinite(float(dual)) \
-        else (-float(dual) if maximize else float(dual)) + objective.const
+        else (-float(dual) if maximize else float(dual)) / scale + objective.const
     return StageResult(status, x, float(gap) if finite else None, proven_bound=proven)
 
 
@@ -388,9 +393,11 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
                         for index, coef in objective.coefs.items())  # type: ignore[index]
             cutoff = value + CUTOFF_SLACK * max(1.0, abs(value))
         presolve = remaining is None or remaining >= PRESOLVE_PER_BUILD * build_s
+        scale = separable.solve_scale if separable is not None and \
+            objective is separable.total else 1.0
         outcome = run_milp(model, objective, maximize=maximize, rows=rows,
                            time_limit_s=remaining, matrix=base, cutoff=cutoff,
-                           presolve=presolve)
+                           presolve=presolve, scale=scale)
         if outcome.x is None and cutoff is not None and \
                 outcome.status is not SolveStatus.TIME_LIMIT:
             # HiGHS found nothing within the cut-off the previous point reaches: only its
@@ -398,7 +405,7 @@ def optimize(model: Model, time_limit_s: float | None = None, *,
             outcome = run_milp(model, objective, maximize=maximize, rows=rows,
                                time_limit_s=None if deadline is None
                                else deadline - time.perf_counter(), matrix=base,
-                               presolve=presolve)
+                               presolve=presolve, scale=scale)
         if outcome.x is None:
             if best is None:
                 return replace(outcome, stages_total=len(stages)), 0

@@ -226,3 +226,35 @@ def test_the_proven_bound_counts_the_objective_constant():
                                  time_limit_s=None)
         value = objective.value(outcome.x)
         assert abs(outcome.proven_bound - value) <= 1e-6 * max(1.0, abs(value))
+
+
+def test_the_solver_scale_changes_no_value_bound_or_cutoff():
+    """``run_milp(..., scale=s)`` multiplies only the costs HiGHS sees (a phased site's
+    weighted objective in days, so that its costs are whole numbers): the point's value,
+    the proven bound and a cut-off in the objective's unit are the same as unscaled."""
+    model = build(bound_site({"power": {"budget": "20 MW"},
+                              "requirements": ["totals.gpus >= 5000"]}))
+    capex = model.fields["cost.capex_usd"]
+    rows = list(model.rows)
+    plain = solve.run_milp(model, capex, maximize=False, rows=rows, time_limit_s=None)
+    value = capex.value(plain.x)
+    for scale in (365.25, 1 / 365.25):
+        scaled = solve.run_milp(model, capex, maximize=False, rows=rows, time_limit_s=None,
+                                scale=scale, cutoff=value * (1 + 1e-9) - capex.const)
+        assert scaled.x is not None  # the cut-off is in dollars, not dollars x scale
+        assert abs(capex.value(scaled.x) - value) <= 1e-9 * value
+        assert abs(scaled.proven_bound - value) <= 1e-9 * value
+
+
+def test_a_phased_site_solves_its_weighted_objective_in_days():
+    """The weighted objective's costs, times days per year, are whole numbers (whole days
+    times whole PFLOPS per rack)."""
+    from gigaplan.formulation.phases import DAYS_PER_YEAR
+
+    raw = {"power": {"budget": "1 GW"}, "compute": {"skus": ["gb300-nvl72", "gb200-nvl72"]},
+           "phases": [{"name": "a", "date": "2026-01-01", "power": "10 MW"},
+                      {"name": "b", "date": "2026-02-17", "power": "20 MW"}]}
+    model = build_phased(bound_site(raw)).model
+    assert model.separable.solve_scale == DAYS_PER_YEAR
+    costs = [coef * DAYS_PER_YEAR for coef in model.separable.total.coefs.values()]
+    assert costs and all(abs(cost - round(cost)) < 1e-6 for cost in costs)

@@ -227,22 +227,29 @@ class Separable:
 
     total: Expr
     parts: tuple[Subproblem, ...]
+    # what the solver's costs are multiplied by: weights in years are whole days times
+    # 1 ÷ 365.25, so days per year make the costs whole numbers wherever the parts' are
+    # (whole PFLOPS per rack), and HiGHS then prunes every node that cannot gain a whole unit
+    solve_scale: float = 1.0
 
     @classmethod
-    def of(cls, parts: Sequence[Subproblem]) -> Separable:
+    def of(cls, parts: Sequence[Subproblem], solve_scale: float = 1.0) -> Separable:
         """The separable objective Σ ``weight``·``objective`` of ``parts``.
 
         Parameters
         ----------
         parts : sequence of Subproblem
             The subproblems, each with its weight.
+        solve_scale : float, default 1.0
+            Positive factor on the solver's costs for this objective (no optimum changes).
 
         Returns
         -------
         Separable
             Their weighted total and the parts.
         """
-        return cls(total(part.weight * part.objective for part in parts), tuple(parts))
+        return cls(total(part.weight * part.objective for part in parts), tuple(parts),
+                   solve_scale)
 
 
 @dataclass(frozen=True)

@@ -191,8 +191,10 @@ def build_phased(bound: BoundSite) -> PhasedModel:
     end = horizon(bound)
     weights = [max(0.0, ((in_service[i + 1] if i + 1 < len(in_service) else end)
                          - in_service[i]).days / DAYS_PER_YEAR) for i in range(len(models))]
+    # weights are whole days ÷ 365.25: the solver sees the sum in days (Separable.solve_scale)
     separable = Separable.of([Subproblem(weight, model.objective, rows) for weight, model, rows
-                              in zip(weights, models, own_rows, strict=True)])
+                              in zip(weights, models, own_rows, strict=True)],
+                             solve_scale=DAYS_PER_YEAR)
     weighted = separable.total
     # Σ over phases of capex spent so far: least total spend, and spend as late as it can be
     spent_so_far = total((len(spend) - index) * amount for index, amount in enumerate(spend))
