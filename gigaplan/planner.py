@@ -276,7 +276,8 @@ def plan_warnings(bound: BoundSite, result: PlanResult) -> list[str]:
         One line per warning: objective, empty plan, then availability dates.
     """
     return [*objective_warnings(bound),
-            *empty_plan_warnings(bound, result.totals.get("compute_racks", 0)),
+            *empty_plan_warnings(bound, result.totals.get("compute_racks", 0),
+                                 stopped=result.status == "time_limit"),
             *date_warnings(bound, result.phases)]
 
 
@@ -315,7 +316,8 @@ def objective_warnings(bound: BoundSite) -> list[str]:
             "cannot raise it: choose another --objective or other --sku"]
 
 
-def empty_plan_warnings(bound: BoundSite, compute_racks: int) -> list[str]:
+def empty_plan_warnings(bound: BoundSite, compute_racks: int, *,
+                        stopped: bool = False) -> list[str]:
     """A warning when the plan builds no compute rack, saying why.
 
     Parameters
@@ -324,6 +326,9 @@ def empty_plan_warnings(bound: BoundSite, compute_racks: int) -> list[str]:
         The site, bound to its catalog.
     compute_racks : int
         Compute racks the plan builds [count].
+    stopped : bool, default False
+        Whether a time limit stopped the solve: the empty plan is then only the best point
+        found in time, not proof that no rack fits.
 
     Returns
     -------
@@ -336,6 +341,9 @@ def empty_plan_warnings(bound: BoundSite, compute_racks: int) -> list[str]:
     if objective in ("capex", "tco") and not bound.requirements:
         why = (f"objective {objective} with no requirement: building nothing costs least; "
                "add one such as --require 'totals.gpus >= 100000'")
+    elif stopped:
+        why = ("the time limit stopped the solve before it found one that does; give it "
+               "more time with --time-limit")
     else:
         why = "no compute rack fits the site's limits and requirements"
     return [f"the plan builds no compute racks: {why}"]

@@ -296,3 +296,25 @@ def test_a_study_the_limit_stops_before_any_point_says_so(monkeypatch):
     assert result.status == "time_limit"
     assert result.message.startswith("the time limit was reached before any joint build-out")
     assert "satisfies" not in result.message
+
+
+def test_an_empty_plan_the_limit_stopped_blames_the_limit(monkeypatch):
+    """A time limit that stops stage 1 at its first point (building nothing) does not say
+    that no compute rack fits the site: it says the limit stopped the solve (found by
+    differential testing: 80 monthly phases at --time-limit 3)."""
+    real = solve.run_milp
+
+    def stopped(model, objective, **kwargs):  # stage 1's first point: the least racks
+        least = real(model, total(model.rack_vars.values()), **{**kwargs, "maximize": False})
+        return solve.StageResult(solve.SolveStatus.TIME_LIMIT, least.x, None)
+
+    monkeypatch.setattr(solve, "run_milp", stopped)
+    result = plan(bound_site({"power": {"budget": "100 MW"}}), time_limit_s=60)
+    assert result.status == "time_limit" and result.totals["compute_racks"] == 0
+    (empty,) = [line for line in result.warnings if "builds no compute racks" in line]
+    assert "time limit stopped the solve" in empty and "--time-limit" in empty
+    assert "fits the site" not in empty
+    monkeypatch.setattr(solve, "run_milp", real)
+    tiny = plan(bound_site({"power": {"budget": "50 kW"}}))  # proven: no rack fits
+    assert tiny.status == "optimal" and tiny.totals["compute_racks"] == 0
+    assert any("no compute rack fits the site's limits" in line for line in tiny.warnings)
