@@ -258,3 +258,48 @@ def test_a_phased_site_solves_its_weighted_objective_in_days():
     assert model.separable.solve_scale == DAYS_PER_YEAR
     costs = [coef * DAYS_PER_YEAR for coef in model.separable.total.coefs.values()]
     assert costs and all(abs(cost - round(cost)) < 1e-6 for cost in costs)
+
+
+def _random_study(rng, folder):
+    from gigaplan.inputs.catalog import load_catalog
+    from gigaplan.inputs.study import load_study
+
+    count = rng.randint(2, 4)
+    budgets = [rng.randint(5, 120) for _ in range(count)]
+    objective = rng.choice(["fp4", "fp4", "gpus", "tco"])
+    lines = ["[study]", 'name = "random"', f'objective = "{objective}"']
+    if rng.random() < 0.6:  # a cap that binds about half the time
+        lines.append(f'capex = "${rng.uniform(0.2, 0.9) * 40e6 * sum(budgets) / 1e9:.3f}B"')
+    if objective == "tco" or rng.random() < 0.3:
+        floor = int(rng.uniform(0.1, 0.4) * 280 * sum(budgets))
+        lines.append(f'requirements = ["totals.gpus >= {floor}"]')
+    for i, budget in enumerate(budgets):
+        skus = rng.sample(["gb300-nvl72", "gb200-nvl72", "hgx-b200-rack"], rng.randint(1, 2))
+        lines += ["[[sites]]", f'name = "s{i}"', "[sites.power]", f'budget = "{budget} MW"',
+                  f"pue = {rng.choice([1.1, 1.2, 1.3])}", "[sites.compute]",
+                  "skus = [" + ", ".join(f'"{sku}"' for sku in skus) + "]"]
+    path = folder / "study.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return load_study(path, load_catalog())
+
+
+def test_site_bounds_change_no_stage_value_of_a_study(tmp_path):
+    """Random studies (2-4 sites, 1-2 SKUs each, a capex cap that binds or not, a GPU floor,
+    fp4 / gpus / tco): each stage's value with each site's best alone equals the value
+    without (``StudyModel.model.separable``)."""
+    from gigaplan.formulation.sites import build_study
+
+    rng = random.Random(99)
+    for number in range(25):
+        model = build_study(_random_study(rng, tmp_path)).model
+        assert model.separable is not None and model.objective is model.separable.total
+        bounded, bounded_stages = solve.optimize(model)
+        plain, plain_stages = solve.optimize(replace(model, separable=None))
+        context = (number, (tmp_path / "study.toml").read_text())
+        assert bounded.status == plain.status and bounded_stages == plain_stages, context
+        if plain.x is None:
+            assert bounded.x is None, context
+            continue
+        for objective, _ in _stages(model):
+            a, b = objective.value(bounded.x), objective.value(plain.x)
+            assert abs(a - b) <= 1e-9 * max(1.0, abs(b)), context

@@ -10,7 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from gigaplan.formulation.build import build
-from gigaplan.formulation.model import INF, Layout, Model, Row, collector_paused, total
+from gigaplan.formulation.model import (
+    INF,
+    Layout,
+    Model,
+    Row,
+    Separable,
+    Subproblem,
+    collector_paused,
+    total,
+)
 from gigaplan.inputs.requirements import FIELDS, parse_requirement
 from gigaplan.inputs.study import SUMMABLE, Study
 
@@ -52,14 +61,19 @@ def build_study(study: Study) -> StudyModel:
             for field in (*SUMMABLE, "cost.capex_usd", "power_mw.it")}
     first = models[0]
     combined = Model(bound=first.bound, layout=layout, fields=sums,
-                     objective_unit=first.objective_unit, maximize=first.maximize,
-                     objective=total(model.objective for model in models))
+                     objective_unit=first.objective_unit, maximize=first.maximize)
+    parts = []
     for name, model in zip(study.names, models, strict=True):
         combined.rack_vars.update({f"{name}/{k}": v for k, v in model.rack_vars.items()})
         combined.least.extend(model.least)
+        start = len(combined.rows)
         for row in model.rows:
             combined.add_row(replace(row, name=f"{name}: {row.name}",
                                      group=f"sites.{name}: {row.group}" if row.group else ""))
+        parts.append(Subproblem(1.0, model.objective, tuple(combined.rows[start:])))
+    # the objective is the sites' sum: each site alone bounds its share (solve.subproblem_bounds)
+    combined.separable = Separable.of(parts)
+    combined.objective = combined.separable.total
     if study.capex_usd is not None:
         capex = sums["cost.capex_usd"]
         combined.add_row(Row("capex", "study capex (all sites)", capex, upper=study.capex_usd,
