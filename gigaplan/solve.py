@@ -290,13 +290,17 @@ def _slack(magnitude: float, absolute: float = 1e-7) -> float:
     return 1e-9 * magnitude + absolute
 
 
+def _one_sided(block: str, name: str, expr: Expr, value: float, *, at_least: bool) -> Row:
+    """The unreported row ``expr ≥ value`` (``at_least``) or ``expr ≤ value``."""
+    if at_least:
+        return Row(block, name, expr, lower=value, report=False)
+    return Row(block, name, expr, upper=value, report=False)
+
+
 def _fix(expr: Expr, value: float, *, at_least: bool) -> Row:
     slack = _slack(abs(value))
-    if at_least:
-        return Row("lexicographic", "previous stage optimum", expr, lower=value - slack,
-                   report=False)
-    return Row("lexicographic", "previous stage optimum", expr, upper=value + slack,
-               report=False)
+    return _one_sided("lexicographic", "previous stage optimum", expr,
+                      value - slack if at_least else value + slack, at_least=at_least)
 
 
 MIN_STAGE_S = 0.02  # a stage that would get less time than this is not started
@@ -516,14 +520,10 @@ def subproblem_rows(model: Model, bests: list[float]) -> list[Row]:
     docs/model.md, "Phases: each phase at its best alone"; docs/benchmarks.md, "Third pass".
     """
     assert model.separable is not None
-    rows = []
-    for number, (part, best) in enumerate(zip(model.separable.parts, bests, strict=True)):
-        name = f"part {number}: objective within its best alone"
-        if model.maximize:
-            rows.append(Row("part-bound", name, part.objective, upper=best, report=False))
-        else:
-            rows.append(Row("part-bound", name, part.objective, lower=best, report=False))
-    return rows
+    return [_one_sided("part-bound", f"part {number}: objective within its best alone",
+                       part.objective, best, at_least=not model.maximize)
+            for number, (part, best) in enumerate(zip(model.separable.parts, bests,
+                                                      strict=True))]
 
 
 def implied_subproblem_rows(model: Model, bests: list[float], fixed: Row) -> list[Row]:
@@ -566,13 +566,10 @@ def implied_subproblem_rows(model: Model, bests: list[float], fixed: Row) -> lis
         others = whole - own
         bound = (value - others) / part.weight
         loosen = _slack((abs(value) + abs(others)) / part.weight)
-        name = f"part {number}: objective the optimum leaves it"
-        if model.maximize:
-            rows.append(Row("part-bound", name, part.objective, lower=bound - loosen,
-                            report=False))
-        else:
-            rows.append(Row("part-bound", name, part.objective, upper=bound + loosen,
-                            report=False))
+        rows.append(_one_sided("part-bound", f"part {number}: objective the optimum leaves it",
+                               part.objective,
+                               bound - loosen if model.maximize else bound + loosen,
+                               at_least=model.maximize))
     return rows
 
 

@@ -31,6 +31,18 @@ def _stages(model):
             *(tie for tie in ties if tie[0] is not model.objective)]
 
 
+def _same_stage_values(model, first, first_stages, second, second_stages, context):
+    """Two solves of ``model`` agree on status, stages finished and every stage's value."""
+    assert first.status == second.status, context
+    assert first_stages == second_stages, context
+    if second.x is None:
+        assert first.x is None, context
+        return
+    for objective, _ in _stages(model):
+        a, b = objective.value(first.x), objective.value(second.x)
+        assert abs(a - b) <= 1e-9 * max(1.0, abs(b)), context
+
+
 def _same(model, context):
     calls = []
     real = solve.run_milp
@@ -49,14 +61,7 @@ def _same(model, context):
     assert len(calls) == len(_stages(model)) or cheap.x is None, context
     assert all(cutoff is not None for cutoff in calls[1:]), context
     plain, plain_stages = solve.optimize(model, cutoffs=False)
-    assert cheap.status == plain.status, context
-    assert cheap_stages == plain_stages, context
-    if plain.x is None:
-        assert cheap.x is None, context
-        return
-    for objective, _ in _stages(model):
-        a, b = objective.value(cheap.x), objective.value(plain.x)
-        assert abs(a - b) <= 1e-9 * max(1.0, abs(b)), context
+    _same_stage_values(model, cheap, cheap_stages, plain, plain_stages, context)
     assert cheap.x == plain.x, context
 
 
@@ -162,15 +167,7 @@ def test_phase_bounds_change_no_stage_value():
             assert seen[0] == parts, (number, seen)  # each phase's best, from stage 1 on
             assert seen[-1] > parts, (number, seen)  # and, after the weighted stage, floors
         plain, plain_stages = solve.optimize(replace(model, separable=None))
-        context = (number, raw)
-        assert bounded.status == plain.status, context
-        assert bounded_stages == plain_stages, context
-        if plain.x is None:
-            assert bounded.x is None, context
-            continue
-        for objective, _ in _stages(model):
-            a, b = objective.value(bounded.x), objective.value(plain.x)
-            assert abs(a - b) <= 1e-9 * max(1.0, abs(b)), context
+        _same_stage_values(model, bounded, bounded_stages, plain, plain_stages, (number, raw))
     assert with_parts >= 25  # the bounds were there to test (not the capex objective)
 
 
@@ -295,11 +292,5 @@ def test_site_bounds_change_no_stage_value_of_a_study(tmp_path):
         assert model.separable is not None and model.objective is model.separable.total
         bounded, bounded_stages = solve.optimize(model)
         plain, plain_stages = solve.optimize(replace(model, separable=None))
-        context = (number, (tmp_path / "study.toml").read_text())
-        assert bounded.status == plain.status and bounded_stages == plain_stages, context
-        if plain.x is None:
-            assert bounded.x is None, context
-            continue
-        for objective, _ in _stages(model):
-            a, b = objective.value(bounded.x), objective.value(plain.x)
-            assert abs(a - b) <= 1e-9 * max(1.0, abs(b)), context
+        _same_stage_values(model, bounded, bounded_stages, plain, plain_stages,
+                           (number, (tmp_path / "study.toml").read_text()))
