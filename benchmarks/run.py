@@ -10,7 +10,8 @@ second at --jobs 1 and 2, overhead over a bare solve), quality (MILP against enu
 against the greedy heuristic), scale (a 10,000-scenario sweep on the local pool and on a
 two-worker Dask LocalCluster, and a 1,000-sample Monte Carlo run), targets (issue 17: phased
 and multi-site ratios to the default plan, 400 phases / 500 sites, build-time growth exponent,
-MB per 1,000 variables), scaleout (Dask on a running scheduler against the local pool on
+MB per 1,000 variables), studycore (why a capped study's first stage is slow: an integer
+knapsack over the sites' racks), scaleout (Dask on a running scheduler against the local pool on
 2,000 rows; batch peak memory at 10^5 against 10^3 rows).
 """
 
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -412,6 +414,45 @@ def scaleout(quick: bool) -> None:
         f"{big_mb:.0f} MB vs {small_mb:.0f} MB = {big_mb / small_mb:.2f}x ({seconds:.0f} s)",
         "<= 1.2x")
 
+def studycore(quick: bool) -> None:
+    """Why a capped study is hard: under the shared capex cap, its first stage is an integer
+    knapsack over the sites' racks, which HiGHS's branch and bound closes slowly.
+
+    The first stage alone (the most objective, every row of the study) of capped studies of
+    2 to 20 sites, then of the 20-site study with every integer but the 40 rack counts made
+    continuous. Gaps are in granules of the objective: 360 PFLOPS, the greatest common
+    divisor of the two racks' dense FP4 PFLOPS, the least step HiGHS must rule out.
+    """
+    import math
+
+    from gigaplan.formulation.sites import build_study
+    from gigaplan.solve import run_milp
+
+    limit = 30.0 if quick else 120.0
+
+    def first_stage(label: str, model: Any) -> None:
+        start = time.perf_counter()
+        result = run_milp(model, model.objective, maximize=model.maximize, rows=model.rows,
+                          time_limit_s=limit)
+        seconds = time.perf_counter() - start
+        granule = math.gcd(*(int(coef) for coef in model.objective.coefs.values()))
+        value = model.objective.value(result.x) if result.x is not None else float("nan")
+        bound = result.proven_bound if result.proven_bound is not None else float("nan")
+        above = (bound - value) / granule
+        row(label, f"{seconds:.1f} s, {result.status}: {value:,.0f} PFLOPS, bound "
+            f"{bound:,.0f} = {above:.0f} granule{'' if above == 1 else 's'} of {granule} above",
+            f"limit {limit:.0f} s")
+
+    for sites in (2, 5, 10, 20):
+        first_stage(f"capped study, {sites} sites x 2 SKUs: first stage",
+                    build_study(cases.study(sites, 2)).model)
+    model = build_study(cases.study(20, 2)).model
+    racks = [i for i, name in enumerate(model.layout.names) if "/rack-count[" in name]
+    for index in range(model.layout.size):
+        model.layout.integer[index] = index in racks
+    first_stage(f"the same, 20 sites, only the {len(racks)} rack counts integer", model)
+
+
 def report(quick: bool) -> None:
     from report_bench import report as report_section
 
@@ -419,7 +460,8 @@ def report(quick: bool) -> None:
 
 
 SECTIONS = {"startup": startup, "planning": planning, "batch": batch, "quality": quality,
-            "scale": scale, "targets": targets, "scaleout": scaleout, "report": report}
+            "scale": scale, "targets": targets, "studycore": studycore, "scaleout": scaleout,
+            "report": report}
 
 
 def main() -> None:
