@@ -34,6 +34,7 @@ from gigaplan.formulation.phases import limit_name
 from gigaplan.inputs.site import BoundSite
 from gigaplan.kinds import TOLERANCE
 from gigaplan.result import ConstraintRow, PlanResult, RackLine, SolverInfo
+from gigaplan.solver_thread import run_interruptibly
 
 SOLVER_NAME = "HiGHS (scipy.optimize.milp)"
 
@@ -222,19 +223,20 @@ def run_milp(model: Model, objective: Expr, *, maximize: bool, rows: list[Row],
         options["time_limit"] = max(time_limit_s, 0.01)
     if cutoff is not None:
         options["objective_bound"] = cutoff * scale
-    # HiGHS can print to descriptor 1 whatever its options say: it goes to /dev/null
-    with solver_output_off(), warnings.catch_warnings():
-        # scipy passes options it does not list (objective_bound) to HiGHS, and says so
-        warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
-        result = milp(
-            cost,
-            constraints=[LinearConstraint(matrix.csr(), matrix.lower, matrix.upper)] if rows
-            else None,
-            integrality=np.array([layout.integer[i] for i in kept], dtype=int),
-            bounds=Bounds(np.array([layout.lower[i] for i in kept]),
-                          np.array([layout.upper[i] for i in kept])),
-            options=options,
-        )
+    constraints = [LinearConstraint(matrix.csr(), matrix.lower, matrix.upper)] if rows else None
+    integrality = np.array([layout.integer[i] for i in kept], dtype=int)
+    bounds = Bounds(np.array([layout.lower[i] for i in kept]),
+                    np.array([layout.upper[i] for i in kept]))
+
+    def highs() -> Any:
+        # HiGHS can print to descriptor 1 whatever its options say: it goes to /dev/null
+        with solver_output_off(), warnings.catch_warnings():
+            # scipy passes options it does not list (objective_bound) to HiGHS, and says so
+            warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
+            return milp(cost, constraints=constraints, integrality=integrality, bounds=bounds,
+                        options=options)
+
+    result = run_interruptibly(highs)  # Ctrl-C stops a long solve at once
     status = _MILP_STATUS.get(result.status, SolveStatus.ERROR)
     x = None if result.x is None else [float(value) for value in result.x]
     gap = getattr(result, "mip_gap", None)

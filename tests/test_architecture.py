@@ -32,7 +32,7 @@ LAYERS = ("leaves", "inputs", "formulation", "engine", "planner", "studies", "ou
           "api")
 FLAT = {
     "gigaplan.errors": "leaves", "gigaplan.kinds": "leaves", "gigaplan.version": "leaves",
-    "gigaplan.fdguard": "leaves",
+    "gigaplan.fdguard": "leaves", "gigaplan.solver_thread": "leaves",
     "gigaplan.solve": "engine", "gigaplan.result": "engine",
     "gigaplan.planner": "planner",
     "gigaplan": "api", "gigaplan.api": "api", "gigaplan.__main__": "api",

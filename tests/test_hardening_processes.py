@@ -187,6 +187,69 @@ def test_ctrl_c_under_dask_is_quiet(tmp_path, when):
         _processes(2, process.pid)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process (0 once it is gone)."""
+    fields = _stat(pid)
+    return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) \
+        / os.sysconf("SC_CLK_TCK")
+
+
+def test_ctrl_c_stops_a_long_solve_at_once(tmp_path):
+    """Ctrl-C in the middle of a long HiGHS solve (a capped 20-site study's first stage, which
+    runs for minutes) stops ``plan`` at once: "interrupted", exit 130, nothing on stdout.
+    HiGHS runs in C++, so before the solve moved to a helper thread
+    (gigaplan/solver_thread.py) the signal waited for the solve to end."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import cases  # the scale cases of issue 17
+
+    study = tmp_path / "study.toml"
+    study.write_text(cases.study_text(20, 2))
+    process = subprocess.Popen([sys.executable, "-m", "gigaplan", "plan", str(study),
+                                "--format", "json"], env=ENV, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        # 4 s of CPU: imports, the build and the sites' own solves (about 1.5 s) are over,
+        # and the first stage, about 10 minutes of CPU, has begun
+        assert _wait(lambda: _cpu_seconds(process.pid) >= 4.0, 180), "it never got busy"
+        assert process.poll() is None, process.communicate()
+        os.killpg(process.pid, signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 130, stderr[-3000:]
+    assert stderr == "interrupted\n" and stdout == ""
+
+
+def test_the_helper_thread_returns_and_raises_as_a_solve_in_place():
+    """Under the CLI a solve on the main thread runs on the helper thread, and returns or
+    raises there as it would in place; off the main thread, or for a library caller, it runs
+    in place."""
+    from gigaplan.solver_thread import interrupt_solves_at_once, run_interruptibly
+
+    def where() -> str:
+        return threading.current_thread().name
+
+    def fails() -> None:
+        raise ValueError("no point")
+
+    interrupt_solves_at_once(True)
+    try:
+        assert run_interruptibly(where) == run_interruptibly(where) == "gigaplan-solve"
+        with pytest.raises(ValueError, match="no point"):
+            run_interruptibly(fails)
+        names: list[str] = []
+        worker = threading.Thread(target=lambda: names.append(run_interruptibly(where)),
+                                  name="a-dask-task")
+        worker.start()
+        worker.join()
+        assert names == ["a-dask-task"]
+    finally:
+        interrupt_solves_at_once(False)
+    assert run_interruptibly(where) == threading.main_thread().name
+
+
 def test_duplicate_batch_ids_are_refused_naming_both_lines(run, tmp_path):
     rows = tmp_path / "rows.jsonl"
     rows.write_text('{"id": "a"}\n{"id": "b"}\n\n{"id": "a", "set": {"power.pue": 1.3}}\n')

@@ -37,6 +37,7 @@ from gigaplan.inputs.files import forget_reads, is_input
 from gigaplan.inputs.units import counted
 from gigaplan.kinds import Basis, Objective, OutputFormat
 from gigaplan.output.escape import escaped
+from gigaplan.solver_thread import interrupt_solves_at_once
 from gigaplan.version import __version__
 
 EXIT_CODES_HELP = (
@@ -287,6 +288,7 @@ def main_options(
 ) -> None:
     """Capacity planning for AI gigafactories."""
     _state["debug"] = debug
+    interrupt_solves_at_once(True)  # Ctrl-C stops a long solve at once: the command exits
     if debug:
         # the solver's own output to stderr; lazy to keep ctypes off every start-up path
         from gigaplan.fdguard import send_solver_output_to_stderr

@@ -1,0 +1,97 @@
+"""Run each solve on a helper thread, so that Ctrl-C stops a long solve at once.
+
+HiGHS runs in C++ and returns to Python only when its solve ends. Python runs a signal
+handler (Ctrl-C's ``KeyboardInterrupt``) only between bytecodes of the main thread, so a
+``plan`` interrupted during a solve that takes minutes (a capped multi-site study) went on
+until the solve ended. scipy releases the GIL while HiGHS runs; the main thread therefore
+waits for a helper thread that runs the solve, and the wait, which signals do interrupt,
+raises ``KeyboardInterrupt`` at once.
+
+scipy's ``milp`` cannot be cancelled: the abandoned helper is a daemon thread that runs on
+until it ends or the process does, and until then it keeps descriptor 1 pointed away from
+standard output (:mod:`gigaplan.fdguard`), so nothing it prints reaches stdout. That suits a
+command that exits on Ctrl-C (the CLI prints "interrupted" and exits 130), not a Python
+session that goes on after it, so the CLI turns this on (:func:`interrupt_solves_at_once`)
+and a library caller's solves run in place, as before.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_state = {"at_once": False}
+
+
+def interrupt_solves_at_once(enabled: bool) -> None:
+    """Whether solves on the main thread run on a helper thread that Ctrl-C abandons.
+
+    Parameters
+    ----------
+    enabled : bool
+        True in a process that exits on ``KeyboardInterrupt`` (the CLI).
+    """
+    _state["at_once"] = enabled
+
+
+class _Helper:
+    """One daemon thread that runs the solves handed to it, one at a time.
+
+    It lives as long as the process: HiGHS sets up its task scheduler once per calling
+    thread, about 0.3 ms that a new thread per solve would pay again each time.
+    """
+
+    def __init__(self) -> None:
+        self.jobs: queue.SimpleQueue[tuple[Callable[[], Any], list, threading.Event]] = \
+            queue.SimpleQueue()
+        threading.Thread(target=self._serve, name="gigaplan-solve", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            solve, outcome, done = self.jobs.get()
+            try:
+                outcome.append((True, solve()))
+            except BaseException as error:  # re-raised in the waiting thread
+                outcome.append((False, error))
+            done.set()
+
+
+_helpers: list[_Helper] = []  # the helper, started on the first solve
+
+
+def run_interruptibly(solve: Callable[[], T]) -> T:
+    """``solve()``, on the helper thread while the main thread waits for it.
+
+    It runs in place when :func:`interrupt_solves_at_once` is off, and off the main thread
+    (a Dask worker's task, a caller's own thread), where no signal arrives.
+
+    Parameters
+    ----------
+    solve : callable
+        The solve, with no arguments.
+
+    Returns
+    -------
+    object
+        What ``solve`` returns; what it raises is raised here.
+    """
+    if not _state["at_once"] or threading.current_thread() is not threading.main_thread():
+        return solve()
+    if not _helpers:
+        _helpers.append(_Helper())
+    outcome: list[tuple[bool, Any]] = []
+    done = threading.Event()
+    _helpers[0].jobs.put((solve, outcome, done))
+    try:
+        done.wait()  # Ctrl-C interrupts this wait
+    except BaseException:
+        _helpers.clear()  # the helper is busy with the abandoned solve: a new one next time
+        raise
+    finished, value = outcome[0]
+    if not finished:
+        raise value
+    return value
