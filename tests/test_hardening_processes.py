@@ -9,6 +9,7 @@ lines; the ids given to unparsable lines never collide with a user's ids.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -204,9 +205,12 @@ def test_ctrl_c_stops_a_long_solve_at_once(tmp_path):
 
     study = tmp_path / "study.toml"
     study.write_text(cases.study_text(20, 2))
+    # Ctrl-C as at a terminal: a test run in the background (`pytest &`) inherits SIGINT
+    # ignored, and Python keeps an ignored SIGINT ignored
     process = subprocess.Popen([sys.executable, "-m", "gigaplan", "plan", str(study),
                                 "--format", "json"], env=ENV, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         # 4 s of CPU: imports, the build and the sites' own solves (about 1.5 s) are over,
         # and the first stage, about 10 minutes of CPU, has begun
@@ -220,6 +224,33 @@ def test_ctrl_c_stops_a_long_solve_at_once(tmp_path):
             process.wait()
     assert process.returncode == 130, stderr[-3000:]
     assert stderr == "interrupted\n" and stdout == ""
+
+
+def test_a_long_plan_at_a_terminal_says_it_is_solving_then_clears_the_line(tmp_path):
+    """At a terminal, a plan that takes more than a moment shows a spinner on stderr with the
+    seconds so far, the limit and how to stop it; the line is gone before the plan prints."""
+    import pty
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import cases  # the scale cases of issue 17
+
+    study = tmp_path / "study.toml"
+    study.write_text(cases.study_text(20, 2))
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: gigaplan on the terminal, stdout and stderr alike
+        os.execve(sys.executable, [sys.executable, "-m", "gigaplan", "plan", str(study),
+                                   "--time-limit", "3"], {**ENV, "COLUMNS": "100"})
+    seen = b""
+    with contextlib.suppress(OSError):  # the terminal closes when the child exits
+        while chunk := os.read(terminal, 65536):
+            seen += chunk
+    os.close(terminal)
+    _, status = os.waitpid(pid, 0)
+    text = seen.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 5, text[-3000:]
+    assert "solving: 1 s of the 3 s limit (Ctrl-C stops)" in text, text[-3000:]
+    after = text.rsplit("(Ctrl-C stops)", 1)[1]  # the spinner's last frame, then the result
+    assert after.startswith("\r\n") and "error: the time limit" in after, after
 
 
 def test_the_helper_thread_returns_and_raises_as_a_solve_in_place():

@@ -546,6 +546,57 @@ def progress_bar(total: int) -> Any:
                     transient=True)
 
 
+SPINNER_AFTER_S = 0.5  # a plan that takes less shows no spinner (no flicker)
+
+
+@contextlib.contextmanager
+def solving(time_limit_s: float | None) -> Iterator[None]:
+    """On a terminal, a spinner on stderr while a plan takes more than a moment: the seconds
+    so far and how to stop the search or bound it. Cleared before the plan is printed;
+    nothing off a terminal."""
+    err = stderr_console()
+    if not sys.stderr.isatty() or err.is_dumb_terminal:
+        yield
+        return
+    # lazily: rich's live display is needed only on a terminal, never for --help
+    import threading
+    import time
+
+    from rich.status import Status
+    from rich.text import Text
+
+    started = time.monotonic()
+    bound = f" of the {time_limit_s:g} s limit" if time_limit_s is not None else ""
+    hint = "" if time_limit_s is not None else "; --time-limit S bounds the search"
+
+    class Elapsed:  # rendered at every refresh
+        def __rich__(self) -> Text:
+            seconds = time.monotonic() - started
+            return Text(f"solving: {seconds:.0f} s{bound} (Ctrl-C stops{hint})")
+
+    status = Status(Elapsed(), console=err, spinner="dots")
+    lock = threading.Lock()
+    shown = {"live": False, "over": False}
+
+    def show() -> None:
+        with lock:
+            if not shown["over"]:
+                status.start()
+                shown["live"] = True
+
+    timer = threading.Timer(SPINNER_AFTER_S, show)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        with lock:
+            shown["over"] = True
+            if shown["live"]:
+                status.stop()
+
+
 def with_progress(lines: Iterator[dict[str, Any]], total: int | None
                   ) -> Iterator[dict[str, Any]]:
     progress = progress_bar(total if total is not None else 0)

@@ -20,6 +20,7 @@ from gigaplan.cli.app import (
     output_file,
     render_table,
     scenario_options,
+    solving,
     stderr_console,
     write_output,
 )
@@ -79,7 +80,9 @@ def plan_command(
         return
     if reference is not None:
         raise InputError("--reference: needs a study file with [[sites]]")
-    result = plan(scenario.bind(), time_limit_s=time_limit, timings=timings)
+    bound = scenario.bind()
+    with solving(time_limit):
+        result = plan(bound, time_limit_s=time_limit, timings=timings)
     err = stderr_console()
     if not result.found:
         if format is not OutputFormat.TABLE:
@@ -124,8 +127,9 @@ def _plan_study(scenario: Any, reference: str | None, format: OutputFormat,
         raise InputError("--require: a study's requirements go in its [study] table")
     overrides = tuple(parse_set(item) for item in scenario.sets) + scenario.overrides
     study = load_study(Path(scenario.site), load_catalog(scenario.catalogs), overrides)
-    result = (reference_copies(study, reference, time_limit) if reference
-              else plan_study(study, time_limit))
+    with solving(time_limit):
+        result = (reference_copies(study, reference, time_limit) if reference
+                  else plan_study(study, time_limit))
     rendered = report.render(result, format.value)
     if isinstance(rendered, str):
         write_output(rendered, output)
