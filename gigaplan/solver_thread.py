@@ -17,6 +17,7 @@ and a library caller's solves run in place, as before.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -61,6 +62,8 @@ class _Helper:
 
 
 _helpers: list[_Helper] = []  # the helper, started on the first solve
+# a forked child (a pool worker) has no thread but the one that forked: a helper of its own
+os.register_at_fork(after_in_child=_helpers.clear)
 
 
 def run_interruptibly(solve: Callable[[], T]) -> T:

@@ -281,6 +281,35 @@ def test_the_helper_thread_returns_and_raises_as_a_solve_in_place():
     assert run_interruptibly(where) == threading.main_thread().name
 
 
+def test_a_forked_worker_gets_a_helper_thread_of_its_own():
+    """A pool worker forked after the parent solved has none of the parent's threads: its
+    solves must not wait for the parent's helper (``montecarlo --jobs 2`` hung so)."""
+    from gigaplan.solver_thread import interrupt_solves_at_once, run_interruptibly
+
+    codes: list[int] = []
+    child = 0
+
+    def ended() -> bool:
+        pid, status = os.waitpid(child, os.WNOHANG)
+        if pid:
+            codes.append(os.waitstatus_to_exitcode(status))
+        return bool(pid)
+
+    interrupt_solves_at_once(True)
+    try:
+        assert run_interruptibly(lambda: 1) == 1  # the parent's helper is running
+        child = os.fork()
+        if child == 0:  # the worker: exit with what its solve returns
+            os._exit(run_interruptibly(lambda: 7))
+        assert _wait(ended, 20), "the forked worker's solve never ran"
+    finally:
+        interrupt_solves_at_once(False)
+        if child and not codes:
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+    assert codes == [7]
+
+
 def test_duplicate_batch_ids_are_refused_naming_both_lines(run, tmp_path):
     rows = tmp_path / "rows.jsonl"
     rows.write_text('{"id": "a"}\n{"id": "b"}\n\n{"id": "a", "set": {"power.pue": 1.3}}\n')

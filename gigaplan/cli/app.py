@@ -16,6 +16,8 @@ import shlex
 import stat
 import sys
 import tempfile
+import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -559,9 +561,6 @@ def solving(time_limit_s: float | None) -> Iterator[None]:
         yield
         return
     # lazily: rich's live display is needed only on a terminal, never for --help
-    import threading
-    import time
-
     from rich.status import Status
     from rich.text import Text
 
