@@ -37,6 +37,7 @@ from gigaplan.solve import (
     read_plan,
     solve,
 )
+from gigaplan.solver_thread import import_solver
 
 
 def plan(bound: BoundSite, *, time_limit_s: float | None = None,
@@ -64,7 +65,7 @@ def plan(bound: BoundSite, *, time_limit_s: float | None = None,
     """
     started = time.perf_counter()
     deadline = None if time_limit_s is None else started + time_limit_s  # the build counts
-    import scipy.optimize  # noqa: F401  (off the start-up path; timed apart as import_s)
+    import_solver()  # off the start-up path; timed apart as import_s
 
     imported = time.perf_counter()
     phased = build_phased(bound) if bound.site.phases else None
@@ -139,6 +140,7 @@ def plan_study(study: Study, time_limit_s: float | None = None) -> StudyResult:
     """
     started = time.perf_counter()
     deadline = None if time_limit_s is None else started + time_limit_s  # the build counts
+    import_solver()
     built = build_study(study)
     outcome, stages = optimize(built.model, time_limit_s, deadline=deadline,
                                build_s=time.perf_counter() - started)

@@ -34,7 +34,7 @@ from gigaplan.formulation.phases import limit_name
 from gigaplan.inputs.site import BoundSite
 from gigaplan.kinds import TOLERANCE
 from gigaplan.result import ConstraintRow, PlanResult, RackLine, SolverInfo
-from gigaplan.solver_thread import run_interruptibly
+from gigaplan.solver_thread import import_solver, run_interruptibly
 
 SOLVER_NAME = "HiGHS (scipy.optimize.milp)"
 
@@ -473,7 +473,7 @@ def subproblem_bounds(model: Model, deadline: float | None = None) -> list[float
     ----------
     docs/model.md, "Phases: each phase at its best alone".
     """
-    import scipy.optimize  # noqa: F401  (lazily; loaded before the clock starts, not in the pace)
+    import_solver()  # loaded before the clock starts, not in the pace
 
     assert model.separable is not None
     parts = model.separable.parts

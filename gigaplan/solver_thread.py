@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -26,6 +28,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 _state = {"at_once": False}
+WAKE_UP_S = 0.1  # the longest a Ctrl-C waits while a solve runs
 
 
 def interrupt_solves_at_once(enabled: bool) -> None:
@@ -62,8 +65,70 @@ class _Helper:
 
 
 _helpers: list[_Helper] = []  # the helper, started on the first solve
-# a forked child (a pool worker) has no thread but the one that forked: a helper of its own
-os.register_at_fork(after_in_child=_helpers.clear)
+_started = {"helper": False}  # whether this process started a helper (and so HiGHS)
+
+
+def _forked() -> None:
+    # a forked child (a pool worker) has no thread but the one that forked: a helper of its
+    # own, when it solves
+    _helpers.clear()
+    _started["helper"] = False
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
+def solver_threads_started() -> bool:
+    """Whether this process has run a solve on a helper thread (HiGHS's threads with it).
+
+    A process interrupted after that must end with :func:`os._exit`: a normal exit runs the
+    C++ runtime's teardown under HiGHS's threads, which may still be solving (an abandoned
+    solve) or winding down, and that aborts the process ("terminate called without an
+    active exception", SIGABRT) instead of exiting 130.
+
+    Returns
+    -------
+    bool
+        True once a helper thread has started in this process.
+    """
+    return _started["helper"]
+
+
+def import_solver() -> None:
+    """Import numpy and scipy's ``milp`` (HiGHS) with Ctrl-C held back until they are in.
+
+    A Ctrl-C during the import of a compiled module makes it fail as ``ImportError``
+    ("initialization failed"), which scipy's optional imports catch as a module that is not
+    there: the Ctrl-C was lost, and the plan went on into its solves (about one Ctrl-C in
+    fifty, sent 0.4 s after start). Held back, it is raised here once the imports are done.
+    Threads the imports start (numpy's linear algebra) keep SIGINT blocked, so the kernel
+    hands a later Ctrl-C to the threads that handle it.
+    """
+    if "scipy.optimize" in sys.modules:
+        return
+    hold = hasattr(signal, "pthread_sigmask") and \
+        threading.current_thread() is threading.main_thread()
+    if hold:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        import scipy.optimize  # noqa: F401  (and numpy, which it imports)
+    finally:
+        if hold:  # a Ctrl-C held back is raised here (CPython runs the handlers on unblock)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _run_signal_handlers() -> None:
+    """Run the Python handler of any signal another thread took, here on the main thread.
+
+    The kernel may hand Ctrl-C to any thread (HiGHS's, numpy's, the helper). CPython's C
+    handler records it there, but the main thread, waking from its wait, does not always
+    look at the record: about one Ctrl-C in a hundred, sent as the solves began, went
+    unanswered until the solve ended. ``signal.pthread_sigmask`` ends with CPython's
+    ``PyErr_CheckSignals()``, which runs the recorded handlers; blocking no signal changes
+    nothing else.
+    """
+    if hasattr(signal, "pthread_sigmask"):  # POSIX
+        signal.pthread_sigmask(signal.SIG_BLOCK, ())
 
 
 def run_interruptibly(solve: Callable[[], T]) -> T:
@@ -86,11 +151,13 @@ def run_interruptibly(solve: Callable[[], T]) -> T:
         return solve()
     if not _helpers:
         _helpers.append(_Helper())
+        _started["helper"] = True
     outcome: list[tuple[bool, Any]] = []
     done = threading.Event()
     _helpers[0].jobs.put((solve, outcome, done))
     try:
-        done.wait()  # Ctrl-C interrupts this wait
+        while not done.wait(WAKE_UP_S):  # Ctrl-C interrupts the wait, or:
+            _run_signal_handlers()
     except BaseException:
         _helpers.clear()  # the helper is busy with the abandoned solve: a new one next time
         raise

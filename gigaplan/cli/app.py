@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -39,7 +39,7 @@ from gigaplan.inputs.files import forget_reads, is_input
 from gigaplan.inputs.units import counted
 from gigaplan.kinds import Basis, Objective, OutputFormat
 from gigaplan.output.escape import escaped
-from gigaplan.solver_thread import interrupt_solves_at_once
+from gigaplan.solver_thread import interrupt_solves_at_once, solver_threads_started
 from gigaplan.version import __version__
 
 EXIT_CODES_HELP = (
@@ -653,6 +653,10 @@ def main() -> None:
     _standard_streams()
     try:
         app()
+    except SystemExit as done:
+        if done.code == EXIT_INTERRUPTED and solver_threads_started():
+            _exit_now(EXIT_INTERRUPTED)  # HiGHS's threads may run: no C++ teardown
+        raise
     except InputError as error:  # --help or --version to a closed stdout
         sys.stderr.write(f"error: {error}\n")
         sys.exit(EXIT_INPUT)
@@ -665,6 +669,15 @@ def main() -> None:
             sys.exit(0)
         sys.stderr.write(f"error: the output cannot be written ({error.strerror})\n")
         sys.exit(EXIT_INPUT)
+
+
+def _exit_now(code: int) -> NoReturn:
+    """Flush what was written and end the process with ``code`` at once, skipping the
+    interpreter's and the C++ runtime's teardown (:func:`solver_threads_started`)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+    os._exit(code)
 
 
 class _Closed:

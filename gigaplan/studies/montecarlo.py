@@ -41,6 +41,7 @@ from gigaplan.inputs.site import is_count_key, is_numeric, parse_uncertainty
 from gigaplan.inputs.units import Dimension, parse, shorten
 from gigaplan.planner import plan
 from gigaplan.solve import TOKEN_FIELDS, optimize, solve, token_value
+from gigaplan.solver_thread import import_solver
 from gigaplan.studies import executors
 from gigaplan.studies.batch import summarize
 
@@ -67,6 +68,7 @@ def draw(distributions: list[Distribution], samples: int, seed: int) -> list[dic
     list of dict
         Per sample, key to its drawn value.
     """
+    import_solver()  # numpy too, Ctrl-C held back while it loads
     import numpy as np  # lazily: keeps numpy off the start-up path
 
     rng = np.random.default_rng(seed)
