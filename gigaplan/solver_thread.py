@@ -75,7 +75,8 @@ def _forked() -> None:
     _started["helper"] = False
 
 
-os.register_at_fork(after_in_child=_forked)
+if hasattr(os, "register_at_fork"):  # POSIX; elsewhere processes are spawned, not forked
+    os.register_at_fork(after_in_child=_forked)
 
 
 def solver_threads_started() -> bool:
