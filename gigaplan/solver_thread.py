@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_state = {"at_once": False}
+_state = {"at_once": False, "helper_started": False}
 WAKE_UP_S = 0.1  # the longest a Ctrl-C waits while a solve runs
 
 
@@ -65,14 +65,13 @@ class _Helper:
 
 
 _helpers: list[_Helper] = []  # the helper, started on the first solve
-_started = {"helper": False}  # whether this process started a helper (and so HiGHS)
 
 
 def _forked() -> None:
     # a forked child (a pool worker) has no thread but the one that forked: a helper of its
     # own, when it solves
     _helpers.clear()
-    _started["helper"] = False
+    _state["helper_started"] = False
 
 
 if hasattr(os, "register_at_fork"):  # POSIX; elsewhere processes are spawned, not forked
@@ -92,7 +91,7 @@ def solver_threads_started() -> bool:
     bool
         True once a helper thread has started in this process.
     """
-    return _started["helper"]
+    return _state["helper_started"]
 
 
 def import_solver() -> None:
@@ -121,12 +120,11 @@ def import_solver() -> None:
 def _run_signal_handlers() -> None:
     """Run the Python handler of any signal another thread took, here on the main thread.
 
-    The kernel may hand Ctrl-C to any thread (HiGHS's, numpy's, the helper). CPython's C
-    handler records it there, but the main thread, waking from its wait, does not always
-    look at the record: about one Ctrl-C in a hundred, sent as the solves began, went
-    unanswered until the solve ended. ``signal.pthread_sigmask`` ends with CPython's
-    ``PyErr_CheckSignals()``, which runs the recorded handlers; blocking no signal changes
-    nothing else.
+    The kernel may hand Ctrl-C to any thread that does not block it (HiGHS's, the
+    helper). CPython's C handler then records it on that thread, and the main thread's wait
+    is not interrupted: it only wakes at its timeout. ``signal.pthread_sigmask`` ends with
+    CPython's ``PyErr_CheckSignals()``, which runs the recorded handlers at that wake-up
+    rather than whenever the interpreter next looks; blocking no signal changes nothing else.
     """
     if hasattr(signal, "pthread_sigmask"):  # POSIX
         signal.pthread_sigmask(signal.SIG_BLOCK, ())
@@ -152,7 +150,7 @@ def run_interruptibly(solve: Callable[[], T]) -> T:
         return solve()
     if not _helpers:
         _helpers.append(_Helper())
-        _started["helper"] = True
+        _state["helper_started"] = True
     outcome: list[tuple[bool, Any]] = []
     done = threading.Event()
     _helpers[0].jobs.put((solve, outcome, done))
